@@ -1,0 +1,203 @@
+import { OptionError } from '../graph/errors.js';
+import { sizeOf, type Graph, type Node, type Shape } from '../graph/graph.js';
+import type { NodeCost } from '../ops/op.js';
+import { opDef } from '../ops/registry.js';
+import { liveness } from '../plan/liveness.js';
+
+/** MB as the lecture counts it: 1024^2 bytes. */
+export const MB = 1024 * 1024;
+const F32 = 4;
+
+export type MemoryMode = 'training' | 'inference';
+/** Optimizer state per parameter for training memory: value + gradient (+ momentum, + 2nd moment). */
+export type Optimizer = 'sgd' | 'momentum' | 'adam';
+const COPIES: Record<Optimizer, number> = { sgd: 2, momentum: 3, adam: 4 };
+
+export interface SummaryOptions {
+  /** `training` (the lecture's: 2x activations, 3x parameters) or `inference`. Default training. */
+  memory?: MemoryMode;
+  /** Parameter copies in training memory. Default `momentum` (the lecture's 3x). */
+  optimizer?: Optimizer;
+  /** One row per layer instead of one per inception module / residual block. */
+  expand?: boolean;
+  /** Count elementwise work (ReLU, BN, add, LRN, softmax) in FLOPs; the lecture does not. */
+  elementwiseFlops?: boolean;
+}
+
+/** One row of the lecture-style table. Counts are exact integers for the whole minibatch. */
+export interface CostRow {
+  name: string;
+  /** The row's main op (conv2d, maxpool, fc, ...) or `block` for a composite row. */
+  type: string;
+  /** Output channels of a conv or fc, 1 for pooling, null where the lecture leaves it blank. */
+  kernels: number | null;
+  /** Kernel H/W: a number when square, [h, w] otherwise. */
+  kernel: number | [number, number] | null;
+  stride: number | [number, number] | null;
+  /** Padding: a number when equal on all sides, else [top, left, bottom, right]. */
+  pad: number | number[] | null;
+  outH: number;
+  outW: number;
+  outC: number;
+  /** Output elements per image. */
+  activations: number;
+  params: number;
+  flops: number;
+  macs: number;
+  actMemMB: number;
+  paramMemMB: number;
+  /** The graph nodes of the row, in order. */
+  nodes: string[];
+}
+
+export interface CostTotals {
+  params: number;
+  flops: number;
+  macs: number;
+  /** Training: sum of the rows (input excluded, as the lecture sums). Inference: the liveness peak. */
+  actMemMB: number;
+  paramMemMB: number;
+}
+
+export interface Summary {
+  model: string;
+  batch: number;
+  input: number[];
+  memory: MemoryMode;
+  optimizer: Optimizer;
+  layers: CostRow[];
+  totals: CostTotals;
+  /** What the runtime needs: every initializer's bytes, and the peak of live activations. */
+  inference: { weightBytes: number; arenaPeakBytes: number; peakNode: string };
+}
+
+/**
+ * The per-layer cost table of a graph, with the lecture's conventions (DESIGN.md):
+ * params, FLOPs, activations and memory per row, for the graph's batch size.
+ *
+ * @example
+ * const s = costTable(zoo.build('alexnet', { batch: 128 }));
+ * s.totals.flops; // 290,766,...  (2.27 GFLOPs per image)
+ */
+export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
+  const memory = options.memory ?? 'training';
+  const optimizer = options.optimizer ?? 'momentum';
+  if (memory !== 'training' && memory !== 'inference') throw new OptionError(`memory mode must be 'training' or 'inference', found '${memory}'`);
+  if (!(optimizer in COPIES)) throw new OptionError(`optimizer must be sgd, momentum or adam, found '${optimizer}'`);
+  const input = graph.inputs[0];
+  const batch = input.shape[0];
+  const perImage = (s: Shape) => sizeOf(s) / s[0];
+
+  // Rows in order of first appearance: a layer, or its block when collapsed.
+  const groups = new Map<string, Node[]>();
+  for (const node of graph.nodes) {
+    const key = options.expand ? node.layer : node.block ?? node.layer;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(node);
+  }
+
+  const inShape = input.shape;
+  const rows: CostRow[] = [
+    {
+      name: 'input', type: 'input', kernels: null, kernel: null, stride: null, pad: null,
+      outH: inShape[2] ?? 1, outW: inShape[3] ?? 1, outC: inShape[1] ?? 1,
+      activations: perImage(inShape), params: 0, flops: 0, macs: 0,
+      actMemMB: (batch * perImage(inShape) * F32) / MB, paramMemMB: 0, nodes: [],
+    },
+  ];
+  const counted = new Set<string>();
+  for (const [name, nodes] of groups) {
+    let params = 0;
+    let weightBytes = 0;
+    let flops = 0;
+    let macs = 0;
+    for (const node of nodes) {
+      for (const t of node.inputs) {
+        const init = graph.initializers.get(t);
+        if (!init || counted.has(t)) continue;
+        counted.add(t);
+        weightBytes += sizeOf(init.shape) * F32;
+        if (init.trainable) params += sizeOf(init.shape);
+      }
+      const c = nodeCost(graph, node);
+      flops += c.flops + (options.elementwiseFlops ? c.elementwiseFlops : 0);
+      macs += c.macs;
+    }
+    const last = nodes[nodes.length - 1];
+    const out = graph.shape(last.outputs[0]);
+    // The row's main op: its conv, pool or fc; a flatten only when the row is nothing else.
+    const main =
+      nodes.find((n) => !opDef(n.op).elementwise && n.op !== 'flatten') ?? nodes.find((n) => n.op === 'flatten') ?? nodes[0];
+    const composite = nodes.some((n) => n.layer !== nodes[0].layer);
+    const isView = !composite && main.op === 'flatten';
+    const acts = perImage(out);
+    const actBytes = isView ? 0 : batch * acts * F32 * (memory === 'training' ? 2 : 1);
+    const paramBytes = memory === 'training' ? params * F32 * COPIES[optimizer] : weightBytes;
+    rows.push({
+      name,
+      type: composite ? 'block' : main.op,
+      ...(composite ? { kernels: null, kernel: null, stride: null, pad: null } : geometry(graph, main)),
+      outH: out.length === 4 ? out[2] : 1,
+      outW: out.length === 4 ? out[3] : 1,
+      outC: out[1] ?? 1,
+      activations: acts,
+      params,
+      flops,
+      macs,
+      actMemMB: actBytes / MB,
+      paramMemMB: paramBytes / MB,
+      nodes: nodes.map((n) => n.name),
+    });
+  }
+
+  let weightBytes = 0;
+  for (const init of graph.initializers.values()) weightBytes += sizeOf(init.shape) * F32;
+  const live = liveness(graph);
+  const body = rows.slice(1);
+  const sum = (f: (r: CostRow) => number) => body.reduce((a, r) => a + f(r), 0);
+  const totals: CostTotals = {
+    params: sum((r) => r.params),
+    flops: sum((r) => r.flops),
+    macs: sum((r) => r.macs),
+    actMemMB: memory === 'training' ? sum((r) => r.actMemMB) : live.peakBytes / MB,
+    paramMemMB: sum((r) => r.paramMemMB),
+  };
+  return {
+    model: graph.name,
+    batch,
+    input: [...inShape],
+    memory,
+    optimizer,
+    layers: rows,
+    totals,
+    inference: { weightBytes, arenaPeakBytes: live.peakBytes, peakNode: live.peakNode },
+  };
+}
+
+function nodeCost(graph: Graph, node: Node): NodeCost {
+  const def = opDef(node.op);
+  return def.cost(node, node.inputs.map((t) => graph.shape(t)), node.outputs.map((t) => graph.shape(t)));
+}
+
+type Geometry = Pick<CostRow, 'kernels' | 'kernel' | 'stride' | 'pad'>;
+
+function geometry(graph: Graph, node: Node): Geometry {
+  const a = node.attrs as { kernel?: [number, number]; stride?: [number, number]; pads?: number[] };
+  const pair = (p: [number, number]): number | [number, number] => (p[0] === p[1] ? p[0] : [p[0], p[1]]);
+  const pad = (p: number[]): number | number[] => (p.every((v) => v === p[0]) ? p[0] : [...p]);
+  switch (node.op) {
+    case 'conv2d':
+      return { kernels: graph.shape(node.inputs[1])[0], kernel: pair(a.kernel!), stride: pair(a.stride!), pad: pad(a.pads!) };
+    case 'maxpool':
+    case 'avgpool':
+      return { kernels: 1, kernel: pair(a.kernel!), stride: pair(a.stride!), pad: pad(a.pads!) };
+    case 'globalavgpool':
+    case 'globalmaxpool': {
+      const x = graph.shape(node.inputs[0]);
+      return { kernels: 1, kernel: pair([x[2], x[3]]), stride: 1, pad: 0 };
+    }
+    case 'fc':
+      return { kernels: graph.shape(node.inputs[1])[0], kernel: 1, stride: 1, pad: 0 };
+    default:
+      return { kernels: null, kernel: null, stride: null, pad: null };
+  }
+}

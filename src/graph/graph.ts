@@ -1,0 +1,106 @@
+import { GraphError } from './errors.js';
+import { seededValues, type WeightInit } from './weight-init.js';
+
+/** A tensor shape, NCHW for images, [N, C] after flattening. */
+export type Shape = readonly number[];
+
+/** The ops of the IR. Each is declared once in `src/ops/`. */
+export type OpType =
+  | 'conv2d'
+  | 'maxpool'
+  | 'avgpool'
+  | 'globalavgpool'
+  | 'globalmaxpool'
+  | 'fc'
+  | 'flatten'
+  | 'relu'
+  | 'clip'
+  | 'tanh'
+  | 'sigmoid'
+  | 'lrn'
+  | 'batchnorm'
+  | 'add'
+  | 'concat'
+  | 'softmax'
+  | 'dropout';
+
+/**
+ * One operation. Inputs and outputs name tensors; weights are inputs that name
+ * initializers (as in ONNX), so an imported model and a zoo model look alike.
+ */
+export interface Node<A = Record<string, unknown>> {
+  readonly name: string;
+  readonly op: OpType;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs: A;
+  /** The cost-table row (a layer: a main op and the elementwise ops that follow it). */
+  readonly layer: string;
+  /** The composite row (an inception module, a residual block) the layer belongs to. */
+  readonly block?: string;
+}
+
+/** A constant tensor: a weight, a bias, batch-norm statistics. */
+export interface Initializer {
+  readonly name: string;
+  readonly shape: Shape;
+  /** Trainable parameters are counted as params; batch-norm running statistics are not. */
+  readonly trainable: boolean;
+  /** Values, when known (imported models, or after {@link Graph.weight}). */
+  data?: Float32Array;
+  /** How to generate deterministic seeded values when `data` is absent. */
+  readonly init?: WeightInit;
+}
+
+export interface GraphInput {
+  readonly name: string;
+  readonly shape: Shape;
+}
+
+/** Number of elements of a shape. */
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * A model: inputs, nodes in topological order, initializers and the inferred shape of
+ * every tensor. Build one with {@link GraphBuilder} or import it from ONNX.
+ */
+export class Graph {
+  readonly shapes = new Map<string, Shape>();
+
+  constructor(
+    readonly name: string,
+    readonly inputs: readonly GraphInput[],
+    readonly outputs: readonly string[],
+    readonly nodes: readonly Node[],
+    readonly initializers: ReadonlyMap<string, Initializer>,
+  ) {}
+
+  /** The inferred shape of a tensor (an input, an initializer or a node output). */
+  shape(tensor: string): Shape {
+    const s = this.shapes.get(tensor) ?? this.initializers.get(tensor)?.shape;
+    if (!s) throw new GraphError(`graph '${this.name}': no tensor named '${tensor}'`);
+    return s;
+  }
+
+  /** The values of an initializer, generated from its seed on first use. */
+  weight(name: string): Float32Array {
+    const init = this.initializers.get(name);
+    if (!init) throw new GraphError(`graph '${this.name}': missing initializer '${name}'`);
+    if (!init.data) {
+      if (!init.init) throw new GraphError(`graph '${this.name}': initializer '${name}' has no values`);
+      init.data = seededValues(init.init, sizeOf(init.shape));
+    }
+    return init.data;
+  }
+
+  /** Total number of trainable parameters. */
+  paramCount(): number {
+    let n = 0;
+    for (const i of this.initializers.values()) if (i.trainable) n += sizeOf(i.shape);
+    return n;
+  }
+}

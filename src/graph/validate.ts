@@ -1,0 +1,97 @@
+import { opDef } from '../ops/registry.js';
+import { GraphError, ShapeError } from './errors.js';
+import { Graph, type GraphInput, type Initializer, type Node } from './graph.js';
+
+/**
+ * Checks a graph and infers the shape of every tensor: unique names, every input defined,
+ * no cycle, attributes valid, shapes consistent. Nodes are put in topological order.
+ * Returns a new Graph; throws a typed error naming the first problem found.
+ */
+export function finalizeGraph(
+  name: string,
+  inputs: readonly GraphInput[],
+  outputs: readonly string[],
+  nodes: readonly Node[],
+  initializers: ReadonlyMap<string, Initializer>,
+): Graph {
+  const producer = new Map<string, Node>();
+  const nodeNames = new Set<string>();
+  for (const i of inputs) {
+    if (initializers.has(i.name)) throw new GraphError(`graph '${name}': input '${i.name}' is also an initializer`);
+    if (i.shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+      throw new ShapeError(i.name, 'an input shape of positive integers', i.shape);
+    }
+  }
+  for (const n of nodes) {
+    if (nodeNames.has(n.name)) throw new GraphError(`graph '${name}': two nodes are named '${n.name}'`);
+    nodeNames.add(n.name);
+    const def = opDef(n.op);
+    if (n.inputs.length < def.arity[0] || n.inputs.length > def.arity[1]) {
+      throw new GraphError(
+        `node '${n.name}' (${n.op}): expected ${def.arity[0]}..${def.arity[1]} inputs, found ${n.inputs.length}`,
+      );
+    }
+    for (const t of n.outputs) {
+      if (producer.has(t) || initializers.has(t) || inputs.some((i) => i.name === t)) {
+        throw new GraphError(`graph '${name}': tensor '${t}' is defined twice (by node '${n.name}')`);
+      }
+      producer.set(t, n);
+    }
+  }
+  const isSource = (t: string) => initializers.has(t) || inputs.some((i) => i.name === t);
+  for (const n of nodes) {
+    for (const t of n.inputs) {
+      if (!isSource(t) && !producer.has(t)) {
+        throw new GraphError(`node '${n.name}' (${n.op}): input '${t}' is neither a graph input, an initializer nor a node output`);
+      }
+    }
+  }
+  for (const t of outputs) {
+    if (!producer.has(t) && !isSource(t)) throw new GraphError(`graph '${name}': output '${t}' is never produced`);
+  }
+
+  const sorted = topologicalOrder(name, nodes, producer);
+  const graph = new Graph(name, inputs, outputs, sorted, initializers);
+  for (const i of inputs) graph.shapes.set(i.name, i.shape);
+  for (const n of sorted) {
+    const def = opDef(n.op);
+    def.validate(n);
+    const inShapes = n.inputs.map((t) => graph.shape(t));
+    const outShapes = def.inferShapes(n, inShapes);
+    n.outputs.forEach((t, k) => graph.shapes.set(t, outShapes[k]));
+  }
+  return graph;
+}
+
+/** Kahn's algorithm, stable: nodes already in order stay in order. A cycle is an error. */
+function topologicalOrder(name: string, nodes: readonly Node[], producer: Map<string, Node>): Node[] {
+  const pending = new Map<Node, number>();
+  const consumers = new Map<Node, Node[]>();
+  for (const n of nodes) {
+    const deps = new Set<Node>();
+    for (const t of n.inputs) {
+      const p = producer.get(t);
+      if (p) deps.add(p);
+    }
+    pending.set(n, deps.size);
+    for (const d of deps) (consumers.get(d) ?? consumers.set(d, []).get(d)!).push(n);
+  }
+  const index = new Map(nodes.map((n, i) => [n, i]));
+  const ready = nodes.filter((n) => pending.get(n) === 0);
+  const out: Node[] = [];
+  while (ready.length) {
+    ready.sort((a, b) => index.get(a)! - index.get(b)!);
+    const n = ready.shift()!;
+    out.push(n);
+    for (const c of consumers.get(n) ?? []) {
+      const left = pending.get(c)! - 1;
+      pending.set(c, left);
+      if (left === 0) ready.push(c);
+    }
+  }
+  if (out.length !== nodes.length) {
+    const stuck = nodes.filter((n) => !out.includes(n)).map((n) => n.name);
+    throw new GraphError(`graph '${name}' has a cycle through nodes: ${stuck.slice(0, 8).join(', ')}`);
+  }
+  return out;
+}

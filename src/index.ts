@@ -1,0 +1,22 @@
+/**
+ * webconv: convolutional image classifiers on WebAssembly SIMD and WebGPU, with an exact
+ * analytic cost model. This barrel is the public API.
+ */
+export { WebconvError, AttributeError, ShapeError, GraphError, OptionError } from './graph/errors.js';
+export { Graph, sizeOf } from './graph/graph.js';
+export type { Node, OpType, Shape, Initializer, GraphInput } from './graph/graph.js';
+export { GraphBuilder, Tensor } from './graph/builder.js';
+export type { ConvOptions, PoolOptions, LrnOptions, Size2, Padding } from './graph/builder.js';
+export { finalizeGraph } from './graph/validate.js';
+export { opDef, OP_TYPES } from './ops/registry.js';
+export type { OpDef, NodeCost } from './ops/op.js';
+export { costTable, MB } from './cost/summary.js';
+export type { Summary, SummaryOptions, CostRow, CostTotals, MemoryMode, Optimizer } from './cost/summary.js';
+export { renderTable } from './cost/render.js';
+export { summarize } from './cost/summarize.js';
+export type { SummarizeOptions } from './cost/summarize.js';
+export { liveness } from './plan/liveness.js';
+export type { Liveness, Lifetime } from './plan/liveness.js';
+export { ZOO, zooEntry, buildModel } from './models/zoo.js';
+export type { ZooEntry } from './models/zoo.js';
+export type { ModelOptions } from './models/model-options.js';

@@ -1,0 +1,25 @@
+import { ShapeError } from '../graph/errors.js';
+import { elements, numAttr, type OpDef } from './op.js';
+
+/**
+ * Batch normalisation at inference. Inputs: x [N, C, ...], scale, bias, mean, var (each
+ * [C]); attribute epsilon. Scale and bias are trainable parameters; mean and var are
+ * running statistics, not parameters (as PyTorch counts them). Folded into the preceding
+ * conv by the planner.
+ */
+export const batchnorm: OpDef = {
+  type: 'batchnorm',
+  arity: [5, 5],
+  elementwise: true,
+  inplace: true,
+  validate: (node) => void numAttr(node, 'epsilon', (v) => v >= 0, 'a number >= 0'),
+  inferShapes(node, [x, ...stats]) {
+    if (x.length < 2) throw new ShapeError(node.name, 'input of shape [N, C, ...]', x);
+    for (const s of stats) {
+      if (s.length !== 1 || s[0] !== x[1]) throw new ShapeError(node.name, `statistics of shape [${x[1]}]`, s);
+    }
+    return [x];
+  },
+  // y = x * a + b once folded: two per element.
+  cost: (_node, _in, [y]) => ({ macs: 0, flops: 0, elementwiseFlops: 2 * elements(y) }),
+};

@@ -1,0 +1,83 @@
+import { AttributeError, ShapeError } from '../graph/errors.js';
+import type { Node, OpType, Shape } from '../graph/graph.js';
+
+/** What one node costs, by the lecture's conventions (DESIGN.md). Per whole minibatch. */
+export interface NodeCost {
+  /** Multiply-accumulates of conv and fc (the unit torchvision and fvcore report). */
+  readonly macs: number;
+  /** The lecture's FLOPs: 2 per MAC for conv/fc, Kh*Kw per pooled output, 0 for elementwise. */
+  readonly flops: number;
+  /** FLOPs of elementwise work (ReLU, BN, add, ...), counted only when asked for. */
+  readonly elementwiseFlops: number;
+}
+
+/**
+ * An op, declared once: how to validate its attributes, infer its output shapes and
+ * count its cost. Backends register kernels for it; they never re-derive its shapes.
+ */
+export interface OpDef {
+  readonly type: OpType;
+  /** Number of inputs (data inputs plus weight initializers): [min, max]. */
+  readonly arity: readonly [number, number];
+  /**
+   * Elementwise-like ops (activations, BN, residual add, LRN, softmax, dropout) carry no
+   * row of their own in the lecture's tables: they join the row of the layer they follow.
+   */
+  readonly elementwise: boolean;
+  /** The output may reuse input 0's memory (the memory planner and the cost model agree). */
+  readonly inplace: boolean;
+  /** Throws {@link AttributeError} on a bad attribute (a zero stride, a negative pad). */
+  validate(node: Node): void;
+  /** Output shapes from input shapes; throws {@link ShapeError} naming what was expected. */
+  inferShapes(node: Node, inputs: readonly Shape[]): Shape[];
+  cost(node: Node, inputs: readonly Shape[], outputs: readonly Shape[]): NodeCost;
+}
+
+export const ZERO_COST: NodeCost = { macs: 0, flops: 0, elementwiseFlops: 0 };
+
+export function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** Checks an integer attribute against a lower bound. */
+export function intAttr(node: Node, attr: string, min: number): number {
+  const v = (node.attrs as Record<string, unknown>)[attr];
+  if (!isInt(v) || v < min) throw new AttributeError(node.name, attr, `an integer >= ${min}`, v);
+  return v;
+}
+
+/** Checks an attribute holding `length` integers, each >= `min`. */
+export function intsAttr(node: Node, attr: string, length: number, min: number): number[] {
+  const v = (node.attrs as Record<string, unknown>)[attr];
+  if (!Array.isArray(v) || v.length !== length || !v.every((x) => isInt(x) && x >= min)) {
+    throw new AttributeError(node.name, attr, `${length} integers >= ${min}`, v);
+  }
+  return v as number[];
+}
+
+export function numAttr(node: Node, attr: string, check: (v: number) => boolean, expected: string): number {
+  const v = (node.attrs as Record<string, unknown>)[attr];
+  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+    throw new AttributeError(node.name, attr, expected, v);
+  }
+  return v;
+}
+
+/** Asserts an input is NCHW (rank 4) with positive dimensions. */
+export function expectNCHW(node: Node, shape: Shape, what = 'input'): [number, number, number, number] {
+  if (shape.length !== 4 || shape.some((d) => d <= 0)) {
+    throw new ShapeError(node.name, `${what} of shape [N, C, H, W]`, shape);
+  }
+  return shape as unknown as [number, number, number, number];
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Elements of one output per image times the batch: the row's #activations for N images. */
+export function elements(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

@@ -1,0 +1,30 @@
+import { GraphError } from '../graph/errors.js';
+import type { OpType } from '../graph/graph.js';
+import { clip, dropout, relu, sigmoid, tanh } from './activation.js';
+import { add } from './add.js';
+import { batchnorm } from './batchnorm.js';
+import { concat } from './concat.js';
+import { conv2d } from './conv2d.js';
+import { fc } from './fc.js';
+import { flatten } from './flatten.js';
+import { globalavgpool, globalmaxpool } from './global-pooling.js';
+import { lrn } from './lrn.js';
+import type { OpDef } from './op.js';
+import { avgpool, maxpool } from './pooling.js';
+import { softmax } from './softmax.js';
+
+const ALL: readonly OpDef[] = [
+  conv2d, maxpool, avgpool, globalavgpool, globalmaxpool, fc, flatten,
+  relu, clip, tanh, sigmoid, lrn, batchnorm, add, concat, softmax, dropout,
+];
+
+const BY_TYPE = new Map<string, OpDef>(ALL.map((d) => [d.type, d]));
+
+/** The declaration of an op of the IR. */
+export function opDef(type: OpType | string): OpDef {
+  const d = BY_TYPE.get(type);
+  if (!d) throw new GraphError(`unknown op type '${type}'`);
+  return d;
+}
+
+export const OP_TYPES: readonly OpType[] = ALL.map((d) => d.type);

@@ -1,0 +1,86 @@
+import type { Graph } from '../graph/graph.js';
+import { sizeOf } from '../graph/graph.js';
+import { opDef } from '../ops/registry.js';
+
+/** A tensor's lifetime: produced at step `first`, last read at step `last` (node indices). */
+export interface Lifetime {
+  readonly tensor: string;
+  readonly bytes: number;
+  readonly first: number;
+  readonly last: number;
+  /** The tensor whose buffer this one reuses in place (ReLU after conv, flatten, ...). */
+  readonly aliasOf?: string;
+}
+
+export interface Liveness {
+  readonly lifetimes: readonly Lifetime[];
+  /** The most bytes of activations alive at once: what an ideal arena must hold. */
+  readonly peakBytes: number;
+  /** The node during which the peak is reached. */
+  readonly peakNode: string;
+}
+
+/**
+ * Activation lifetimes of a graph at its inferred shapes (f32). A node's output is
+ * allocated when the node runs; an input is freed after its last reader. An in-place op
+ * (activation, batch norm, residual add, flatten) reuses its first input's buffer when
+ * that input is read by no later node. Graph inputs are live from the start, outputs to
+ * the end. The cost model's inference memory and the runtime's memory plan share this.
+ */
+export function liveness(graph: Graph): Liveness {
+  const n = graph.nodes.length;
+  const lastRead = new Map<string, number>();
+  graph.nodes.forEach((node, i) => node.inputs.forEach((t) => lastRead.set(t, i)));
+  for (const t of graph.outputs) lastRead.set(t, n);
+  const bytes = (t: string) => sizeOf(graph.shape(t)) * 4;
+
+  const lifetimes: Lifetime[] = [];
+  const owner = new Map<string, string>(); // tensor -> the tensor whose buffer holds it
+  const live = new Map<string, number>(); // buffer owner -> bytes
+  let current = 0;
+  let peakBytes = 0;
+  let peakNode = '';
+  for (const inp of graph.inputs) {
+    owner.set(inp.name, inp.name);
+    live.set(inp.name, bytes(inp.name));
+    current += bytes(inp.name);
+  }
+  peakBytes = current;
+  const firstStep = new Map<string, number>(graph.inputs.map((i) => [i.name, -1]));
+
+  graph.nodes.forEach((node, i) => {
+    const def = opDef(node.op);
+    const out = node.outputs[0];
+    const x = node.inputs[0];
+    const reuse =
+      def.inplace && owner.has(x) && (lastRead.get(x) ?? -1) === i && bytes(x) === bytes(out) &&
+      node.inputs.indexOf(x) === node.inputs.lastIndexOf(x);
+    if (reuse) {
+      owner.set(out, owner.get(x)!);
+    } else {
+      owner.set(out, out);
+      live.set(out, bytes(out));
+      current += bytes(out);
+    }
+    firstStep.set(out, i);
+    if (current > peakBytes) {
+      peakBytes = current;
+      peakNode = node.name;
+    }
+    for (const t of new Set(node.inputs)) {
+      if (!owner.has(t) || lastRead.get(t) !== i) continue;
+      const buf = owner.get(t)!;
+      const aliasedForward = reuse && t === x;
+      lifetimes.push({ tensor: t, bytes: bytes(t), first: firstStep.get(t)!, last: i, ...(buf !== t ? { aliasOf: buf } : {}) });
+      if (!aliasedForward && live.has(buf) && ![...owner.entries()].some(([k, v]) => v === buf && k !== t && (lastRead.get(k) ?? -1) > i)) {
+        current -= live.get(buf)!;
+        live.delete(buf);
+      }
+    }
+  });
+  for (const t of graph.outputs) {
+    const buf = owner.get(t);
+    lifetimes.push({ tensor: t, bytes: bytes(t), first: firstStep.get(t) ?? -1, last: n, ...(buf && buf !== t ? { aliasOf: buf } : {}) });
+  }
+  return { lifetimes, peakBytes, peakNode };
+}
