@@ -54,6 +54,5 @@ export class OptionError extends WebconvError {
 
 function fmt(v: unknown): string {
   if (Array.isArray(v)) return `[${v.join(', ')}]`;
-  if (typeof v === 'string') return `'${v}'`;
   return String(v);
 }

@@ -47,8 +47,8 @@ export function outExtent(
   if (padded < span) {
     throw new ShapeError(
       node.name,
-      `input ${axis} (${input} + padding ${padBegin}+${padEnd}) at least the kernel extent ${span}`,
-      input,
+      `padded input ${axis} >= kernel extent ${span}`,
+      `${padded} (input ${input} + padding ${padBegin}+${padEnd}); the input is too small for this network`,
       'kernel',
     );
   }

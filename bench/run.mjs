@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Runs every benchmark suite of bench/ in turn (`npm run bench`).
+await import('./summary.bench.mjs');

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { WebconvError } from '../graph/errors.js';
+import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
+
+const USAGE = `usage: webconv <command> [options]
+
+commands:
+  summary <model>   per-layer cost table (params, FLOPs, activations, memory)
+  summary --list    list the model zoo
+
+Run 'webconv <command> --help' for a command's options.`;
+
+/** Runs the CLI; returns the exit code. Errors are one line on stderr, never a stack trace. */
+export function main(argv: string[]): number {
+  const out = (s: string) => void process.stdout.write(s + '\n');
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'summary':
+        summaryCommand(rest, out);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`webconv: unknown command '${command}'\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (e) {
+    // parseArgs reports unknown or malformed flags with a code of its own.
+    const known = e instanceof WebconvError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (!known) throw e;
+    process.stderr.write(`webconv: error: ${(e as Error).message.split('\n')[0]}\n`);
+    return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
