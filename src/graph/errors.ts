@@ -56,3 +56,35 @@ function fmt(v: unknown): string {
   if (Array.isArray(v)) return `[${v.join(', ')}]`;
   return String(v);
 }
+
+/** A backend has no kernel for some ops (and fallback was not asked for). */
+export class UnsupportedOpError extends WebconvError {
+  constructor(
+    readonly backend: string,
+    /** node name -> op type */
+    readonly nodes: ReadonlyMap<string, string>,
+  ) {
+    const ops = [...new Set(nodes.values())].sort();
+    const names = [...nodes.keys()];
+    super(
+      'E_UNSUPPORTED',
+      `backend '${backend}' has no kernel for op${ops.length > 1 ? 's' : ''} ${ops.join(', ')} ` +
+        `(node${names.length > 1 ? 's' : ''} ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}); ` +
+        `compile with { fallback: true } to run them on the reference backend`,
+    );
+  }
+}
+
+/** Input given to a run does not match the model (unknown name, wrong shape or size). */
+export class InputError extends WebconvError {
+  constructor(message: string) {
+    super('E_INPUT', message);
+  }
+}
+
+/** The executable was disposed, or its device was lost. */
+export class ExecutableError extends WebconvError {
+  constructor(message: string) {
+    super('E_EXECUTABLE', message);
+  }
+}

@@ -19,10 +19,16 @@ export type OpType =
   | 'sigmoid'
   | 'lrn'
   | 'batchnorm'
+  | 'leakyrelu'
   | 'add'
+  | 'mul'
   | 'concat'
   | 'softmax'
-  | 'dropout';
+  | 'dropout'
+  | 'identity'
+  | 'pad'
+  | 'reshape'
+  | 'gemm';
 
 /**
  * One operation. Inputs and outputs name tensors; weights are inputs that name

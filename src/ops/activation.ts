@@ -1,8 +1,14 @@
 import { AttributeError } from '../graph/errors.js';
 import type { Node, OpType, Shape } from '../graph/graph.js';
-import { elements, type OpDef } from './op.js';
+import { elements, numAttr, type OpDef } from './op.js';
 
-function unary(type: OpType, flopsPerElement: number, validate: (node: Node) => void = () => {}): OpDef {
+/** A unary elementwise op on a tensor of any rank, its kernel a scalar function. */
+function unary(
+  type: OpType,
+  flopsPerElement: number,
+  fn: (node: Node) => (v: number) => number,
+  validate: (node: Node) => void = () => {},
+): OpDef {
   return {
     type,
     arity: [1, 1],
@@ -11,25 +17,51 @@ function unary(type: OpType, flopsPerElement: number, validate: (node: Node) => 
     validate,
     inferShapes: (_node, [x]) => [x],
     cost: (_node, _in, [y]: readonly Shape[]) => ({ macs: 0, flops: 0, elementwiseFlops: flopsPerElement * elements(y) }),
+    reference(node, [x], [y]) {
+      const f = fn(node);
+      for (let i = 0; i < x.data.length; i++) y.data[i] = f(x.data[i]);
+    },
   };
 }
 
 /** max(x, 0) */
-export const relu = unary('relu', 1);
+export const relu = unary('relu', 1, () => (v) => (v > 0 ? v : 0));
 
 /** min(max(x, min), max); ReLU6 is clip(0, 6). */
-export const clip = unary('clip', 1, (node) => {
-  const { min, max } = node.attrs as { min?: unknown; max?: unknown };
-  if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max) || min > max) {
-    throw new AttributeError(node.name, 'min/max', 'two numbers with min <= max', [min, max]);
-  }
-});
+export const clip = unary(
+  'clip',
+  1,
+  (node) => {
+    const { min, max } = node.attrs as { min: number; max: number };
+    return (v) => (v < min ? min : v > max ? max : v);
+  },
+  (node) => {
+    const { min, max } = node.attrs as { min?: unknown; max?: unknown };
+    if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max) || min > max) {
+      throw new AttributeError(node.name, 'min/max', 'two numbers with min <= max', [min, max]);
+    }
+  },
+);
+
+/** x for x >= 0, alpha * x otherwise. */
+export const leakyrelu = unary(
+  'leakyrelu',
+  1,
+  (node) => {
+    const alpha = (node.attrs as { alpha: number }).alpha;
+    return (v) => (v >= 0 ? v : alpha * v);
+  },
+  (node) => void numAttr(node, 'alpha', () => true, 'a finite number'),
+);
 
 /** Hyperbolic tangent (LeNet-5). */
-export const tanh = unary('tanh', 1);
+export const tanh = unary('tanh', 1, () => Math.tanh);
 
 /** Logistic sigmoid. */
-export const sigmoid = unary('sigmoid', 1);
+export const sigmoid = unary('sigmoid', 1, () => (v) => 1 / (1 + Math.exp(-v)));
 
-/** Dropout is the identity at inference: no work, no memory. */
-export const dropout = unary('dropout', 0);
+/** Dropout is the identity at inference: no work, removed by the planner. */
+export const dropout = unary('dropout', 0, () => (v) => v);
+
+/** The identity (ONNX Identity), removed by the planner. */
+export const identity = unary('identity', 0, () => (v) => v);

@@ -1,16 +1,27 @@
-import { ShapeError } from '../graph/errors.js';
-import { elements, sameShape, type OpDef } from './op.js';
+import type { Node, OpType } from '../graph/graph.js';
+import { broadcastShapes, forEachBroadcast } from './broadcast.js';
+import { elements, type OpDef } from './op.js';
 
-/** Elementwise sum of two tensors of one shape: the residual connection. */
-export const add: OpDef = {
-  type: 'add',
-  arity: [2, 2],
-  elementwise: true,
-  inplace: true,
-  validate() {},
-  inferShapes(node, [a, b]) {
-    if (!sameShape(a, b)) throw new ShapeError(node.name, `both inputs of shape [${a.join(', ')}]`, b);
-    return [a];
-  },
-  cost: (_node, _in, [y]) => ({ macs: 0, flops: 0, elementwiseFlops: elements(y) }),
-};
+/** A binary elementwise op with NumPy broadcasting (ONNX's multidirectional broadcast). */
+function binary(type: OpType, f: (a: number, b: number) => number): OpDef {
+  return {
+    type,
+    arity: [2, 2],
+    elementwise: true,
+    inplace: true,
+    validate() {},
+    inferShapes: (node: Node, [a, b]) => [broadcastShapes(node, a, b)],
+    cost: (_node, _in, [y]) => ({ macs: 0, flops: 0, elementwiseFlops: elements(y) }),
+    reference(_node, [a, b], [y]) {
+      forEachBroadcast(y.shape, a.shape, b.shape, (o, ia, ib) => {
+        y.data[o] = f(a.data[ia], b.data[ib]);
+      });
+    },
+  };
+}
+
+/** Elementwise sum: the residual connection (and ONNX Add, broadcasting). */
+export const add = binary('add', (a, b) => a + b);
+
+/** Elementwise product (ONNX Mul, broadcasting). */
+export const mul = binary('mul', (a, b) => a * b);

@@ -22,4 +22,17 @@ export const batchnorm: OpDef = {
   },
   // y = x * a + b once folded: two per element.
   cost: (_node, _in, [y]) => ({ macs: 0, flops: 0, elementwiseFlops: 2 * elements(y) }),
+  reference(node, [x, scale, bias, mean, variance], [y]) {
+    const eps = (node.attrs as { epsilon: number }).epsilon;
+    const [N, C] = x.shape;
+    const inner = x.data.length / (N * C);
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        const a = scale.data[c] / Math.sqrt(variance.data[c] + eps);
+        const b = bias.data[c] - mean.data[c] * a;
+        const base = (n * C + c) * inner;
+        for (let i = 0; i < inner; i++) y.data[base + i] = x.data[base + i] * a + b;
+      }
+    }
+  },
 };

@@ -1,10 +1,12 @@
 import { AttributeError, ShapeError } from '../graph/errors.js';
+import { activationFn, fusedActivation } from './fused-activation.js';
 import { elements, expectNCHW, intAttr, type OpDef } from './op.js';
 import { windowAttrs, windowOutput } from './window.js';
 
 /**
  * conv2d. Inputs: x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], optional bias
- * [Cout]. Attributes: kernel, stride, pads (top, left, bottom, right), dilation, groups.
+ * [Cout]. Attributes: kernel, stride, pads (top, left, bottom, right), dilation, groups,
+ * and `activation` when the planner fused one into the epilogue.
  */
 export const conv2d: OpDef = {
   type: 'conv2d',
@@ -14,6 +16,7 @@ export const conv2d: OpDef = {
   validate(node) {
     windowAttrs(node);
     intAttr(node, 'groups', 1);
+    fusedActivation(node);
   },
   inferShapes(node, [x, w, b]) {
     const [n, cin, h, wd] = expectNCHW(node, x);
@@ -37,7 +40,39 @@ export const conv2d: OpDef = {
   cost(node, [, w], [y]) {
     const perOutput = w[1] * w[2] * w[3]; // kh*kw*Cin/groups
     const macs = elements(y) * perOutput;
-    return { macs, flops: 2 * macs, elementwiseFlops: 0 };
+    return { macs, flops: 2 * macs, elementwiseFlops: fusedActivation(node) ? elements(y) : 0 };
+  },
+  reference(node, [x, w, b], [y]) {
+    const { stride, pads, dilation } = windowAttrs(node);
+    const groups = intAttr(node, 'groups', 1);
+    const act = activationFn(fusedActivation(node));
+    const [N, C, H, W] = x.shape;
+    const [M, Cg, KH, KW] = w.shape;
+    const [, , OH, OW] = y.shape;
+    const Mg = M / groups;
+    for (let n = 0; n < N; n++) {
+      for (let m = 0; m < M; m++) {
+        const g = Math.floor(m / Mg);
+        for (let oh = 0; oh < OH; oh++) {
+          for (let ow = 0; ow < OW; ow++) {
+            let sum = b ? b.data[m] : 0;
+            for (let c = 0; c < Cg; c++) {
+              const ic = g * Cg + c;
+              for (let i = 0; i < KH; i++) {
+                const ih = oh * stride[0] - pads[0] + i * dilation[0];
+                if (ih < 0 || ih >= H) continue;
+                for (let j = 0; j < KW; j++) {
+                  const iw = ow * stride[1] - pads[1] + j * dilation[1];
+                  if (iw < 0 || iw >= W) continue;
+                  sum += x.data[((n * C + ic) * H + ih) * W + iw] * w.data[((m * Cg + c) * KH + i) * KW + j];
+                }
+              }
+            }
+            y.data[((n * M + m) * OH + oh) * OW + ow] = act(sum);
+          }
+        }
+      }
+    }
   },
 };
 

@@ -1,4 +1,5 @@
 import { ShapeError } from '../graph/errors.js';
+import { activationFn, fusedActivation } from './fused-activation.js';
 import { type OpDef } from './op.js';
 
 /**
@@ -10,15 +11,27 @@ export const fc: OpDef = {
   arity: [2, 3],
   elementwise: false,
   inplace: false,
-  validate() {},
+  validate: (node) => void fusedActivation(node),
   inferShapes(node, [x, w, b]) {
     if (x.length !== 2) throw new ShapeError(node.name, 'input of shape [N, features] (flatten first)', x);
     if (w.length !== 2 || w[1] !== x[1]) throw new ShapeError(node.name, `weight of shape [Cout, ${x[1]}]`, w);
     if (b && (b.length !== 1 || b[0] !== w[0])) throw new ShapeError(node.name, `bias of shape [${w[0]}]`, b);
     return [[x[0], w[0]]];
   },
-  cost(_node, [x, w]) {
+  cost(node, [x, w]) {
     const macs = x[0] * w[0] * w[1];
-    return { macs, flops: 2 * macs, elementwiseFlops: 0 };
+    return { macs, flops: 2 * macs, elementwiseFlops: fusedActivation(node) ? x[0] * w[0] : 0 };
+  },
+  reference(node, [x, w, b], [y]) {
+    const act = activationFn(fusedActivation(node));
+    const [N, K] = x.shape;
+    const M = w.shape[0];
+    for (let n = 0; n < N; n++) {
+      for (let m = 0; m < M; m++) {
+        let sum = b ? b.data[m] : 0;
+        for (let k = 0; k < K; k++) sum += x.data[n * K + k] * w.data[m * K + k];
+        y.data[n * M + m] = act(sum);
+      }
+    }
   },
 };

@@ -16,4 +16,7 @@ export const flatten: OpDef = {
     return [[outer, inner]];
   },
   cost: () => ZERO_COST,
+  reference(_node, [x], [y]) {
+    if (y.data !== x.data) y.data.set(x.data);
+  },
 };

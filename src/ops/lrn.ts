@@ -21,4 +21,24 @@ export const lrn: OpDef = {
   },
   // size squares-and-adds per output, then a scale, a power and a divide.
   cost: (node, _in, [y]) => ({ macs: 0, flops: 0, elementwiseFlops: (2 * intAttr(node, 'size', 1) + 3) * elements(y) }),
+  reference(node, [x], [y]) {
+    const { size, alpha, beta, bias } = node.attrs as { size: number; alpha: number; beta: number; bias: number };
+    const [N, C, H, W] = x.shape;
+    const hw = H * W;
+    const before = Math.floor((size - 1) / 2);
+    const after = Math.ceil((size - 1) / 2);
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        for (let i = 0; i < hw; i++) {
+          let sq = 0;
+          for (let k = Math.max(0, c - before); k <= Math.min(C - 1, c + after); k++) {
+            const v = x.data[(n * C + k) * hw + i];
+            sq += v * v;
+          }
+          const at = (n * C + c) * hw + i;
+          y.data[at] = x.data[at] / Math.pow(bias + (alpha / size) * sq, beta);
+        }
+      }
+    }
+  },
 };

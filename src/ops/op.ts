@@ -1,6 +1,12 @@
 import { AttributeError, ShapeError } from '../graph/errors.js';
 import type { Node, OpType, Shape } from '../graph/graph.js';
 
+/** A tensor's values in a kernel: row-major (NCHW for images) float32. */
+export interface TensorView {
+  readonly shape: Shape;
+  readonly data: Float32Array;
+}
+
 /** What one node costs, by the lecture's conventions (DESIGN.md). Per whole minibatch. */
 export interface NodeCost {
   /** Multiply-accumulates of conv and fc (the unit torchvision and fvcore report). */
@@ -31,6 +37,12 @@ export interface OpDef {
   /** Output shapes from input shapes; throws {@link ShapeError} naming what was expected. */
   inferShapes(node: Node, inputs: readonly Shape[]): Shape[];
   cost(node: Node, inputs: readonly Shape[], outputs: readonly Shape[]): NodeCost;
+  /**
+   * The reference kernel: plain, obviously-correct TypeScript, never tuned; the oracle of
+   * every cross-backend test. Writes `outputs` (preallocated). For an in-place op an output
+   * may share memory with input 0, so a kernel reads element i before writing element i.
+   */
+  reference(node: Node, inputs: readonly TensorView[], outputs: readonly TensorView[]): void;
 }
 
 export const ZERO_COST: NodeCost = { macs: 0, flops: 0, elementwiseFlops: 0 };

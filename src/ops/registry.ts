@@ -1,21 +1,24 @@
 import { GraphError } from '../graph/errors.js';
 import type { OpType } from '../graph/graph.js';
-import { clip, dropout, relu, sigmoid, tanh } from './activation.js';
-import { add } from './add.js';
+import { clip, dropout, identity, leakyrelu, relu, sigmoid, tanh } from './activation.js';
+import { add, mul } from './add.js';
 import { batchnorm } from './batchnorm.js';
 import { concat } from './concat.js';
 import { conv2d } from './conv2d.js';
 import { fc } from './fc.js';
 import { flatten } from './flatten.js';
+import { gemm } from './gemm.js';
 import { globalavgpool, globalmaxpool } from './global-pooling.js';
 import { lrn } from './lrn.js';
 import type { OpDef } from './op.js';
+import { pad } from './pad.js';
 import { avgpool, maxpool } from './pooling.js';
+import { reshape } from './reshape.js';
 import { softmax } from './softmax.js';
 
 const ALL: readonly OpDef[] = [
-  conv2d, maxpool, avgpool, globalavgpool, globalmaxpool, fc, flatten,
-  relu, clip, tanh, sigmoid, lrn, batchnorm, add, concat, softmax, dropout,
+  conv2d, maxpool, avgpool, globalavgpool, globalmaxpool, fc, gemm, flatten, reshape, pad,
+  relu, clip, leakyrelu, tanh, sigmoid, lrn, batchnorm, add, mul, concat, softmax, dropout, identity,
 ];
 
 const BY_TYPE = new Map<string, OpDef>(ALL.map((d) => [d.type, d]));

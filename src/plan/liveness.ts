@@ -77,7 +77,19 @@ export function liveness(graph: Graph): Liveness {
         live.delete(buf);
       }
     }
+    if (!lastRead.has(out)) {
+      // Read by no one (a dead branch): it lives for its own step only.
+      const buf = owner.get(out)!;
+      lifetimes.push({ tensor: out, bytes: bytes(out), first: i, last: i, ...(buf !== out ? { aliasOf: buf } : {}) });
+      if (live.has(buf)) {
+        current -= live.get(buf)!;
+        live.delete(buf);
+      }
+    }
   });
+  for (const inp of graph.inputs) {
+    if (!lastRead.has(inp.name)) lifetimes.push({ tensor: inp.name, bytes: bytes(inp.name), first: -1, last: -1 });
+  }
   for (const t of graph.outputs) {
     const buf = owner.get(t);
     lifetimes.push({ tensor: t, bytes: bytes(t), first: firstStep.get(t) ?? -1, last: n, ...(buf && buf !== t ? { aliasOf: buf } : {}) });

@@ -1,0 +1,71 @@
+import type { Graph, GraphInput, Shape } from '../graph/graph.js';
+
+/** A tensor passed to or returned from a run: row-major float32 with its shape. */
+export interface TensorData {
+  readonly shape: Shape;
+  readonly data: Float32Array;
+}
+
+export interface CompileOptions {
+  /**
+   * Run on the reference backend the nodes this backend has no kernel for. Off by
+   * default: without it, compile fails and names every missing op.
+   */
+  fallback?: boolean;
+  /** Apply the planner's graph passes (BN folding, activation fusion, identity removal). Default true. */
+  optimize?: boolean;
+  /** Worker threads (backends that can use them). Default 1. */
+  threads?: number;
+}
+
+/** Time one node took in the last run. */
+export interface NodeTiming {
+  readonly node: string;
+  readonly op: string;
+  readonly ms: number;
+}
+
+export interface MemoryReport {
+  /** Bytes of weights held by the executable (after packing). */
+  readonly weightBytes: number;
+  /** Bytes of the activation arena. */
+  readonly arenaBytes: number;
+  /** The liveness peak the arena was planned for (arenaBytes >= peakBytes). */
+  readonly peakBytes: number;
+}
+
+/** What actually ran: never a surprise. */
+export interface BackendInfo {
+  readonly backend: string;
+  /** The GPU adapter, when there is one ("SwiftShader (software)" included). */
+  readonly adapter?: string;
+  /** Features actually in use: 'simd', 'relaxed-simd', 'threads', 'shader-f16', ... */
+  readonly features: readonly string[];
+  readonly threads: number;
+  /** Nodes that ran on the reference backend because this backend lacks their kernel. */
+  readonly fallbackNodes: readonly string[];
+}
+
+/** A compiled model, ready to run. */
+export interface Executable {
+  readonly inputs: readonly GraphInput[];
+  readonly outputs: readonly { readonly name: string; readonly shape: Shape }[];
+  /**
+   * Runs the model. Inputs by name (a bare Float32Array is taken for a single-input
+   * model); shapes must match exactly. Returns fresh arrays the caller owns.
+   */
+  run(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Record<string, TensorData>>;
+  /** Per-node timings of the last run, in execution order. */
+  profile(): NodeTiming[];
+  memory(): MemoryReport;
+  info(): BackendInfo;
+  /** Frees everything; later calls to run() throw. */
+  dispose(): void;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Whether this backend can run here (wasm SIMD present, a WebGPU adapter found, ...). */
+  isAvailable(): Promise<boolean>;
+  compile(graph: Graph, options?: CompileOptions): Promise<Executable>;
+}

@@ -1,0 +1,52 @@
+import { ShapeError } from '../graph/errors.js';
+import type { Node, Shape } from '../graph/graph.js';
+
+/** NumPy (ONNX multidirectional) broadcasting of two shapes. */
+export function broadcastShapes(node: Node, a: Shape, b: Shape): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(node.name, `shapes that broadcast together, [${a.join(', ')}] and [${b.join(', ')}] differ on axis ${i}`, b);
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Row-major strides of `shape` seen from a broadcast `out` shape (0 on broadcast axes). */
+export function broadcastStrides(shape: Shape, out: Shape): number[] {
+  const strides = new Array<number>(out.length).fill(0);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const j = out.length - shape.length + i;
+    strides[j] = shape[i] === 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Calls f(outIndex, aIndex, bIndex) for every element of the broadcast output. */
+export function forEachBroadcast(out: Shape, a: Shape, b: Shape, f: (o: number, ia: number, ib: number) => void): void {
+  const sa = broadcastStrides(a, out);
+  const sb = broadcastStrides(b, out);
+  const rank = out.length;
+  const idx = new Array<number>(rank).fill(0);
+  const total = out.reduce((x, y) => x * y, 1);
+  let ia = 0;
+  let ib = 0;
+  for (let o = 0; o < total; o++) {
+    f(o, ia, ib);
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      ia += sa[d];
+      ib += sb[d];
+      if (idx[d] < out[d]) break;
+      ia -= sa[d] * out[d];
+      ib -= sb[d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
