@@ -88,3 +88,10 @@ export class ExecutableError extends WebconvError {
     super('E_EXECUTABLE', message);
   }
 }
+
+/** A .npy file is malformed or holds something other than little-endian float32 in C order. */
+export class NpyError extends WebconvError {
+  constructor(message: string) {
+    super('E_NPY', message);
+  }
+}

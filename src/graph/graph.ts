@@ -56,6 +56,8 @@ export interface Initializer {
   data?: Float32Array;
   /** How to generate deterministic seeded values when `data` is absent. */
   readonly init?: WeightInit;
+  /** Computes the values on first use (weights rewritten by a graph pass, e.g. BN folding). */
+  readonly derive?: () => Float32Array;
 }
 
 export interface GraphInput {
@@ -97,8 +99,9 @@ export class Graph {
     const init = this.initializers.get(name);
     if (!init) throw new GraphError(`graph '${this.name}': missing initializer '${name}'`);
     if (!init.data) {
-      if (!init.init) throw new GraphError(`graph '${this.name}': initializer '${name}' has no values`);
-      init.data = seededValues(init.init, sizeOf(init.shape));
+      if (init.derive) init.data = init.derive();
+      else if (init.init) init.data = seededValues(init.init, sizeOf(init.shape));
+      else throw new GraphError(`graph '${this.name}': initializer '${name}' has no values`);
     }
     return init.data;
   }

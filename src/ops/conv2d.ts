@@ -50,27 +50,34 @@ export const conv2d: OpDef = {
     const [M, Cg, KH, KW] = w.shape;
     const [, , OH, OW] = y.shape;
     const Mg = M / groups;
+    // A direct convolution: for each output channel, add weight x shifted input row into a
+    // float64 output plane. The valid output columns of each tap are computed up front, so
+    // the inner loop has no bounds test.
+    const acc = new Float64Array(OH * OW);
     for (let n = 0; n < N; n++) {
       for (let m = 0; m < M; m++) {
+        acc.fill(b ? b.data[m] : 0);
         const g = Math.floor(m / Mg);
-        for (let oh = 0; oh < OH; oh++) {
-          for (let ow = 0; ow < OW; ow++) {
-            let sum = b ? b.data[m] : 0;
-            for (let c = 0; c < Cg; c++) {
-              const ic = g * Cg + c;
-              for (let i = 0; i < KH; i++) {
+        for (let c = 0; c < Cg; c++) {
+          const xPlane = (n * C + g * Cg + c) * H * W;
+          for (let i = 0; i < KH; i++) {
+            for (let j = 0; j < KW; j++) {
+              const wv = w.data[((m * Cg + c) * KH + i) * KW + j];
+              const shift = j * dilation[1] - pads[1]; // iw = ow * stride + shift
+              const ow0 = Math.max(0, Math.ceil(-shift / stride[1]));
+              const ow1 = Math.min(OW, Math.floor((W - 1 - shift) / stride[1]) + 1);
+              for (let oh = 0; oh < OH; oh++) {
                 const ih = oh * stride[0] - pads[0] + i * dilation[0];
                 if (ih < 0 || ih >= H) continue;
-                for (let j = 0; j < KW; j++) {
-                  const iw = ow * stride[1] - pads[1] + j * dilation[1];
-                  if (iw < 0 || iw >= W) continue;
-                  sum += x.data[((n * C + ic) * H + ih) * W + iw] * w.data[((m * Cg + c) * KH + i) * KW + j];
-                }
+                const xRow = xPlane + ih * W + shift;
+                const aRow = oh * OW;
+                for (let ow = ow0; ow < ow1; ow++) acc[aRow + ow] += wv * x.data[xRow + ow * stride[1]];
               }
             }
-            y.data[((n * M + m) * OH + oh) * OW + ow] = act(sum);
           }
         }
+        const yPlane = (n * M + m) * OH * OW;
+        for (let k = 0; k < OH * OW; k++) y.data[yPlane + k] = act(acc[k]);
       }
     }
   },
