@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 /** Debian package -> why the tests need it. */
 const PACKAGES = {
   'python3-torchvision': 'PyTorch/torchvision: the oracle for parameter and MAC counts',
+  'libonnx-testdata': "ONNX's backend conformance data: the oracle for the ONNX importer and every backend",
 };
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -58,8 +58,10 @@ describe('reference backend', () => {
     const { graph, report } = optimizeGraph(g);
     expect(report.foldedBatchNorms.length).toBe(53);
     expect(graph.nodes.some((n) => n.op === 'batchnorm')).toBe(false);
-    // ReLUs after a residual add stay (their producer is the add, not a conv).
-    expect(graph.nodes.filter((n) => n.op === 'relu').length).toBe(16);
+    // Each block's add folds into its last conv, and the ReLU after it follows.
+    expect(report.fusedResiduals.length).toBe(16);
+    expect(graph.nodes.filter((n) => n.op === 'relu' || n.op === 'add').length).toBe(0);
+    expect(graph.nodes.map((n) => n.op).filter((op) => op !== 'conv2d')).toEqual(['maxpool', 'globalavgpool', 'flatten', 'fc']);
     expect(graph.outputs).toEqual(g.outputs);
   });
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { WebconvError } from '../graph/errors.js';
+import { RUN_USAGE, runCommand } from './run-command.js';
 import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
 
 const USAGE = `usage: webconv <command> [options]
@@ -7,23 +8,28 @@ const USAGE = `usage: webconv <command> [options]
 commands:
   summary <model>   per-layer cost table (params, FLOPs, activations, memory)
   summary --list    list the model zoo
+  run <model> --input x.npy [--backend NAME] [--out y.npy] [--top K]
+                    run a zoo model or an .onnx file on a .npy tensor
 
 Run 'webconv <command> --help' for a command's options.`;
 
-/** Runs the CLI; returns the exit code. Errors are one line on stderr, never a stack trace. */
-export function main(argv: string[]): number {
+/** Runs the CLI; resolves to the exit code. Errors are one line on stderr, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => void process.stdout.write(s + '\n');
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'summary':
-        summaryCommand(rest, out);
+        await summaryCommand(rest, out);
+        return 0;
+      case 'run':
+        await runCommand(rest, out, (line) => void process.stderr.write(line + '\n'));
         return 0;
       case undefined:
       case '-h':
       case '--help':
       case 'help':
-        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : USAGE);
+        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : rest[0] === 'run' ? RUN_USAGE : USAGE);
         return command === undefined ? 2 : 0;
       default:
         process.stderr.write(`webconv: unknown command '${command}'\n${USAGE}\n`);
@@ -38,4 +44,4 @@ export function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

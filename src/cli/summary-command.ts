@@ -1,16 +1,18 @@
 import { parseArgs } from 'node:util';
 import { renderTable } from '../cost/render.js';
-import { summarize } from '../cost/summarize.js';
-import type { MemoryMode, Optimizer, Summary } from '../cost/summary.js';
+import { costTable, type MemoryMode, type Optimizer, type Summary } from '../cost/summary.js';
 import { OptionError } from '../graph/errors.js';
 import { ZOO } from '../models/zoo.js';
+import { optimizeGraph, type PassReport } from '../plan/passes.js';
+import { isOnnxPath, loadModel } from './load-model.js';
 
-export const SUMMARY_USAGE = `usage: webconv summary <model> [--batch N] [--input HxW] [--memory training|inference]
-                       [--optimizer sgd|momentum|adam] [--expand] [--macs] [--elementwise] [--json]
+export const SUMMARY_USAGE = `usage: webconv summary <model | model.onnx> [--batch N] [--input HxW]
+                       [--memory training|inference] [--optimizer sgd|momentum|adam]
+                       [--expand] [--macs] [--elementwise] [--optimize] [--json]
        webconv summary --list
 
-Prints the lecture-style per-layer cost table of a model: params (K), FLOPs (M = 10^6),
-activations, and memory (MB = 1024^2 bytes) for a minibatch.
+Prints the lecture-style per-layer cost table of a zoo model or an ONNX file: params (K),
+FLOPs (M = 10^6), activations, and memory (MB = 1024^2 bytes) for a minibatch.
 
   --batch N        minibatch size (default 1)
   --input HxW      input height and width (default: the model's, e.g. 227x227 for AlexNet)
@@ -20,6 +22,8 @@ activations, and memory (MB = 1024^2 bytes) for a minibatch.
   --expand         one row per layer instead of per inception module / residual block
   --macs           add a MACs column (the unit torchvision and fvcore report)
   --elementwise    count ReLU, batch norm, add, LRN, softmax in FLOPs (the lecture does not)
+  --optimize       the graph after the planner's passes (batch norm folded into convs,
+                   activations fused, identity and dropout removed), as backends run it
   --json           print JSON instead of the table
   --list           list the model zoo`;
 
@@ -49,7 +53,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], what: str
 }
 
 /** JSON as the issue specifies it: counts as exact integers, memory in MB. */
-export function summaryJson(s: Summary) {
+export function summaryJson(s: Summary, passes?: PassReport) {
   return {
     model: s.model,
     batch: s.batch,
@@ -59,11 +63,12 @@ export function summaryJson(s: Summary) {
     layers: s.layers.map(({ nodes: _nodes, ...row }) => row),
     totals: s.totals,
     inference: s.inference,
+    ...(passes ? { passes } : {}),
   };
 }
 
 /** `--batch -3` would read as a flag: join it to `--batch=-3` so the value is checked. */
-function joinNegativeValues(argv: string[], flags: string[]): string[] {
+export function joinNegativeValues(argv: string[], flags: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (flags.includes(argv[i]) && /^-\d/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
@@ -72,7 +77,7 @@ function joinNegativeValues(argv: string[], flags: string[]): string[] {
   return out;
 }
 
-export function summaryCommand(argv: string[], out: (s: string) => void): void {
+export async function summaryCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const { values, positionals } = parseArgs({
     args: joinNegativeValues(argv, ['--batch', '--input']),
     allowPositionals: true,
@@ -85,6 +90,7 @@ export function summaryCommand(argv: string[], out: (s: string) => void): void {
       expand: { type: 'boolean' },
       macs: { type: 'boolean' },
       elementwise: { type: 'boolean' },
+      optimize: { type: 'boolean' },
       json: { type: 'boolean' },
       list: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -100,15 +106,22 @@ export function summaryCommand(argv: string[], out: (s: string) => void): void {
     return;
   }
   if (positionals.length !== 1) throw new OptionError('summary takes exactly one model (see webconv summary --list)');
+  const spec = positionals[0];
   const [height, width] = values.input ? parseInputSize(values.input) : [undefined, undefined];
-  const s = summarize(positionals[0], {
-    batch: values.batch === undefined ? 1 : positiveInt(values.batch, '--batch'),
-    height,
-    width,
+  if (values.input && isOnnxPath(spec)) throw new OptionError('--input applies to zoo models; an ONNX file fixes its own input size');
+  const batch = values.batch === undefined ? 1 : positiveInt(values.batch, '--batch');
+  let graph = await loadModel(spec, { batch, height, width });
+  let passes: PassReport | undefined;
+  if (values.optimize) ({ graph, report: passes } = optimizeGraph(graph));
+  const s = costTable(graph, {
     memory: oneOf<MemoryMode>(values.memory ?? 'training', ['training', 'inference'], '--memory'),
     optimizer: oneOf<Optimizer>(values.optimizer ?? 'momentum', ['sgd', 'momentum', 'adam'], '--optimizer'),
     expand: values.expand ?? false,
     elementwiseFlops: values.elementwise ?? false,
   });
-  out(values.json ? JSON.stringify(summaryJson(s), null, 2) : renderTable(s, { macs: values.macs ?? false }));
+  const passLine = passes
+    ? `\npasses: ${passes.foldedBatchNorms.length} batch norms folded, ${passes.fusedResiduals.length} residual adds and ${passes.fusedActivations.length} activations fused, ` +
+      `${passes.removed.length} identity/dropout nodes removed`
+    : '';
+  out(values.json ? JSON.stringify(summaryJson(s, passes), null, 2) : renderTable(s, { macs: values.macs ?? false }) + passLine);
 }

@@ -95,3 +95,18 @@ export class NpyError extends WebconvError {
     super('E_NPY', message);
   }
 }
+
+/**
+ * An ONNX model (or TensorProto) cannot be imported. `kind` tells a file that is broken
+ * ('invalid': truncated, not ONNX, an undefined input, a cycle, a wrong attribute type)
+ * from a valid model that uses what webconv lacks ('unsupported': an op, a data type, a
+ * 3-D convolution, external data, training mode).
+ */
+export class OnnxError extends WebconvError {
+  constructor(
+    readonly kind: 'invalid' | 'unsupported',
+    message: string,
+  ) {
+    super('E_ONNX', message);
+  }
+}

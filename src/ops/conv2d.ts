@@ -5,12 +5,13 @@ import { windowAttrs, windowOutput } from './window.js';
 
 /**
  * conv2d. Inputs: x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], optional bias
- * [Cout]. Attributes: kernel, stride, pads (top, left, bottom, right), dilation, groups,
- * and `activation` when the planner fused one into the epilogue.
+ * [Cout], optional residual (the planner's fused residual add, same shape as the output).
+ * Attributes: kernel, stride, pads (top, left, bottom, right), dilation, groups, and
+ * `activation` when the planner fused one into the epilogue (applied after the residual).
  */
 export const conv2d: OpDef = {
   type: 'conv2d',
-  arity: [2, 3],
+  arity: [2, 4],
   elementwise: false,
   inplace: false,
   validate(node) {
@@ -18,7 +19,7 @@ export const conv2d: OpDef = {
     intAttr(node, 'groups', 1);
     fusedActivation(node);
   },
-  inferShapes(node, [x, w, b]) {
+  inferShapes(node, [x, w, b, r]) {
     const [n, cin, h, wd] = expectNCHW(node, x);
     const a = windowAttrs(node);
     const groups = intAttr(node, 'groups', 1);
@@ -35,14 +36,17 @@ export const conv2d: OpDef = {
     }
     if (b && (b.length !== 1 || b[0] !== cout)) throw new ShapeError(node.name, `bias of shape [${cout}]`, b);
     const [oh, ow] = windowOutput(node, a, h, wd);
-    return [[n, cout, oh, ow]];
+    const out = [n, cout, oh, ow];
+    if (r && (r.length !== 4 || r.some((d, i) => d !== out[i]))) throw new ShapeError(node.name, `residual of shape [${out.join(', ')}]`, r);
+    return [out];
   },
-  cost(node, [, w], [y]) {
+  cost(node, [, w, , r], [y]) {
     const perOutput = w[1] * w[2] * w[3]; // kh*kw*Cin/groups
     const macs = elements(y) * perOutput;
-    return { macs, flops: 2 * macs, elementwiseFlops: fusedActivation(node) ? elements(y) : 0 };
+    const epilogue = (fusedActivation(node) ? 1 : 0) + (r ? 1 : 0);
+    return { macs, flops: 2 * macs, elementwiseFlops: epilogue * elements(y) };
   },
-  reference(node, [x, w, b], [y]) {
+  reference(node, [x, w, b, r], [y]) {
     const { stride, pads, dilation } = windowAttrs(node);
     const groups = intAttr(node, 'groups', 1);
     const act = activationFn(fusedActivation(node));
@@ -77,7 +81,7 @@ export const conv2d: OpDef = {
           }
         }
         const yPlane = (n * M + m) * OH * OW;
-        for (let k = 0; k < OH * OW; k++) y.data[yPlane + k] = act(acc[k]);
+        for (let k = 0; k < OH * OW; k++) y.data[yPlane + k] = act(acc[k] + (r ? r.data[yPlane + k] : 0));
       }
     }
   },

@@ -7,6 +7,7 @@ import type { FusedActivation } from '../ops/fused-activation.js';
 export interface PassReport {
   readonly removed: readonly string[];
   readonly foldedBatchNorms: readonly string[];
+  readonly fusedResiduals: readonly string[];
   readonly fusedActivations: readonly string[];
 }
 
@@ -17,8 +18,9 @@ export interface OptimizedGraph {
 
 /**
  * The planner's graph passes, in order: Identity and Dropout removed; BatchNormalization
- * folded into the conv before it; ReLU / Clip / LeakyReLU fused into the conv or fc before
- * it. Tensor names of graph outputs are kept, so a caller's outputs do not change name.
+ * folded into the conv before it; a residual add folded into the epilogue of the conv that
+ * computes one of its operands; ReLU / Clip / LeakyReLU fused into the conv or fc before
+ * it (so a ResNet block's conv + BN + add + ReLU runs as one conv). Tensor names of graph outputs are kept, so a caller's outputs do not change name.
  * Folded weights are computed on first use, not here.
  */
 export function optimizeGraph(graph: Graph): OptimizedGraph {
@@ -28,6 +30,7 @@ export function optimizeGraph(graph: Graph): OptimizedGraph {
   const removed: string[] = [];
   const folded: string[] = [];
   const fused: string[] = [];
+  const residuals: string[] = [];
 
   const consumers = (t: string) => nodes.filter((n) => n.inputs.includes(t));
   const producer = (t: string) => nodes.find((n) => n.outputs[0] === t);
@@ -99,7 +102,21 @@ export function optimizeGraph(graph: Graph): OptimizedGraph {
     folded.push(bn.name);
   }
 
-  // 3. Activations fused into the conv / fc epilogue.
+  // 3. A residual add folded into the epilogue of the conv computing one operand.
+  for (const add of nodes.filter((n) => n.op === 'add')) {
+    const [a, b] = add.inputs;
+    const same = (t: string, u: string) => graph.shape(t).join() === graph.shape(u).join();
+    for (const [mine, other] of [[a, b], [b, a]]) {
+      const conv = producer(mine);
+      if (!conv || conv.op !== 'conv2d' || conv.inputs.length !== 3 || soleConsumer(conv) !== add) continue;
+      if ((conv.attrs as { activation?: unknown }).activation || !same(mine, other) || mine === other) continue;
+      absorb(conv, add, { inputs: [...conv.inputs, other] });
+      residuals.push(add.name);
+      break;
+    }
+  }
+
+  // 4. Activations fused into the conv / fc epilogue.
   for (const act of nodes.filter((n) => n.op === 'relu' || n.op === 'clip' || n.op === 'leakyrelu')) {
     const p = producer(act.inputs[0]);
     if (!p || (p.op !== 'conv2d' && p.op !== 'fc') || soleConsumer(p) !== act) continue;
@@ -114,5 +131,5 @@ export function optimizeGraph(graph: Graph): OptimizedGraph {
   const used = new Set(nodes.flatMap((n) => n.inputs));
   const keptInits = new Map([...inits].filter(([name]) => used.has(name)));
   const optimized = finalizeGraph(graph.name, graph.inputs, graph.outputs, nodes, keptInits);
-  return { graph: optimized, report: { removed, foldedBatchNorms: folded, fusedActivations: fused } };
+  return { graph: optimized, report: { removed, foldedBatchNorms: folded, fusedResiduals: residuals, fusedActivations: fused } };
 }

@@ -22,3 +22,12 @@ export function requireOracle(found: boolean, what: string, install: string): bo
   console.warn(`skipping: ${what} not found (install: ${install})`);
   return false;
 }
+
+/** A Python interpreter that can import numpy (the system Python first, as for torch). */
+export function numpyPython(): string | undefined {
+  for (const candidate of ['/usr/bin/python3', 'python3', 'python']) {
+    const r = spawnSync(candidate, ['-c', 'import numpy'], { stdio: 'ignore' });
+    if (r.status === 0) return candidate;
+  }
+  return undefined;
+}

@@ -1,0 +1,161 @@
+import { OnnxError } from '../graph/errors.js';
+import { DataType, dataTypeName, decodeTensorMessage, type TensorMessage } from './schema.js';
+
+/**
+ * Most elements one tensor may have (2^28: 1 GiB of float32). Checked on dims before
+ * anything is allocated, so a corrupt or hostile file cannot ask for a huge buffer.
+ */
+export const MAX_ELEMENTS = 2 ** 28;
+
+/**
+ * A tensor whose values are known at import: an initializer, a Constant, or the result of
+ * folding shape arithmetic. FLOAT values are held in a Float32Array (so folded float
+ * arithmetic rounds as float32 does); every other type in a Float64Array, which holds
+ * int32, float16 and int64 values up to 2^53 exactly.
+ */
+export interface ConstTensor {
+  /** ONNX TensorProto.DataType */
+  readonly dtype: number;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array;
+}
+
+/** Bytes per element in raw_data, for the types webconv reads. */
+const RAW_WIDTH: Partial<Record<number, number>> = {
+  [DataType.FLOAT]: 4,
+  [DataType.DOUBLE]: 8,
+  [DataType.FLOAT16]: 2,
+  [DataType.BFLOAT16]: 2,
+  [DataType.INT64]: 8,
+  [DataType.INT32]: 4,
+  [DataType.INT16]: 2,
+  [DataType.UINT16]: 2,
+  [DataType.INT8]: 1,
+  [DataType.UINT8]: 1,
+  [DataType.BOOL]: 1,
+};
+
+/**
+ * Checks dims are non-negative integers whose product is at most `limit`; returns them
+ * as a shape. Called before any tensor is allocated.
+ */
+export function checkedShape(dims: readonly number[], what: string, limit = MAX_ELEMENTS): number[] {
+  let n = 1;
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new OnnxError('invalid', `${what}: dimension ${d} is not a non-negative integer (dims [${dims.join(', ')}])`);
+    }
+    n *= d;
+  }
+  if (n > limit) {
+    throw new OnnxError('invalid', `${what}: dims [${dims.join(', ')}] make ${n} elements, more than the ${limit} webconv accepts here`);
+  }
+  return [...dims];
+}
+
+/** Number of elements of a shape. */
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** float16 bits -> number */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** bfloat16 bits -> number (the upper half of a float32). */
+function bfloat16ToFloat(h: number): number {
+  const v = new DataView(new ArrayBuffer(4));
+  v.setUint32(0, (h & 0xffff) << 16);
+  return v.getFloat32(0);
+}
+
+/** Reads element i of little-endian raw_data. */
+function rawReader(dtype: number, view: DataView): (i: number) => number {
+  switch (dtype) {
+    case DataType.FLOAT: return (i) => view.getFloat32(4 * i, true);
+    case DataType.DOUBLE: return (i) => view.getFloat64(8 * i, true);
+    case DataType.FLOAT16: return (i) => halfToFloat(view.getUint16(2 * i, true));
+    case DataType.BFLOAT16: return (i) => bfloat16ToFloat(view.getUint16(2 * i, true));
+    case DataType.INT64: return (i) => Number(view.getBigInt64(8 * i, true));
+    case DataType.INT32: return (i) => view.getInt32(4 * i, true);
+    case DataType.INT16: return (i) => view.getInt16(2 * i, true);
+    case DataType.UINT16: return (i) => view.getUint16(2 * i, true);
+    case DataType.INT8: return (i) => view.getInt8(i);
+    default: return (i) => view.getUint8(i); // UINT8, BOOL
+  }
+}
+
+/** The typed field holding values of `dtype` when raw_data is not used. */
+function typedField(t: TensorMessage): number[] {
+  switch (t.data_type) {
+    case DataType.FLOAT: return t.float_data;
+    case DataType.DOUBLE: return t.double_data;
+    case DataType.INT64: return t.int64_data;
+    default: return t.int32_data; // int32 and narrower, bool, and float16/bfloat16 bits
+  }
+}
+
+/**
+ * The values of a decoded TensorProto. Dims and data length are checked before the
+ * values array is allocated; external data, strings and exotic types are refused.
+ *
+ * @param what names the tensor in error messages ("initializer 'conv1.weight'")
+ */
+export function tensorFromMessage(t: TensorMessage, what: string): ConstTensor {
+  if (t.data_location === 1 || t.external_data.length > 0) {
+    throw new OnnxError('unsupported', `${what} keeps its data in an external file; webconv reads self-contained .onnx files only`);
+  }
+  const dtype = t.data_type;
+  const width = RAW_WIDTH[dtype];
+  if (width === undefined) {
+    throw new OnnxError('unsupported', `${what} has data type ${dataTypeName(dtype)}; webconv reads FLOAT, DOUBLE, FLOAT16, BFLOAT16 and integer tensors`);
+  }
+  const shape = checkedShape(t.dims, what);
+  const n = elementCount(shape);
+  const raw = t.raw_data;
+  const field = typedField(t);
+  // FLOAT16/BFLOAT16 are widened to the float64 store; they become float32 exactly.
+  const out = dtype === DataType.FLOAT ? new Float32Array(n) : new Float64Array(n);
+  if (raw.length > 0) {
+    if (raw.length !== n * width) {
+      throw new OnnxError('invalid', `${what}: raw_data holds ${raw.length} bytes, but dims [${shape.join(', ')}] of ${dataTypeName(dtype)} need ${n * width}`);
+    }
+    const read = rawReader(dtype, new DataView(raw.buffer, raw.byteOffset, raw.byteLength));
+    for (let i = 0; i < n; i++) out[i] = read(i);
+  } else {
+    if (field.length !== n) {
+      throw new OnnxError('invalid', `${what}: holds ${field.length} values, but dims [${shape.join(', ')}] need ${n}`);
+    }
+    const convert = dtype === DataType.FLOAT16 ? halfToFloat : dtype === DataType.BFLOAT16 ? bfloat16ToFloat : (v: number) => v;
+    for (let i = 0; i < n; i++) out[i] = convert(field[i]);
+  }
+  return { dtype, shape, data: out };
+}
+
+/**
+ * Decodes a serialized float32 TensorProto, such as the `input_0.pb` / `output_0.pb` files
+ * of ONNX's conformance data.
+ *
+ * @throws {OnnxError} when the bytes are not a TensorProto, the tensor is not FLOAT, or its
+ *   dims and data disagree
+ */
+export function decodeTensorProto(bytes: Uint8Array): { name: string; shape: number[]; data: Float32Array } {
+  let t: TensorMessage;
+  try {
+    t = decodeTensorMessage(bytes);
+  } catch (e) {
+    throw new OnnxError('invalid', `not a TensorProto, or a truncated one: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const what = `tensor '${t.name}'`;
+  if (t.data_type !== DataType.FLOAT) {
+    throw new OnnxError('unsupported', `${what} has data type ${dataTypeName(t.data_type)}; expected FLOAT`);
+  }
+  const c = tensorFromMessage(t, what);
+  return { name: t.name, shape: [...c.shape], data: c.data instanceof Float32Array ? c.data : Float32Array.from(c.data) };
+}
