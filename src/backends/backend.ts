@@ -32,6 +32,8 @@ export interface MemoryReport {
   readonly arenaBytes: number;
   /** The liveness peak the arena was planned for (arenaBytes >= peakBytes). */
   readonly peakBytes: number;
+  /** Everything the executable holds: weights, arena, scratch and bookkeeping (a wasm memory's size). */
+  readonly totalBytes: number;
 }
 
 /** What actually ran: never a surprise. */

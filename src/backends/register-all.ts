@@ -1,5 +1,7 @@
 // Registers the built-in backends, in the order tests and tools iterate them.
 import { referenceBackend } from './reference/reference-backend.js';
 import { registerBackend } from './registry.js';
+import { wasmBackend } from './wasm/wasm-backend.js';
 
 registerBackend(referenceBackend);
+registerBackend(wasmBackend);

@@ -73,7 +73,7 @@ class ReferenceExecutable implements Executable {
   memory(): MemoryReport {
     let weightBytes = 0;
     for (const w of this.weights.values()) weightBytes += w.data.byteLength;
-    return { weightBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes };
+    return { weightBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes, totalBytes: weightBytes + this.plan.arenaBytes };
   }
 
   info(): BackendInfo {

@@ -1,0 +1,100 @@
+// f32 depthwise convolution (groups == input channels, one or more outputs per channel),
+// NCHW. Each input plane is copied into a zero-bordered scratch plane so the inner loops
+// need no bounds tests; four output columns are computed per v128. Stride 1 loads four
+// neighbours at once; stride 2 loads eight and keeps the even lanes; other strides gather.
+import { activate, madd, pf, pi, pp } from './params';
+
+const X = 0;
+const W = 1;
+const BIAS = 2;
+const RES = 3;
+const Y = 4;
+const PAD = 5; // scratch for the padded plane
+const C = 6;
+const H = 7;
+const WD = 8;
+const M = 9;
+const OH = 10;
+const OW = 11;
+const KH = 12;
+const KW = 13;
+const SH = 14;
+const SW = 15;
+const PT = 16;
+const PL = 17;
+const PB = 18;
+const PR = 19;
+const DH = 20;
+const DW = 21;
+const ACT = 22;
+const A0 = 23;
+const A1 = 24;
+
+/** f32_dwconv2d__wasmsimd */
+export function f32_dwconv2d(p: usize): void {
+  const x = pp(p, X), w = pp(p, W), bias = pp(p, BIAS), res = pp(p, RES), y = pp(p, Y), pad = pp(p, PAD);
+  const Cin = pi(p, C), Hin = pi(p, H), Win = pi(p, WD), Mout = pi(p, M), Oh = pi(p, OH), Ow = pi(p, OW);
+  const Kh = pi(p, KH), Kw = pi(p, KW), sh = pi(p, SH), sw = pi(p, SW);
+  const pt = pi(p, PT), pl = pi(p, PL), pb = pi(p, PB), pr = pi(p, PR), dh = pi(p, DH), dw = pi(p, DW);
+  const act = pi(p, ACT);
+  const a0 = f32x4.splat(pf(p, A0)), a1 = f32x4.splat(pf(p, A1));
+  const mult = Mout / Cin;
+  const PH = Hin + pt + pb;
+  const PW = Win + pl + pr;
+  const pwBytes = <usize>PW << 2;
+  const planeBytes = (<usize>Hin * <usize>Win) << 2;
+  const outPlane = <usize>Oh * <usize>Ow;
+  const Ow4 = Ow & ~3;
+  // The zero border never changes: clear the whole scratch plane once, then copy rows in.
+  memory.fill(pad, 0, (<usize>PH * pwBytes) + 64);
+  for (let c = 0; c < Cin; c++) {
+    const src = x + <usize>c * planeBytes;
+    for (let h = 0; h < Hin; h++) {
+      memory.copy(pad + <usize>(h + pt) * pwBytes + (<usize>pl << 2), src + ((<usize>h * <usize>Win) << 2), <usize>Win << 2);
+    }
+    for (let q = 0; q < mult; q++) {
+      const m = c * mult + q;
+      const wm = w + ((<usize>m * <usize>Kh * <usize>Kw) << 2);
+      const b = bias ? v128.load32_splat(bias + (<usize>m << 2)) : f32x4.splat(0);
+      const yPlane = y + ((<usize>m * outPlane) << 2);
+      const rPlane = res ? res + ((<usize>m * outPlane) << 2) : 0;
+      for (let oh = 0; oh < Oh; oh++) {
+        const yRow = yPlane + ((<usize>oh * <usize>Ow) << 2);
+        let ow = 0;
+        for (; ow < Ow4; ow += 4) {
+          let vacc = b;
+          for (let i = 0; i < Kh; i++) {
+            const row = pad + <usize>(oh * sh + i * dh) * pwBytes;
+            for (let j = 0; j < Kw; j++) {
+              const vw = v128.load32_splat(wm + (<usize>(i * Kw + j) << 2));
+              const at = row + (<usize>(ow * sw + j * dw) << 2);
+              let vx: v128;
+              if (sw == 1) {
+                vx = v128.load(at);
+              } else if (sw == 2) {
+                vx = v128.shuffle<f32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+              } else {
+                const s = <usize>sw << 2;
+                vx = f32x4(load<f32>(at), load<f32>(at + s), load<f32>(at + 2 * s), load<f32>(at + 3 * s));
+              }
+              vacc = madd(vw, vx, vacc);
+            }
+          }
+          if (rPlane) vacc = f32x4.add(vacc, v128.load(rPlane + ((<usize>oh * <usize>Ow + <usize>ow) << 2)));
+          v128.store(yRow + (<usize>ow << 2), activate(vacc, act, a0, a1));
+        }
+        for (; ow < Ow; ow++) {
+          let s: f32 = f32x4.extract_lane(b, 0);
+          for (let i = 0; i < Kh; i++) {
+            const row = pad + <usize>(oh * sh + i * dh) * pwBytes;
+            for (let j = 0; j < Kw; j++) {
+              s += load<f32>(wm + (<usize>(i * Kw + j) << 2)) * load<f32>(row + (<usize>(ow * sw + j * dw) << 2));
+            }
+          }
+          if (rPlane) s += load<f32>(rPlane + ((<usize>oh * <usize>Ow + <usize>ow) << 2));
+          store<f32>(yRow + (<usize>ow << 2), f32x4.extract_lane(activate(f32x4.splat(s), act, a0, a1), 0));
+        }
+      }
+    }
+  }
+}

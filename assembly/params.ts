@@ -1,0 +1,38 @@
+// Kernels take one pointer to a block of 32-bit parameters written by the host
+// (src/backends/wasm/params.ts keeps the same field order). Pointers are byte offsets
+// into this module's memory; floats are stored as f32 bits.
+
+@inline export function pi(p: usize, field: i32): i32 {
+  return load<i32>(p + (<usize>field << 2));
+}
+
+@inline export function pp(p: usize, field: i32): usize {
+  return <usize>load<u32>(p + (<usize>field << 2));
+}
+
+@inline export function pf(p: usize, field: i32): f32 {
+  return load<f32>(p + (<usize>field << 2));
+}
+
+/** Fused activations of an epilogue. */
+export const ACT_NONE = 0;
+export const ACT_RELU = 1;
+export const ACT_CLIP = 2;
+export const ACT_LEAKY = 3;
+
+/** Applies a fused activation to four lanes. */
+@inline export function activate(v: v128, act: i32, a0: v128, a1: v128): v128 {
+  if (act == ACT_RELU) return f32x4.max(v, f32x4.splat(0));
+  if (act == ACT_CLIP) return f32x4.min(f32x4.max(v, a0), a1);
+  if (act == ACT_LEAKY) {
+    // v >= 0 ? v : alpha * v
+    return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
+  }
+  return v;
+}
+
+/** Multiply-add: fused (relaxed SIMD) in the relaxed build, mul + add otherwise. */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}

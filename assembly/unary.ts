@@ -1,0 +1,84 @@
+// Elementwise activations over n contiguous floats, any rank. The planner runs them in
+// place (x == y), so each vector is loaded before the same vector is stored.
+import { pf, pi, pp } from './params';
+
+// Parameter block fields.
+const X = 0;
+const Y = 1;
+const COUNT = 2;
+const A0 = 3; // clamp min, leaky alpha
+const A1 = 4; // clamp max
+
+@inline const RELU = 0;
+@inline const CLAMP = 1;
+@inline const LRELU = 2;
+@inline const TANH = 3;
+@inline const SIGMOID = 4;
+
+/** The reference's scalar rule of each op, for tails and the transcendental ops. */
+@inline function scalar(op: i32, v: f32, a0: f32, a1: f32): f32 {
+  if (op == RELU) return v > 0 ? v : 0;
+  if (op == CLAMP) return v < a0 ? a0 : v > a1 ? a1 : v;
+  if (op == LRELU) return v >= 0 ? v : a0 * v;
+  if (op == TANH) return Mathf.tanh(v);
+  return 1 / (1 + Mathf.exp(-v));
+}
+
+@inline function vector(op: i32, v: v128, a0: v128, a1: v128): v128 {
+  // and-with-mask keeps the reference's `v > 0 ? v : 0` exactly (NaN and -0 give +0).
+  if (op == RELU) return v128.and(v, f32x4.gt(v, f32x4.splat(0)));
+  // pmax/pmin are the reference's comparisons (`v < min ? min : v`), one instruction each on x86.
+  if (op == CLAMP) return f32x4.pmin(f32x4.pmax(v, a0), a1);
+  return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
+}
+
+@inline function map(p: usize, op: i32): void {
+  const x = pp(p, X), y = pp(p, Y);
+  const n = pi(p, COUNT);
+  const s0 = pf(p, A0), s1 = pf(p, A1);
+  let i = 0;
+  if (op <= LRELU) {
+    const a0 = f32x4.splat(s0), a1 = f32x4.splat(s1);
+    for (; i + 16 <= n; i += 16) {
+      const at = <usize>i << 2;
+      const v0 = v128.load(x + at), v1 = v128.load(x + at, 16), v2 = v128.load(x + at, 32), v3 = v128.load(x + at, 48);
+      v128.store(y + at, vector(op, v0, a0, a1));
+      v128.store(y + at, vector(op, v1, a0, a1), 16);
+      v128.store(y + at, vector(op, v2, a0, a1), 32);
+      v128.store(y + at, vector(op, v3, a0, a1), 48);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(y + at, vector(op, v128.load(x + at), a0, a1));
+    }
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(y + at, scalar(op, load<f32>(x + at), s0, s1));
+  }
+}
+
+/** f32_vrelu__wasmsimd: y = max(x, 0). */
+export function f32_vrelu__wasmsimd(p: usize): void {
+  map(p, RELU);
+}
+
+/** f32_vclamp__wasmsimd: y = min(max(x, a0), a1) (clip, ReLU6). */
+export function f32_vclamp__wasmsimd(p: usize): void {
+  map(p, CLAMP);
+}
+
+/** f32_vlrelu__wasmsimd: y = x >= 0 ? x : a0 * x. */
+export function f32_vlrelu__wasmsimd(p: usize): void {
+  map(p, LRELU);
+}
+
+/** f32_vtanh__scalar: Mathf.tanh per element (wasm has no vector transcendental). */
+export function f32_vtanh__scalar(p: usize): void {
+  map(p, TANH);
+}
+
+/** f32_vsigmoid__scalar: 1 / (1 + exp(-x)) per element. */
+export function f32_vsigmoid__scalar(p: usize): void {
+  map(p, SIGMOID);
+}

@@ -1,0 +1,43 @@
+import type { Graph, Node, OpType } from '../../graph/graph.js';
+
+/** A parameter value: an i32 (a size, a pointer) or, wrapped, an f32. */
+export type Param = number | { readonly f32: number };
+
+/** Functions exported by the kernels module: each takes a pointer to its parameter block. */
+export type KernelExports = Record<string, (params: number) => void>;
+
+/**
+ * What a kernel sees while it prepares a node, at compile time. Memory may grow during
+ * compile; after compile it never does, so a prepared step can keep the offsets it got.
+ */
+export interface KernelContext {
+  readonly graph: Graph;
+  readonly exports: KernelExports;
+  /** Byte offset of a tensor: an activation in the arena, or an initializer (copied in as it is on first request). */
+  ptr(tensor: string): number;
+  /** Copies data into the module's memory (16-byte aligned); returns its byte offset. */
+  upload(data: Float32Array): number;
+  /** Reserves bytes (16-byte aligned, zeroed); returns the offset. */
+  alloc(bytes: number): number;
+  /** Writes a parameter block (field i = params[i]); returns its byte offset. */
+  params(values: readonly Param[]): number;
+  /** Byte offset of the scratch area, at least `scratchBytes` of every kernel long. */
+  readonly scratch: number;
+  /** A Float32Array over the module's memory (re-made on each call: memory may have grown). */
+  f32(): Float32Array;
+}
+
+/** A prepared node: what to call at run time. */
+export type Step = () => void;
+
+/**
+ * The wasm backend's kernel for one op (one file per op in kernels/, listed in
+ * register-kernels.ts), as tfjs-backend-wasm registers kernels.
+ */
+export interface WasmKernel {
+  readonly op: OpType;
+  /** Scratch bytes the node needs while it runs (shared by all nodes; default 0). */
+  scratchBytes?(node: Node, graph: Graph): number;
+  /** Packs weights, writes parameter blocks, and returns the step to run. */
+  prepare(node: Node, ctx: KernelContext): Step;
+}

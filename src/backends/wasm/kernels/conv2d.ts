@@ -1,0 +1,132 @@
+import type { Graph, Node } from '../../../graph/graph.js';
+import { fusedActivation } from '../../../ops/fused-activation.js';
+import type { WindowAttrs } from '../../../ops/window.js';
+import type { KernelContext, Param, WasmKernel } from '../kernel.js';
+
+/** Output channels per micro-kernel block and pixels per im2col tile (assembly/conv2d.ts). */
+const MR = 4;
+const NR = 8;
+const TILE = 64;
+
+interface ConvShape {
+  C: number; H: number; W: number; M: number; OH: number; OW: number;
+  groups: number; KH: number; KW: number; K: number; Mg: number; MBg: number;
+}
+
+function convShape(node: Node, graph: Graph): ConvShape {
+  const [, C, H, W] = graph.shape(node.inputs[0]);
+  const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
+  const [, , OH, OW] = graph.shape(node.outputs[0]);
+  const groups = (node.attrs as { groups: number }).groups;
+  const Mg = M / groups;
+  return { C, H, W, M, OH, OW, groups, KH, KW, K: Cg * KH * KW, Mg, MBg: Math.ceil(Mg / MR) };
+}
+
+/**
+ * Packs [M, Cg, KH, KW] weights for the 4x8 GEMM micro-kernel: per group, per block of 4
+ * output channels, K rows of 4 floats (missing channels zero).
+ */
+export function packConvWeights(w: Float32Array<ArrayBufferLike>, s: ConvShape, out: Float32Array<ArrayBufferLike> = new Float32Array(s.groups * s.MBg * s.K * MR)): Float32Array<ArrayBufferLike> {
+  for (let g = 0; g < s.groups; g++) {
+    for (let mb = 0; mb < s.MBg; mb++) {
+      const base = (g * s.MBg + mb) * s.K * MR;
+      for (let r = 0; r < MR; r++) {
+        const m = mb * MR + r;
+        if (m >= s.Mg) continue;
+        const src = (g * s.Mg + m) * s.K;
+        for (let k = 0; k < s.K; k++) out[base + k * MR + r] = w[src + k];
+      }
+    }
+  }
+  return out;
+}
+
+const ACT = { relu: 1, clip: 2, leakyrelu: 3 } as const;
+
+/** A depthwise conv: one input channel per group (any channel multiplier), weights constant. */
+function isDepthwise(node: Node, graph: Graph): boolean {
+  const s = convShape(node, graph);
+  return s.groups === s.C && s.groups > 1 && graph.initializers.has(node.inputs[1]);
+}
+
+function activationParams(node: Node): Param[] {
+  const act = fusedActivation(node);
+  return [
+    act ? ACT[act.op] : 0,
+    { f32: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0 },
+    { f32: act?.op === 'clip' ? act.max : 0 },
+  ];
+}
+
+/**
+ * conv2d: f32_dwconv2d for depthwise convs, f32_conv2d_gemm_4x8 for every other (any
+ * kernel, stride, dilation, padding, groups); both with fused bias, residual and activation.
+ */
+export const conv2dKernel: WasmKernel = {
+  op: 'conv2d',
+  scratchBytes(node, graph) {
+    const s = convShape(node, graph);
+    if (isDepthwise(node, graph)) {
+      const [t, l, b, r] = (node.attrs as unknown as WindowAttrs).pads;
+      return (s.H + t + b) * (s.W + l + r) * 4 + 64;
+    }
+    return s.K * TILE * 4 + MR * NR * 4;
+  },
+  prepare(node: Node, ctx: KernelContext) {
+    return isDepthwise(node, ctx.graph) ? prepareDepthwise(node, ctx) : prepareGemm(node, ctx);
+  },
+};
+
+function prepareDepthwise(node: Node, ctx: KernelContext) {
+  const { graph } = ctx;
+  const s = convShape(node, graph);
+  const a = node.attrs as unknown as WindowAttrs;
+  const [x, w, b, r] = node.inputs;
+  const [N] = graph.shape(x);
+  const inImage = s.C * s.H * s.W * 4;
+  const outImage = s.M * s.OH * s.OW * 4;
+  const fn = ctx.exports.f32_dwconv2d;
+  const blocks = Array.from({ length: N }, (_, n) =>
+    ctx.params([
+      ctx.ptr(x) + n * inImage, ctx.ptr(w), b ? ctx.ptr(b) : 0, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
+      ctx.scratch, s.C, s.H, s.W, s.M, s.OH, s.OW, s.KH, s.KW, a.stride[0], a.stride[1],
+      a.pads[0], a.pads[1], a.pads[2], a.pads[3], a.dilation[0], a.dilation[1], ...activationParams(node),
+    ]),
+  );
+  return () => {
+    for (const p of blocks) fn(p);
+  };
+}
+
+function prepareGemm(node: Node, ctx: KernelContext) {
+  const { graph } = ctx;
+  const s = convShape(node, graph);
+  const a = node.attrs as unknown as WindowAttrs;
+  const [x, w, b, r] = node.inputs;
+  const packedLength = s.groups * s.MBg * s.K * MR;
+  // Weights known at compile time are packed once; weights fed as graph inputs, each run.
+  const constant = graph.initializers.has(w);
+  const packed = constant ? ctx.upload(packConvWeights(graph.weight(w), s) as Float32Array) : ctx.alloc(packedLength * 4);
+  const wPtr = constant ? 0 : ctx.ptr(w);
+  const bias = b ? ctx.ptr(b) : 0;
+  const [N] = graph.shape(x);
+  const inImage = s.C * s.H * s.W * 4;
+  const outImage = s.M * s.OH * s.OW * 4;
+  const fn = ctx.exports.f32_conv2d_gemm_4x8;
+  const blocks = Array.from({ length: N }, (_, n) => {
+    const p: Param[] = [
+      ctx.ptr(x) + n * inImage, packed, bias, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
+      ctx.scratch, s.C, s.H, s.W, s.M, s.OH, s.OW, s.groups, s.KH, s.KW, a.stride[0], a.stride[1], a.pads[0], a.pads[1],
+      a.dilation[0], a.dilation[1], ...activationParams(node),
+      TILE, ctx.scratch + s.K * TILE * 4,
+    ];
+    return ctx.params(p);
+  });
+  return () => {
+    if (!constant) {
+      const mem = ctx.f32();
+      packConvWeights(mem.subarray(wPtr / 4, wPtr / 4 + s.M * s.K), s, mem.subarray(packed / 4, packed / 4 + packedLength));
+    }
+    for (const p of blocks) fn(p);
+  };
+}

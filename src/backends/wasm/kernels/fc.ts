@@ -1,0 +1,23 @@
+import { fusedActivation } from '../../../ops/fused-activation.js';
+import type { WasmKernel } from '../kernel.js';
+
+const ACT = { relu: 1, clip: 2, leakyrelu: 3 } as const;
+
+/** fc: f32_fc_4xk, weights read as stored ([Cout, Cin]), fused bias and activation. */
+export const fcKernel: WasmKernel = {
+  op: 'fc',
+  prepare(node, ctx) {
+    const [x, w, b] = node.inputs;
+    const [N, K] = ctx.graph.shape(x);
+    const M = ctx.graph.shape(w)[0];
+    const act = fusedActivation(node);
+    const p = ctx.params([
+      ctx.ptr(x), ctx.ptr(w), b ? ctx.ptr(b) : 0, ctx.ptr(node.outputs[0]), N, K, M,
+      act ? ACT[act.op] : 0,
+      { f32: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0 },
+      { f32: act?.op === 'clip' ? act.max : 0 },
+    ]);
+    const fn = ctx.exports.f32_fc_4xk;
+    return () => fn(p);
+  },
+};

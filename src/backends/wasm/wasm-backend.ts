@@ -1,0 +1,174 @@
+import { ExecutableError, UnsupportedOpError } from '../../graph/errors.js';
+import type { Graph, Node, Shape } from '../../graph/graph.js';
+import { sizeOf } from '../../graph/graph.js';
+import { opDef } from '../../ops/registry.js';
+import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
+import { optimizeGraph } from '../../plan/passes.js';
+import type { Backend, BackendInfo, CompileOptions, Executable, MemoryReport, NodeTiming, TensorData } from '../backend.js';
+import { readInputs } from '../inputs.js';
+import type { KernelContext, KernelExports, Param, Step } from './kernel.js';
+import { WASM_KERNELS } from './register-kernels.js';
+import { kernelsModule, supports, type WasmFlavor } from './wasm-module.js';
+
+/** Options of the wasm backend beyond the common ones. */
+export interface WasmCompileOptions extends CompileOptions {
+  /** Use relaxed SIMD (fused multiply-add) where the engine has it. Default true. */
+  relaxedSimd?: boolean;
+}
+
+const PAGE = 65536;
+const ALIGN = 16;
+/** Offsets below this are never handed out: a zero pointer means "none" to a kernel. */
+const RESERVED = 1024;
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+/**
+ * The WebAssembly SIMD backend: AssemblyScript kernels (assembly/) in one module per
+ * executable, over one memory holding the planned activation arena, the packed weights and
+ * every node's parameter block, all laid out at compile time. A run copies the inputs in,
+ * calls one kernel per node, and copies the outputs out: nothing is allocated per run.
+ */
+export const wasmBackend: Backend = {
+  name: 'wasm',
+  isAvailable: async () => supports('simd'),
+  async compile(graph: Graph, options: WasmCompileOptions = {}): Promise<Executable> {
+    if (!supports('simd')) throw new ExecutableError('this engine has no WebAssembly SIMD');
+    const flavor: WasmFlavor = options.relaxedSimd !== false && supports('relaxed-simd') ? 'relaxed-simd' : 'simd';
+    const g = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    const missing = new Map<string, string>();
+    for (const n of g.nodes) if (!WASM_KERNELS.has(n.op)) missing.set(n.name, n.op);
+    if (missing.size && !options.fallback) throw new UnsupportedOpError('wasm', missing);
+    const exe = new WasmExecutable(g, flavor, [...missing.keys()]);
+    await exe.init();
+    return exe;
+  },
+};
+
+class WasmExecutable implements Executable, KernelContext {
+  readonly inputs;
+  readonly outputs: { name: string; shape: Shape }[];
+  readonly plan: MemoryPlan;
+  exports!: KernelExports;
+  private wasmMemory: WebAssembly.Memory | undefined;
+  private top = 0;
+  private arenaBase = RESERVED;
+  scratch = 0;
+  private weightBytes = 0;
+  private readonly initializerPtrs = new Map<string, number>();
+  private steps: { node: Node; step: Step }[] = [];
+  private timings: NodeTiming[] = [];
+
+  constructor(
+    readonly graph: Graph,
+    private readonly flavor: WasmFlavor,
+    private readonly fallbackNodes: string[],
+  ) {
+    this.inputs = graph.inputs;
+    this.outputs = graph.outputs.map((name) => ({ name, shape: graph.shape(name) }));
+    this.plan = planMemory(graph);
+  }
+
+  async init(): Promise<void> {
+    let scratchBytes = 0;
+    for (const n of this.graph.nodes) scratchBytes = Math.max(scratchBytes, WASM_KERNELS.get(n.op)?.scratchBytes?.(n, this.graph) ?? 0);
+    this.scratch = align(this.arenaBase + this.plan.arenaBytes);
+    this.top = align(this.scratch + scratchBytes);
+    this.wasmMemory = new WebAssembly.Memory({ initial: Math.ceil(this.top / PAGE) + 1 });
+    const instance = await WebAssembly.instantiate(await kernelsModule(this.flavor), { env: { memory: this.wasmMemory } });
+    this.exports = instance.exports as unknown as KernelExports;
+    for (const node of this.graph.nodes) {
+      const kernel = WASM_KERNELS.get(node.op);
+      this.steps.push({ node, step: kernel ? kernel.prepare(node, this) : this.fallbackStep(node) });
+    }
+  }
+
+  // KernelContext -------------------------------------------------------------------
+  ptr(tensor: string): number {
+    const offset = this.plan.offsets.get(tensor);
+    if (offset !== undefined) return this.arenaBase + offset;
+    let p = this.initializerPtrs.get(tensor);
+    if (p === undefined) {
+      if (!this.graph.initializers.has(tensor)) throw new ExecutableError(`no storage planned for tensor '${tensor}'`);
+      p = this.upload(this.graph.weight(tensor));
+      this.initializerPtrs.set(tensor, p);
+    }
+    return p;
+  }
+
+  alloc(bytes: number): number {
+    const p = this.top;
+    this.top = align(this.top + bytes);
+    const mem = this.wasmMemory!;
+    const need = this.top - mem.buffer.byteLength;
+    if (need > 0) mem.grow(Math.ceil(need / PAGE));
+    return p;
+  }
+
+  upload(data: Float32Array): number {
+    const p = this.alloc(data.byteLength);
+    this.f32().set(data, p / 4);
+    this.weightBytes += data.byteLength;
+    return p;
+  }
+
+  params(values: readonly Param[]): number {
+    const p = this.alloc(values.length * 4);
+    const i32 = new Int32Array(this.wasmMemory!.buffer, p, values.length);
+    const f32 = new Float32Array(this.wasmMemory!.buffer, p, values.length);
+    values.forEach((v, i) => {
+      if (typeof v === 'number') i32[i] = v;
+      else f32[i] = v.f32;
+    });
+    return p;
+  }
+
+  f32(): Float32Array {
+    return new Float32Array(this.wasmMemory!.buffer);
+  }
+
+  /** A node without a wasm kernel (compiled with fallback): its reference kernel over views of this memory. */
+  private fallbackStep(node: Node): Step {
+    const def = opDef(node.op);
+    const view = (t: string) => ({ shape: this.graph.shape(t), data: new Float32Array(this.wasmMemory!.buffer, this.ptr(t), sizeOf(this.graph.shape(t))) });
+    // Views are made per run (cheap), after compile has stopped growing the memory.
+    return () => def.reference(node, node.inputs.map(view), node.outputs.map(view));
+  }
+
+  // Executable ----------------------------------------------------------------------
+  async run(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Record<string, TensorData>> {
+    if (!this.wasmMemory) throw new ExecutableError('this executable was disposed');
+    const f32 = this.f32();
+    for (const [name, data] of readInputs(this.inputs, inputs)) f32.set(data, this.ptr(name) / 4);
+    const timings: NodeTiming[] = [];
+    for (const { node, step } of this.steps) {
+      const start = performance.now();
+      step();
+      timings.push({ node: node.name, op: node.op, ms: performance.now() - start });
+    }
+    this.timings = timings;
+    const out: Record<string, TensorData> = {};
+    for (const o of this.outputs) {
+      const p = this.ptr(o.name) / 4;
+      out[o.name] = { shape: o.shape, data: this.f32().slice(p, p + sizeOf(o.shape)) };
+    }
+    return out;
+  }
+
+  profile(): NodeTiming[] {
+    return [...this.timings];
+  }
+
+  memory(): MemoryReport {
+    return { weightBytes: this.weightBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes, totalBytes: this.wasmMemory?.buffer.byteLength ?? 0 };
+  }
+
+  info(): BackendInfo {
+    return { backend: 'wasm', features: this.flavor === 'relaxed-simd' ? ['simd', 'relaxed-simd'] : ['simd'], threads: 1, fallbackNodes: [...this.fallbackNodes] };
+  }
+
+  dispose(): void {
+    this.wasmMemory = undefined;
+    this.steps = [];
+    this.initializerPtrs.clear();
+  }
+}

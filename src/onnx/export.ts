@@ -1,0 +1,161 @@
+import { GraphError } from '../graph/errors.js';
+import type { Graph, Node } from '../graph/graph.js';
+import { fusedActivation } from '../ops/fused-activation.js';
+import { AttributeType, DataType, onnxTypes } from './schema.js';
+
+/** Opset of the exported models. */
+export const EXPORT_OPSET = 13;
+
+type Attr = { name: string; type: number; i?: number; f?: number; ints?: number[] };
+interface OnnxNode {
+  input: string[];
+  output: string[];
+  name: string;
+  op_type: string;
+  attribute: Attr[];
+}
+
+const ints = (name: string, v: readonly number[]): Attr => ({ name, type: AttributeType.INTS, ints: [...v] });
+const int = (name: string, v: number): Attr => ({ name, type: AttributeType.INT, i: v });
+const float = (name: string, v: number): Attr => ({ name, type: AttributeType.FLOAT, f: v });
+
+/**
+ * Writes a graph as an ONNX model (opset 13, weights as float32 initializers), so other
+ * runtimes (onnxruntime, ...) can run exactly the model webconv runs, weights included:
+ * the benchmark runs peers on it, and tests use onnxruntime as an outside oracle.
+ */
+export function exportOnnx(graph: Graph): Uint8Array {
+  const nodes: OnnxNode[] = [];
+  const initializers: object[] = [];
+  const tensor = (name: string, dims: readonly number[], data: Float32Array) => {
+    const raw = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    initializers.push({ name, dims: [...dims], data_type: DataType.FLOAT, raw_data: raw });
+  };
+  const int64 = (name: string, values: readonly number[]) => {
+    initializers.push({ name, dims: [values.length], data_type: DataType.INT64, int64_data: [...values] });
+  };
+  for (const name of new Set(graph.nodes.flatMap((n) => n.inputs))) {
+    const init = graph.initializers.get(name);
+    if (init) tensor(name, init.shape, graph.weight(name));
+  }
+  const emit = (n: OnnxNode) => nodes.push(n);
+  for (const node of graph.nodes) exportNode(node, graph, emit, int64);
+  const valueInfo = (name: string) => ({
+    name,
+    type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: graph.shape(name).map((d) => ({ dim_value: d })) } } },
+  });
+  const model = {
+    ir_version: 7,
+    producer_name: 'webconv',
+    opset_import: [{ domain: '', version: EXPORT_OPSET }],
+    graph: {
+      name: graph.name,
+      node: nodes,
+      initializer: initializers,
+      input: graph.inputs.map((i) => valueInfo(i.name)),
+      output: graph.outputs.map(valueInfo),
+    },
+  };
+  const message = onnxTypes.ModelProto.fromObject(model);
+  return onnxTypes.ModelProto.encode(message).finish();
+}
+
+function exportNode(node: Node, graph: Graph, emit: (n: OnnxNode) => void, int64: (name: string, v: readonly number[]) => void): void {
+  const a = node.attrs as Record<string, any>;
+  const out = node.outputs[0];
+  const one = (op_type: string, attribute: Attr[] = [], input = [...node.inputs], output = out) =>
+    emit({ name: `${node.name}/${op_type}`, op_type, input, output: [output], attribute });
+  const window = (withDilation: boolean): Attr[] => [
+    ints('kernel_shape', a.kernel), ints('strides', a.stride), ints('pads', a.pads),
+    ...(withDilation ? [ints('dilations', a.dilation ?? [1, 1])] : []),
+  ];
+  switch (node.op) {
+    case 'conv2d': {
+      const act = fusedActivation(node);
+      const residual = node.inputs[3];
+      let t = residual || act ? `${out}/conv` : out;
+      one('Conv', [...window(true), int('group', a.groups)], node.inputs.slice(0, 3), t);
+      if (residual) {
+        const next = act ? `${out}/add` : out;
+        one('Add', [], [t, residual], next);
+        t = next;
+      }
+      if (act?.op === 'relu') one('Relu', [], [t]);
+      else if (act?.op === 'leakyrelu') one('LeakyRelu', [float('alpha', act.alpha)], [t]);
+      else if (act?.op === 'clip') clipNode(node, t, out, act.min, act.max, emit);
+      return;
+    }
+    case 'fc': {
+      const act = fusedActivation(node);
+      one('Gemm', [int('transB', 1)], [...node.inputs], act ? `${out}/gemm` : out);
+      if (act) {
+        if (act.op === 'relu') one('Relu', [], [`${out}/gemm`]);
+        else if (act.op === 'leakyrelu') one('LeakyRelu', [float('alpha', act.alpha)], [`${out}/gemm`]);
+        else clipNode(node, `${out}/gemm`, out, act.min, act.max, emit);
+      }
+      return;
+    }
+    case 'maxpool':
+      return one('MaxPool', [...window(true), int('ceil_mode', a.ceilMode ? 1 : 0)]);
+    case 'avgpool':
+      return one('AveragePool', [...window(false), int('ceil_mode', a.ceilMode ? 1 : 0), int('count_include_pad', a.countIncludePad ? 1 : 0)]);
+    case 'globalavgpool':
+      return one('GlobalAveragePool');
+    case 'globalmaxpool':
+      return one('GlobalMaxPool');
+    case 'gemm':
+      return one('Gemm', [float('alpha', a.alpha), float('beta', a.beta), int('transA', a.transA ? 1 : 0), int('transB', a.transB ? 1 : 0)]);
+    case 'flatten':
+      return one('Flatten', [int('axis', a.axis)]);
+    case 'reshape':
+      int64(`${node.name}/shape`, graph.shape(out));
+      return one('Reshape', [], [node.inputs[0], `${node.name}/shape`]);
+    case 'pad':
+      int64(`${node.name}/pads`, a.pads);
+      return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
+    case 'relu':
+      return one('Relu');
+    case 'clip':
+      return clipNode(node, node.inputs[0], out, a.min, a.max, emit);
+    case 'leakyrelu':
+      return one('LeakyRelu', [float('alpha', a.alpha)]);
+    case 'tanh':
+      return one('Tanh');
+    case 'sigmoid':
+      return one('Sigmoid');
+    case 'lrn':
+      return one('LRN', [int('size', a.size), float('alpha', a.alpha), float('beta', a.beta), float('bias', a.bias)]);
+    case 'batchnorm':
+      return one('BatchNormalization', [float('epsilon', a.epsilon)]);
+    case 'add':
+      return one('Add');
+    case 'mul':
+      return one('Mul');
+    case 'concat':
+      return one('Concat', [int('axis', a.axis)]);
+    case 'softmax': {
+      const rank = graph.shape(node.inputs[0]).length;
+      const axis = a.axis ?? 1;
+      if (a.coerce2d && axis !== rank - 1) throw new GraphError(`node '${node.name}': a 2-D-coerced softmax on axis ${axis} of a rank-${rank} tensor has no opset-13 export`);
+      return one('Softmax', [int('axis', axis)]);
+    }
+    case 'dropout':
+    case 'identity':
+      return one('Identity');
+    default:
+      throw new GraphError(`node '${node.name}': no ONNX export for op '${node.op}'`);
+  }
+}
+
+/** Clip takes min and max as inputs from opset 11 on. */
+function clipNode(node: Node, input: string, out: string, min: number, max: number, emit: (n: OnnxNode) => void): void {
+  const bounds = [`${node.name}/min`, `${node.name}/max`];
+  emit({ name: `${bounds[0]}/Constant`, op_type: 'Constant', input: [], output: [bounds[0]], attribute: [scalar(min)] });
+  emit({ name: `${bounds[1]}/Constant`, op_type: 'Constant', input: [], output: [bounds[1]], attribute: [scalar(max)] });
+  emit({ name: `${node.name}/Clip`, op_type: 'Clip', input: [input, ...bounds], output: [out], attribute: [] });
+}
+
+function scalar(v: number): Attr & { t: object } {
+  const data = new Float32Array([v]);
+  return { name: 'value', type: AttributeType.TENSOR, t: { dims: [], data_type: DataType.FLOAT, raw_data: new Uint8Array(data.buffer) } };
+}
