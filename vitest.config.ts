@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Node 20 runs relaxed-SIMD wasm only behind this flag (browsers ship it): with it the
+    // wasm tests exercise both builds, plain SIMD and relaxed SIMD.
+    execArgv: ['--experimental-wasm-relaxed-simd'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],

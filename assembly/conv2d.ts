@@ -38,6 +38,12 @@ const A0 = 22;
 const A1 = 23;
 const NT = 24;
 const PARTIAL = 25; // 128 bytes of scratch for a partial 4 x 8 block
+// The share of the work this call does (threads split pixel tiles, or channel blocks
+// when there are too few tiles): tiles [TILE0, TILE1), channel blocks [MB0, MB1) per group.
+const TILE0 = 26;
+const TILE1 = 27;
+const MB0 = 28;
+const MB1 = 29;
 
 @inline const MR = 4;
 @inline const NR = 8;
@@ -98,15 +104,17 @@ export function f32_conv2d_gemm_4x8(p: usize): void {
   const Cg = Cin / groups, Mg = Mout / groups;
   const K = Cg * Kh * Kw;
   const P = Oh * Ow;
-  const MBg = (Mg + MR - 1) / MR;
   const blockBytes = <usize>K * MR * 4;
+  const MBg = (Mg + MR - 1) / MR;
+  const tile0 = pi(p, TILE0), tile1 = pi(p, TILE1), mb0 = pi(p, MB0), mb1 = pi(p, MB1);
   for (let g = 0; g < groups; g++) {
-    for (let p0 = 0; p0 < P; p0 += ntMax) {
+    for (let tile = tile0; tile < tile1; tile++) {
+      const p0 = tile * ntMax;
       const nt = min(ntMax, P - p0);
       const ntPad = (nt + NR - 1) & ~(NR - 1);
       im2col(p, g, p0, nt, ntPad);
       const colStride = <usize>ntPad << 2;
-      for (let mb = 0; mb < MBg; mb++) {
+      for (let mb = mb0; mb < mb1; mb++) {
         const wb = w + <usize>(g * MBg + mb) * blockBytes;
         const m0 = g * Mg + mb * MR;
         const rows = min(MR, Mg - mb * MR);

@@ -29,6 +29,9 @@ const DW = 21;
 const ACT = 22;
 const A0 = 23;
 const A1 = 24;
+// The share of the work this call does: input channels [C0, C1).
+const C0 = 25;
+const C1 = 26;
 
 /** f32_dwconv2d__wasmsimd */
 export function f32_dwconv2d(p: usize): void {
@@ -47,7 +50,7 @@ export function f32_dwconv2d(p: usize): void {
   const Ow4 = Ow & ~3;
   // The zero border never changes: clear the whole scratch plane once, then copy rows in.
   memory.fill(pad, 0, (<usize>PH * pwBytes) + 64);
-  for (let c = 0; c < Cin; c++) {
+  for (let c = pi(p, C0), cEnd = pi(p, C1); c < cEnd; c++) {
     const src = x + <usize>c * planeBytes;
     for (let h = 0; h < Hin; h++) {
       memory.copy(pad + <usize>(h + pt) * pwBytes + (<usize>pl << 2), src + ((<usize>h * <usize>Win) << 2), <usize>Win << 2);

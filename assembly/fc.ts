@@ -13,6 +13,9 @@ const M = 6;
 const ACT = 7;
 const A0 = 8;
 const A1 = 9;
+// The share of the work this call does: output rows [M0, M1).
+const M0 = 10;
+const M1 = 11;
 
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
@@ -28,8 +31,9 @@ export function f32_fc_4xk(p: usize): void {
   for (let n = 0; n < batch; n++) {
     const xn = x + <usize>n * rowBytes;
     const yn = y + ((<usize>n * <usize>Md) << 2);
-    let m = 0;
-    for (; m + 4 <= Md; m += 4) {
+    const mEnd = pi(p, M1);
+    let m = pi(p, M0);
+    for (; m + 4 <= mEnd; m += 4) {
       const w0 = w + <usize>m * rowBytes;
       const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
       let vacc0 = f32x4.splat(0), vacc1 = f32x4.splat(0), vacc2 = f32x4.splat(0), vacc3 = f32x4.splat(0);
@@ -54,7 +58,7 @@ export function f32_fc_4xk(p: usize): void {
       if (bias) v = f32x4.add(v, v128.load(bias + (<usize>m << 2)));
       v128.store(yn + (<usize>m << 2), activate(v, act, a0, a1));
     }
-    for (; m < Md; m++) {
+    for (; m < mEnd; m++) {
       const wm = w + <usize>m * rowBytes;
       let vacc = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) vacc = madd(v128.load(wm + (<usize>k << 2)), v128.load(xn + (<usize>k << 2)), vacc);

@@ -9,6 +9,7 @@ export { f32_gemm_1x16__wasmsimd } from './gemm';
 export { f32_global_avgpool__wasmsimd, f32_global_maxpool__wasmsimd, f32_avgpool__wasmsimd, f32_maxpool__wasmsimd } from './pooling';
 export { f32_softmax__wasmsimd } from './softmax';
 export { f32_vadd_bcast__wasmsimd, f32_vmul_bcast__wasmsimd } from './binary';
-export { f32_vclamp__wasmsimd, f32_vlrelu__wasmsimd, f32_vrelu__wasmsimd, f32_vsigmoid__scalar, f32_vtanh__scalar } from './unary';
+export { f32_vclamp__wasmsimd, f32_vlrelu__wasmsimd, f32_vrelu__wasmsimd, f32_vsigmoid__wasmsimd, f32_vtanh__wasmsimd } from './unary';
 export { x32_pad__wasmsimd } from './pad';
 export { xx_copy_blocks__wasm } from './copy';
+export { f32_peak_madd16x4 } from './peak';

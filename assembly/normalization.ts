@@ -1,5 +1,6 @@
 // Batch normalisation (inference) and local response normalisation across channels.
 import { pf, pi, pp } from './params';
+import { lane0, vexp, vlog } from './vector';
 
 // Batch norm parameter block.
 const X = 0;
@@ -64,16 +65,13 @@ const ALPHA = 7; // alpha / size
 const BETA = 8;
 const KBIAS = 9;
 
-/** d^-beta per lane; beta = 0.75 (AlexNet, GoogLeNet) as 1 / (sqrt(d) * sqrt(sqrt(d))), all SIMD. */
+/** d^-beta per lane (d > 0); beta = 0.75 (AlexNet, GoogLeNet) as 1 / (sqrt(d) * sqrt(sqrt(d))). */
 @inline function invPow(d: v128, beta: f32): v128 {
   if (beta == 0.75) {
     const s = f32x4.sqrt(d);
     return f32x4.div(f32x4.splat(1), f32x4.mul(s, f32x4.sqrt(s)));
   }
-  let r = f32x4.splat(Mathf.pow(f32x4.extract_lane(d, 0), -beta));
-  r = f32x4.replace_lane(r, 1, Mathf.pow(f32x4.extract_lane(d, 1), -beta));
-  r = f32x4.replace_lane(r, 2, Mathf.pow(f32x4.extract_lane(d, 2), -beta));
-  return f32x4.replace_lane(r, 3, Mathf.pow(f32x4.extract_lane(d, 3), -beta));
+  return vexp(f32x4.mul(f32x4.splat(-beta), vlog(d)));
 }
 
 /**
@@ -109,7 +107,7 @@ export function f32_lrn__wasmsimd(p: usize): void {
           const v = load<f32>(xi + <usize>kc * plane + q);
           sq += v * v;
         }
-        store<f32>(yc + q, load<f32>(xc + q) * Mathf.pow(k + alpha * sq, -beta));
+        store<f32>(yc + q, load<f32>(xc + q) * lane0(invPow(f32x4.splat(k + alpha * sq), beta)));
       }
     }
   }

@@ -1,7 +1,7 @@
 // Softmax over the middle axis of [outer, len, inner] (src/ops/softmax.ts softmaxLayout).
 // In place is allowed: every element's exp is taken from x before y is written there.
 import { pi, pp } from './params';
-import { expLanes, hmax } from './vector';
+import { hmax, hsum, lane0, vexp } from './vector';
 
 const X = 0;
 const Y = 1;
@@ -9,7 +9,7 @@ const OUTER = 2;
 const LEN = 3;
 const INNER = 4;
 
-/** inner == 1: each row is contiguous; max and scale in SIMD, exp per element. */
+/** inner == 1: each row is contiguous. */
 @inline function rows(x: usize, y: usize, outer: i32, len: i32): void {
   for (let o = 0; o < outer; o++) {
     const xr = x + ((<usize>o * <usize>len) << 2), yr = y + ((<usize>o * <usize>len) << 2);
@@ -18,13 +18,20 @@ const INNER = 4;
     for (; k + 4 <= len; k += 4) vmax = f32x4.max(vmax, v128.load(xr + (<usize>k << 2)));
     let m = hmax(vmax);
     for (; k < len; k++) m = max(m, load<f32>(xr + (<usize>k << 2)));
-    let sum: f64 = 0;
-    for (k = 0; k < len; k++) {
-      const e = Mathf.exp(load<f32>(xr + (<usize>k << 2)) - m);
+    const vm = f32x4.splat(m);
+    let vsum = f32x4.splat(0);
+    for (k = 0; k + 4 <= len; k += 4) {
+      const e = vexp(f32x4.sub(v128.load(xr + (<usize>k << 2)), vm));
+      v128.store(yr + (<usize>k << 2), e);
+      vsum = f32x4.add(vsum, e);
+    }
+    let sum = hsum(vsum);
+    for (; k < len; k++) {
+      const e = lane0(vexp(f32x4.splat(load<f32>(xr + (<usize>k << 2)) - m)));
       store<f32>(yr + (<usize>k << 2), e);
       sum += e;
     }
-    const inv = <f32>(1 / sum);
+    const inv: f32 = 1 / sum;
     const vinv = f32x4.splat(inv);
     for (k = 0; k + 4 <= len; k += 4) {
       const at = yr + (<usize>k << 2);
@@ -49,7 +56,7 @@ const INNER = 4;
       for (let k = 0; k < len; k++) vmax = f32x4.max(vmax, v128.load(xc + <usize>k * step));
       let vsum = f32x4.splat(0);
       for (let k = 0; k < len; k++) {
-        const e = expLanes(f32x4.sub(v128.load(xc + <usize>k * step), vmax));
+        const e = vexp(f32x4.sub(v128.load(xc + <usize>k * step), vmax));
         v128.store(yc + <usize>k * step, e);
         vsum = f32x4.add(vsum, e);
       }
@@ -65,7 +72,7 @@ const INNER = 4;
       for (let k = 0; k < len; k++) m = max(m, load<f32>(xc + <usize>k * step));
       let sum: f32 = 0;
       for (let k = 0; k < len; k++) {
-        const e = Mathf.exp(load<f32>(xc + <usize>k * step) - m);
+        const e = lane0(vexp(f32x4.splat(load<f32>(xc + <usize>k * step) - m)));
         store<f32>(yc + <usize>k * step, e);
         sum += e;
       }

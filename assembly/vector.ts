@@ -20,10 +20,54 @@
   return f32x4.extract_lane(f32x4.max(s, i32x4.shuffle(s, s, 1, 0, 3, 2)), 0);
 }
 
-/** Mathf.exp on each lane: wasm has no vector transcendental. */
-@inline export function expLanes(v: v128): v128 {
-  let r = f32x4.splat(Mathf.exp(f32x4.extract_lane(v, 0)));
-  r = f32x4.replace_lane(r, 1, Mathf.exp(f32x4.extract_lane(v, 1)));
-  r = f32x4.replace_lane(r, 2, Mathf.exp(f32x4.extract_lane(v, 2)));
-  return f32x4.replace_lane(r, 3, Mathf.exp(f32x4.extract_lane(v, 3)));
+// exp and log below are table-free on purpose: Mathf.exp/pow read lookup tables from the
+// module's static data, which sits in the same memory the host plans for activations.
+
+/**
+ * e^x per lane: x = n ln2 + r, |r| <= ln2/2, e^r by its Taylor series to degree 6 (error
+ * below 2e-7 relative), times 2^n applied as two halves so that overflow to +inf and
+ * underflow to 0 happen in the multiply, as in the reference.
+ */
+@inline export function vexp(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-104)), f32x4.splat(89)); // past both: 0 and +inf anyway
+  const vn = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
+  let r = f32x4.sub(x, f32x4.mul(vn, f32x4.splat(0.693145751953125)));
+  r = f32x4.sub(r, f32x4.mul(vn, f32x4.splat(1.428606765330187e-6)));
+  let p = f32x4.add(f32x4.mul(r, f32x4.splat(1.0 / 720)), f32x4.splat(1.0 / 120));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  const n = i32x4.trunc_sat_f32x4_s(vn);
+  const h = i32x4.shr_s(n, 1);
+  const bias = i32x4.splat(127);
+  const s1 = i32x4.shl(i32x4.add(h, bias), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(n, h), bias), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+/**
+ * ln x per lane for positive normal x: x = m 2^e with m in [sqrt(1/2), sqrt(2)), and
+ * ln m = 2 atanh(s), s = (m - 1) / (m + 1), by its series to s^9 (error below 1e-8).
+ */
+@inline export function vlog(x: v128): v128 {
+  let e = i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(127));
+  let m = v128.or(v128.and(x, i32x4.splat(0x7fffff)), i32x4.splat(0x3f800000));
+  const big = f32x4.gt(m, f32x4.splat(1.41421356));
+  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  e = i32x4.sub(e, big); // a true lane is -1
+  const s = f32x4.div(f32x4.sub(m, f32x4.splat(1)), f32x4.add(m, f32x4.splat(1)));
+  const s2 = f32x4.mul(s, s);
+  let q = f32x4.add(f32x4.mul(s2, f32x4.splat(1.0 / 9)), f32x4.splat(1.0 / 7));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(1.0 / 5));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(1.0 / 3));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(1));
+  const lnm = f32x4.mul(f32x4.add(s, s), q);
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(e), f32x4.splat(0.693147181)), lnm);
+}
+
+/** A scalar through a vector function (for loop tails). */
+@inline export function lane0(v: v128): f32 {
+  return f32x4.extract_lane(v, 0);
 }

@@ -1,7 +1,6 @@
 /**
  * Every zoo model on the wasm backend agrees with the reference backend: batch 1, and
- * batch 2 for a representative set; the plain SIMD build here, the relaxed SIMD build too
- * where the runtime can run it (see wasm-relaxed.test.ts).
+ * batch 2 for a representative set; each in the plain SIMD build and the relaxed SIMD build.
  */
 import { describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
@@ -9,6 +8,7 @@ import { getBackend } from '../src/backends/registry.js';
 import { buildModel, ZOO, type Graph } from '../src/index.js';
 import { mulberry32 } from '../src/graph/weight-init.js';
 import type { WasmCompileOptions } from '../src/backends/wasm/wasm-backend.js';
+import { supports } from '../src/backends/wasm/wasm-module.js';
 
 /** Models whose classifier fixes the input size run at it; the others at a smaller size (global pooling). */
 const SIDE: Record<string, number> = { 'inception-v3': 139, googlenet: 96, mobilenetv2: 96 };
@@ -22,34 +22,44 @@ export function seededInput(g: Graph, seed = 11): Float32Array {
   return Float32Array.from({ length: n }, () => next() * 2 - 1);
 }
 
-export async function compareWithReference(g: Graph, options: WasmCompileOptions = {}) {
+/** Runs a graph on the reference backend and on the wasm backend in each given build; max errors. */
+export async function compareWithReference(g: Graph, flavors: readonly boolean[] = [false, true]) {
   const x = seededInput(g);
   const ref = await getBackend('reference').compile(g);
   const expected = (await ref.run(x))[g.outputs[0]].data;
   ref.dispose();
-  const exe = await getBackend('wasm').compile(g, { fallback: true, ...options });
-  const actual = (await exe.run(x))[g.outputs[0]].data;
-  const info = exe.info();
-  exe.dispose();
   let maxRef = 0;
-  let maxErr = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-    maxErr = Math.max(maxErr, Math.abs(actual[i] - expected[i]));
+  for (const v of expected) maxRef = Math.max(maxRef, Math.abs(v));
+  const runs = [];
+  for (const relaxedSimd of flavors) {
+    const exe = await getBackend('wasm').compile(g, { relaxedSimd } as WasmCompileOptions);
+    const actual = (await exe.run(x))[g.outputs[0]].data;
+    const info = exe.info();
+    exe.dispose();
+    let maxErr = 0;
+    for (let i = 0; i < expected.length; i++) maxErr = Math.max(maxErr, Math.abs(actual[i] - expected[i]));
+    runs.push({ relaxedSimd, maxErr, info });
   }
-  return { maxRef, maxErr, info };
+  return { maxRef, runs };
 }
 
-describe('zoo models on wasm against the reference backend', () => {
+describe('zoo models on wasm (plain and relaxed SIMD) against the reference backend', () => {
+  it('this runtime runs both wasm builds (vitest passes --experimental-wasm-relaxed-simd)', () => {
+    expect(supports('simd')).toBe(true);
+    expect(supports('relaxed-simd')).toBe(true);
+  });
   for (const m of ZOO) {
     const side = FIXED.has(m.name) ? undefined : SIDE[m.name] ?? SMALL;
     for (const batch of BATCH2.has(m.name) ? [1, 2] : [1]) {
       it(`${m.name}, batch ${batch}${side ? `, ${side}x${side}` : ''}`, async () => {
         const g = buildModel(m.name, { batch, height: side, width: side });
-        const { maxRef, maxErr, info } = await compareWithReference(g);
+        const { maxRef, runs } = await compareWithReference(g);
         expect(maxRef).toBeGreaterThan(0);
-        expect(maxErr).toBeLessThanOrEqual(1e-4 * maxRef);
-        void info; // TODO fallback
+        for (const r of runs) {
+          expect(r.maxErr, `relaxed SIMD ${r.relaxedSimd}`).toBeLessThanOrEqual(1e-4 * maxRef);
+          expect(r.info.fallbackNodes).toEqual([]);
+          expect(r.info.features).toEqual(r.relaxedSimd ? ['simd', 'relaxed-simd'] : ['simd']);
+        }
       }, 300_000);
     }
   }

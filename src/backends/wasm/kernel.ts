@@ -1,4 +1,5 @@
 import type { Graph, Node, OpType } from '../../graph/graph.js';
+import type { ParallelKernel } from './thread-pool.js';
 
 /** A parameter value: an i32 (a size, a pointer) or, wrapped, an f32. */
 export type Param = number | { readonly f32: number };
@@ -21,8 +22,17 @@ export interface KernelContext {
   alloc(bytes: number): number;
   /** Writes a parameter block (field i = params[i]); returns its byte offset. */
   params(values: readonly Param[]): number;
-  /** Byte offset of the scratch area, at least `scratchBytes` of every kernel long. */
+  /** Byte offset of thread 0's scratch area, at least `scratchBytes` of every kernel long. */
   readonly scratch: number;
+  /** Threads that run parallel kernels (1 when single-threaded). */
+  readonly threads: number;
+  /** Byte offset of thread t's own scratch area. */
+  scratchOf(thread: number): number;
+  /**
+   * Runs a parallel kernel: parameter block t on thread t (one block per thread, block 0 on
+   * the calling thread), returning when all are done.
+   */
+  parallel(fn: ParallelKernel, blocks: readonly number[]): void;
   /** A Float32Array over the module's memory (re-made on each call: memory may have grown). */
   f32(): Float32Array;
 }

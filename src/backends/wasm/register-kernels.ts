@@ -1,9 +1,24 @@
 import type { OpType } from '../../graph/graph.js';
 import type { WasmKernel } from './kernel.js';
+import { clipKernel, leakyreluKernel, reluKernel, sigmoidKernel, tanhKernel } from './kernels/activation.js';
+import { addKernel, mulKernel } from './kernels/add.js';
+import { batchnormKernel } from './kernels/batchnorm.js';
+import { concatKernel } from './kernels/concat.js';
 import { conv2dKernel } from './kernels/conv2d.js';
+import { dropoutKernel, flattenKernel, identityKernel, reshapeKernel } from './kernels/copy.js';
 import { fcKernel } from './kernels/fc.js';
+import { gemmKernel } from './kernels/gemm.js';
+import { globalavgpoolKernel, globalmaxpoolKernel } from './kernels/global-pooling.js';
+import { lrnKernel } from './kernels/lrn.js';
+import { padKernel } from './kernels/pad.js';
+import { avgpoolKernel, maxpoolKernel } from './kernels/pooling.js';
+import { softmaxKernel } from './kernels/softmax.js';
 
 /** Every op the wasm backend has a kernel for. */
 export const WASM_KERNELS: ReadonlyMap<OpType, WasmKernel> = new Map(
-  [conv2dKernel, fcKernel].map((k) => [k.op, k]),
+  [
+    addKernel, avgpoolKernel, batchnormKernel, clipKernel, concatKernel, conv2dKernel, dropoutKernel, fcKernel,
+    flattenKernel, gemmKernel, globalavgpoolKernel, globalmaxpoolKernel, identityKernel, leakyreluKernel, lrnKernel,
+    maxpoolKernel, mulKernel, padKernel, reluKernel, reshapeKernel, sigmoidKernel, softmaxKernel, tanhKernel,
+  ].map((k) => [k.op, k]),
 );

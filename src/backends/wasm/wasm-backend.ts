@@ -8,7 +8,8 @@ import type { Backend, BackendInfo, CompileOptions, Executable, MemoryReport, No
 import { readInputs } from '../inputs.js';
 import type { KernelContext, KernelExports, Param, Step } from './kernel.js';
 import { WASM_KERNELS } from './register-kernels.js';
-import { kernelsModule, supports, type WasmFlavor } from './wasm-module.js';
+import { ThreadPool, controlBytes, type ParallelKernel } from './thread-pool.js';
+import { kernelsModule, supports, threadsPossible, type WasmFlavor } from './wasm-module.js';
 
 /** Options of the wasm backend beyond the common ones. */
 export interface WasmCompileOptions extends CompileOptions {
@@ -18,8 +19,12 @@ export interface WasmCompileOptions extends CompileOptions {
 
 const PAGE = 65536;
 const ALIGN = 16;
-/** Offsets below this are never handed out: a zero pointer means "none" to a kernel. */
-const RESERVED = 1024;
+/**
+ * Offsets below this are never handed out: a zero pointer means "none" to a kernel, and
+ * AssemblyScript places a module's static data from 1024 on (the kernels have none today;
+ * test/wasm-kernels.test.ts fails if a data section appears).
+ */
+const RESERVED = 65536;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 /**
@@ -38,7 +43,12 @@ export const wasmBackend: Backend = {
     const missing = new Map<string, string>();
     for (const n of g.nodes) if (!WASM_KERNELS.has(n.op)) missing.set(n.name, n.op);
     if (missing.size && !options.fallback) throw new UnsupportedOpError('wasm', missing);
-    const exe = new WasmExecutable(g, flavor, [...missing.keys()]);
+    let threads = Math.max(1, Math.floor(options.threads ?? 1));
+    if (threads > 1 && !threadsPossible()) {
+      console.warn(`webconv: ${threads} threads asked for, but this context has no shared memory and workers (a browser page must be cross-origin isolated); running on one thread`);
+      threads = 1;
+    }
+    const exe = new WasmExecutable(g, flavor, [...missing.keys()], threads);
     await exe.init();
     return exe;
   },
@@ -53,6 +63,8 @@ class WasmExecutable implements Executable, KernelContext {
   private top = 0;
   private arenaBase = RESERVED;
   scratch = 0;
+  private scratchBytes = 0;
+  private pool: ThreadPool | undefined;
   private weightBytes = 0;
   private readonly initializerPtrs = new Map<string, number>();
   private steps: { node: Node; step: Step }[] = [];
@@ -62,6 +74,7 @@ class WasmExecutable implements Executable, KernelContext {
     readonly graph: Graph,
     private readonly flavor: WasmFlavor,
     private readonly fallbackNodes: string[],
+    readonly threads: number,
   ) {
     this.inputs = graph.inputs;
     this.outputs = graph.outputs.map((name) => ({ name, shape: graph.shape(name) }));
@@ -71,15 +84,22 @@ class WasmExecutable implements Executable, KernelContext {
   async init(): Promise<void> {
     let scratchBytes = 0;
     for (const n of this.graph.nodes) scratchBytes = Math.max(scratchBytes, WASM_KERNELS.get(n.op)?.scratchBytes?.(n, this.graph) ?? 0);
-    this.scratch = align(this.arenaBase + this.plan.arenaBytes);
-    this.top = align(this.scratch + scratchBytes);
-    this.wasmMemory = new WebAssembly.Memory({ initial: Math.ceil(this.top / PAGE) + 1 });
-    const instance = await WebAssembly.instantiate(await kernelsModule(this.flavor), { env: { memory: this.wasmMemory } });
+    this.scratchBytes = align(scratchBytes);
+    const shared = this.threads > 1;
+    const control = align(this.arenaBase + this.plan.arenaBytes);
+    this.scratch = align(control + controlBytes(this.threads));
+    this.top = this.scratch + this.threads * this.scratchBytes;
+    const pages = Math.ceil(this.top / PAGE) + 1;
+    this.wasmMemory = shared ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: pages });
+    const module = await kernelsModule(this.flavor, shared);
+    const instance = await WebAssembly.instantiate(module, { env: { memory: this.wasmMemory } });
     this.exports = instance.exports as unknown as KernelExports;
     for (const node of this.graph.nodes) {
       const kernel = WASM_KERNELS.get(node.op);
       this.steps.push({ node, step: kernel ? kernel.prepare(node, this) : this.fallbackStep(node) });
     }
+    // Workers start last, once compile has stopped growing the memory.
+    if (shared) this.pool = await ThreadPool.start(module, this.wasmMemory, control, this.threads - 1);
   }
 
   // KernelContext -------------------------------------------------------------------
@@ -120,6 +140,19 @@ class WasmExecutable implements Executable, KernelContext {
       else f32[i] = v.f32;
     });
     return p;
+  }
+
+  scratchOf(thread: number): number {
+    return this.scratch + thread * this.scratchBytes;
+  }
+
+  parallel(fn: ParallelKernel, blocks: readonly number[]): void {
+    const kernel = this.exports[fn];
+    if (!this.pool) {
+      for (const p of blocks) kernel(p);
+      return;
+    }
+    this.pool.run(fn, blocks, kernel);
   }
 
   f32(): Float32Array {
@@ -163,10 +196,14 @@ class WasmExecutable implements Executable, KernelContext {
   }
 
   info(): BackendInfo {
-    return { backend: 'wasm', features: this.flavor === 'relaxed-simd' ? ['simd', 'relaxed-simd'] : ['simd'], threads: 1, fallbackNodes: [...this.fallbackNodes] };
+    const features = this.flavor === 'relaxed-simd' ? ['simd', 'relaxed-simd'] : ['simd'];
+    if (this.pool) features.push('threads');
+    return { backend: 'wasm', features, threads: this.threads, fallbackNodes: [...this.fallbackNodes] };
   }
 
   dispose(): void {
+    this.pool?.terminate();
+    this.pool = undefined;
     this.wasmMemory = undefined;
     this.steps = [];
     this.initializerPtrs.clear();

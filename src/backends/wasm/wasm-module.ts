@@ -1,6 +1,13 @@
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated.js';
+import { RELAXED_SHARED_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated.js';
 
 export type WasmFlavor = 'simd' | 'relaxed-simd';
+
+const BINARIES: Record<`${WasmFlavor}/${boolean}`, string> = {
+  'simd/false': SIMD_WASM_BASE64,
+  'relaxed-simd/false': RELAXED_WASM_BASE64,
+  'simd/true': SIMD_SHARED_WASM_BASE64,
+  'relaxed-simd/true': RELAXED_SHARED_WASM_BASE64,
+};
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(base64);
@@ -9,23 +16,41 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-const modules = new Map<WasmFlavor, Promise<WebAssembly.Module>>();
+const modules = new Map<string, Promise<WebAssembly.Module>>();
 
 /** Whether this engine can run the flavor: validating its own binary is the feature test. */
 export function supports(flavor: WasmFlavor): boolean {
   try {
-    return WebAssembly.validate(decode(flavor === 'simd' ? SIMD_WASM_BASE64 : RELAXED_WASM_BASE64));
+    return WebAssembly.validate(decode(BINARIES[`${flavor}/false`]));
   } catch {
     return false;
   }
 }
 
-/** The compiled kernels module of a flavor, compiled once per process. */
-export function kernelsModule(flavor: WasmFlavor): Promise<WebAssembly.Module> {
-  let m = modules.get(flavor);
+/**
+ * Whether threads are possible here: shared wasm memory (SharedArrayBuffer, which browsers
+ * give only to cross-origin-isolated pages) and workers.
+ */
+export function threadsPossible(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } }; Worker?: unknown };
+  const node = typeof g.process?.versions?.node === 'string';
+  if (!node && (g.crossOriginIsolated !== true || typeof g.Worker !== 'function')) return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The compiled kernels module of a flavor (shared memory for threads), compiled once per process. */
+export function kernelsModule(flavor: WasmFlavor, shared = false): Promise<WebAssembly.Module> {
+  const key = `${flavor}/${shared}` as const;
+  let m = modules.get(key);
   if (!m) {
-    m = WebAssembly.compile(decode(flavor === 'simd' ? SIMD_WASM_BASE64 : RELAXED_WASM_BASE64));
-    modules.set(flavor, m);
+    m = WebAssembly.compile(decode(BINARIES[key]));
+    modules.set(key, m);
   }
   return m;
 }

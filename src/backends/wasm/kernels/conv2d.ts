@@ -77,6 +77,13 @@ export const conv2dKernel: WasmKernel = {
   },
 };
 
+/** Thread t's share [start, end) of `count` items split evenly over `threads`, in units of `unit`. */
+export function share(count: number, threads: number, t: number, unit = 1): [number, number] {
+  const units = Math.ceil(count / unit);
+  const at = (i: number) => Math.min(count, Math.floor((i * units) / threads) * unit);
+  return [at(t), at(t + 1)];
+}
+
 function prepareDepthwise(node: Node, ctx: KernelContext) {
   const { graph } = ctx;
   const s = convShape(node, graph);
@@ -85,16 +92,19 @@ function prepareDepthwise(node: Node, ctx: KernelContext) {
   const [N] = graph.shape(x);
   const inImage = s.C * s.H * s.W * 4;
   const outImage = s.M * s.OH * s.OW * 4;
-  const fn = ctx.exports.f32_dwconv2d;
-  const blocks = Array.from({ length: N }, (_, n) =>
-    ctx.params([
-      ctx.ptr(x) + n * inImage, ctx.ptr(w), b ? ctx.ptr(b) : 0, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
-      ctx.scratch, s.C, s.H, s.W, s.M, s.OH, s.OW, s.KH, s.KW, a.stride[0], a.stride[1],
-      a.pads[0], a.pads[1], a.pads[2], a.pads[3], a.dilation[0], a.dilation[1], ...activationParams(node),
-    ]),
+  // Threads split the channels; each pads its planes in its own scratch.
+  const images = Array.from({ length: N }, (_, n) =>
+    Array.from({ length: ctx.threads }, (_, t) =>
+      ctx.params([
+        ctx.ptr(x) + n * inImage, ctx.ptr(w), b ? ctx.ptr(b) : 0, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
+        ctx.scratchOf(t), s.C, s.H, s.W, s.M, s.OH, s.OW, s.KH, s.KW, a.stride[0], a.stride[1],
+        a.pads[0], a.pads[1], a.pads[2], a.pads[3], a.dilation[0], a.dilation[1], ...activationParams(node),
+        ...share(s.C, ctx.threads, t),
+      ]),
+    ),
   );
   return () => {
-    for (const p of blocks) fn(p);
+    for (const blocks of images) ctx.parallel('f32_dwconv2d', blocks);
   };
 }
 
@@ -112,21 +122,34 @@ function prepareGemm(node: Node, ctx: KernelContext) {
   const [N] = graph.shape(x);
   const inImage = s.C * s.H * s.W * 4;
   const outImage = s.M * s.OH * s.OW * 4;
-  const fn = ctx.exports.f32_conv2d_gemm_4x8;
-  const blocks = Array.from({ length: N }, (_, n) => {
-    const p: Param[] = [
-      ctx.ptr(x) + n * inImage, packed, bias, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
-      ctx.scratch, s.C, s.H, s.W, s.M, s.OH, s.OW, s.groups, s.KH, s.KW, a.stride[0], a.stride[1], a.pads[0], a.pads[1],
-      a.dilation[0], a.dilation[1], ...activationParams(node),
-      TILE, ctx.scratch + s.K * TILE * 4,
-    ];
-    return ctx.params(p);
-  });
+  // Threads split the pixel tiles or the blocks of output channels, whichever shares out
+  // more evenly (splitting channels repeats the cheap im2col in each thread); each thread
+  // builds its tiles in its own scratch.
+  const P = s.OH * s.OW;
+  const tiles = Math.ceil(P / TILE);
+  const worst = (count: number, size: (a: number, b: number) => number) =>
+    Math.max(...Array.from({ length: ctx.threads }, (_, t) => size(...share(count, ctx.threads, t)))) / (size(0, count) / ctx.threads);
+  const tileImbalance = worst(tiles, (a, b) => Math.min(P, b * TILE) - Math.min(P, a * TILE));
+  const blockImbalance = worst(s.MBg, (a, b) => b - a);
+  const byTiles = tileImbalance < blockImbalance;
+  const images = Array.from({ length: N }, (_, n) =>
+    Array.from({ length: ctx.threads }, (_, t) => {
+      const [t0, t1] = byTiles ? share(tiles, ctx.threads, t) : [0, tiles];
+      const [m0, m1] = byTiles ? [0, s.MBg] : share(s.MBg, ctx.threads, t);
+      const p: Param[] = [
+        ctx.ptr(x) + n * inImage, packed, bias, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
+        ctx.scratchOf(t), s.C, s.H, s.W, s.M, s.OH, s.OW, s.groups, s.KH, s.KW, a.stride[0], a.stride[1], a.pads[0], a.pads[1],
+        a.dilation[0], a.dilation[1], ...activationParams(node),
+        TILE, ctx.scratchOf(t) + s.K * TILE * 4, t0, t1, m0, m1,
+      ];
+      return ctx.params(p);
+    }),
+  );
   return () => {
     if (!constant) {
       const mem = ctx.f32();
       packConvWeights(mem.subarray(wPtr / 4, wPtr / 4 + s.M * s.K), s, mem.subarray(packed / 4, packed / 4 + packedLength));
     }
-    for (const p of blocks) fn(p);
+    for (const blocks of images) ctx.parallel('f32_conv2d_gemm_4x8', blocks);
   };
 }

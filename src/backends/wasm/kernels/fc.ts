@@ -1,5 +1,6 @@
 import { fusedActivation } from '../../../ops/fused-activation.js';
 import type { WasmKernel } from '../kernel.js';
+import { share } from './conv2d.js';
 
 const ACT = { relu: 1, clip: 2, leakyrelu: 3 } as const;
 
@@ -11,13 +12,16 @@ export const fcKernel: WasmKernel = {
     const [N, K] = ctx.graph.shape(x);
     const M = ctx.graph.shape(w)[0];
     const act = fusedActivation(node);
-    const p = ctx.params([
-      ctx.ptr(x), ctx.ptr(w), b ? ctx.ptr(b) : 0, ctx.ptr(node.outputs[0]), N, K, M,
-      act ? ACT[act.op] : 0,
-      { f32: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0 },
-      { f32: act?.op === 'clip' ? act.max : 0 },
-    ]);
-    const fn = ctx.exports.f32_fc_4xk;
-    return () => fn(p);
+    // Threads split the output rows, four at a time (the kernel's block).
+    const blocks = Array.from({ length: ctx.threads }, (_, t) =>
+      ctx.params([
+        ctx.ptr(x), ctx.ptr(w), b ? ctx.ptr(b) : 0, ctx.ptr(node.outputs[0]), N, K, M,
+        act ? ACT[act.op] : 0,
+        { f32: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0 },
+        { f32: act?.op === 'clip' ? act.max : 0 },
+        ...share(M, ctx.threads, t, 4),
+      ]),
+    );
+    return () => ctx.parallel('f32_fc_4xk', blocks);
   },
 };

@@ -1,0 +1,24 @@
+// The device's wasm SIMD ceiling, measured rather than assumed: `iters` rounds of 16
+// independent multiply-add chains (enough to hide the add latency), 4 lanes each. The
+// plain build issues mul + add, the relaxed build one fused relaxed_madd.
+import { madd } from './params';
+
+/** f32_peak_madd16x4: returns a value derived from every chain so nothing is optimised away. */
+export function f32_peak_madd16x4(iters: i32): f32 {
+  let a0 = f32x4.splat(1.0), a1 = f32x4.splat(1.1), a2 = f32x4.splat(1.2), a3 = f32x4.splat(1.3);
+  let a4 = f32x4.splat(1.4), a5 = f32x4.splat(1.5), a6 = f32x4.splat(1.6), a7 = f32x4.splat(1.7);
+  let a8 = f32x4.splat(1.8), a9 = f32x4.splat(1.9), a10 = f32x4.splat(2.0), a11 = f32x4.splat(2.1);
+  let a12 = f32x4.splat(2.2), a13 = f32x4.splat(2.3), a14 = f32x4.splat(2.4), a15 = f32x4.splat(2.5);
+  const m = f32x4.splat(0.99999), c = f32x4.splat(0.00001);
+  for (let i = 0; i < iters; i++) {
+    a0 = madd(a0, m, c); a1 = madd(a1, m, c); a2 = madd(a2, m, c); a3 = madd(a3, m, c);
+    a4 = madd(a4, m, c); a5 = madd(a5, m, c); a6 = madd(a6, m, c); a7 = madd(a7, m, c);
+    a8 = madd(a8, m, c); a9 = madd(a9, m, c); a10 = madd(a10, m, c); a11 = madd(a11, m, c);
+    a12 = madd(a12, m, c); a13 = madd(a13, m, c); a14 = madd(a14, m, c); a15 = madd(a15, m, c);
+  }
+  const s0 = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+  const s1 = f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7));
+  const s2 = f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11));
+  const s3 = f32x4.add(f32x4.add(a12, a13), f32x4.add(a14, a15));
+  return f32x4.extract_lane(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), 0);
+}

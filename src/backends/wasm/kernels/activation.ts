@@ -1,0 +1,38 @@
+import type { Node, OpType } from '../../../graph/graph.js';
+import { sizeOf } from '../../../graph/graph.js';
+import type { WasmKernel } from '../kernel.js';
+
+/**
+ * An elementwise activation over the whole tensor (any rank, batch included), in place
+ * when the planner gave input and output the same offset. `a0`/`a1` are its attributes.
+ */
+function unaryKernel(op: OpType, fn: string, attrs: (node: Node) => [number, number] = () => [0, 0]): WasmKernel {
+  return {
+    op,
+    prepare(node, ctx) {
+      const [x] = node.inputs;
+      const [a0, a1] = attrs(node);
+      const p = ctx.params([ctx.ptr(x), ctx.ptr(node.outputs[0]), sizeOf(ctx.graph.shape(x)), { f32: a0 }, { f32: a1 }]);
+      const f = ctx.exports[fn];
+      return () => f(p);
+    },
+  };
+}
+
+/** relu: f32_vrelu__wasmsimd. */
+export const reluKernel = unaryKernel('relu', 'f32_vrelu__wasmsimd');
+
+/** clip: f32_vclamp__wasmsimd (min, max). */
+export const clipKernel = unaryKernel('clip', 'f32_vclamp__wasmsimd', (n) => {
+  const { min, max } = n.attrs as { min: number; max: number };
+  return [min, max];
+});
+
+/** leakyrelu: f32_vlrelu__wasmsimd (alpha). */
+export const leakyreluKernel = unaryKernel('leakyrelu', 'f32_vlrelu__wasmsimd', (n) => [(n.attrs as { alpha: number }).alpha, 0]);
+
+/** tanh: f32_vtanh__wasmsimd. */
+export const tanhKernel = unaryKernel('tanh', 'f32_vtanh__wasmsimd');
+
+/** sigmoid: f32_vsigmoid__wasmsimd. */
+export const sigmoidKernel = unaryKernel('sigmoid', 'f32_vsigmoid__wasmsimd');

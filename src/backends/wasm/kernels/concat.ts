@@ -1,0 +1,29 @@
+import type { WasmKernel } from '../kernel.js';
+
+/**
+ * concat: per input, `outer` blocks of its slab along the axis, one xx_copy_blocks__wasm
+ * call each (a memory.copy per block).
+ */
+export const concatKernel: WasmKernel = {
+  op: 'concat',
+  prepare(node, ctx) {
+    const { graph } = ctx;
+    const axis = (node.attrs as { axis: number }).axis;
+    const y = graph.shape(node.outputs[0]);
+    const outer = y.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inner = y.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const dstStride = y[axis] * inner * 4;
+    const dst = ctx.ptr(node.outputs[0]);
+    let offset = 0;
+    const blocks = node.inputs.map((x) => {
+      const bytes = graph.shape(x)[axis] * inner * 4;
+      const p = ctx.params([ctx.ptr(x), dst + offset, outer, bytes, bytes, dstStride]);
+      offset += bytes;
+      return p;
+    });
+    const f = ctx.exports.xx_copy_blocks__wasm;
+    return () => {
+      for (const p of blocks) f(p);
+    };
+  },
+};
