@@ -54,6 +54,9 @@ export const conv2d: OpDef = {
     const [M, Cg, KH, KW] = w.shape;
     const [, , OH, OW] = y.shape;
     const Mg = M / groups;
+    const [sh, sw] = stride;
+    const [dh, dw] = dilation;
+    const [xd, wd, yd] = [x.data, w.data, y.data];
     // A direct convolution: for each output channel, add weight x shifted input row into a
     // float64 output plane. The valid output columns of each tap are computed up front, so
     // the inner loop has no bounds test.
@@ -66,22 +69,22 @@ export const conv2d: OpDef = {
           const xPlane = (n * C + g * Cg + c) * H * W;
           for (let i = 0; i < KH; i++) {
             for (let j = 0; j < KW; j++) {
-              const wv = w.data[((m * Cg + c) * KH + i) * KW + j];
-              const shift = j * dilation[1] - pads[1]; // iw = ow * stride + shift
-              const ow0 = Math.max(0, Math.ceil(-shift / stride[1]));
-              const ow1 = Math.min(OW, Math.floor((W - 1 - shift) / stride[1]) + 1);
+              const wv = wd[((m * Cg + c) * KH + i) * KW + j];
+              const shift = j * dw - pads[1]; // iw = ow * sw + shift
+              const ow0 = Math.max(0, Math.ceil(-shift / sw));
+              const ow1 = Math.min(OW, Math.floor((W - 1 - shift) / sw) + 1);
               for (let oh = 0; oh < OH; oh++) {
-                const ih = oh * stride[0] - pads[0] + i * dilation[0];
+                const ih = oh * sh - pads[0] + i * dh;
                 if (ih < 0 || ih >= H) continue;
                 const xRow = xPlane + ih * W + shift;
                 const aRow = oh * OW;
-                for (let ow = ow0; ow < ow1; ow++) acc[aRow + ow] += wv * x.data[xRow + ow * stride[1]];
+                for (let ow = ow0; ow < ow1; ow++) acc[aRow + ow] += wv * xd[xRow + ow * sw];
               }
             }
           }
         }
         const yPlane = (n * M + m) * OH * OW;
-        for (let k = 0; k < OH * OW; k++) y.data[yPlane + k] = act(acc[k] + (r ? r.data[yPlane + k] : 0));
+        for (let k = 0; k < OH * OW; k++) yd[yPlane + k] = act(acc[k] + (r ? r.data[yPlane + k] : 0));
       }
     }
   },

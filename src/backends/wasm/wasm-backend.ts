@@ -20,11 +20,11 @@ export interface WasmCompileOptions extends CompileOptions {
 const PAGE = 65536;
 const ALIGN = 16;
 /**
- * Offsets below this are never handed out: a zero pointer means "none" to a kernel, and
- * AssemblyScript places a module's static data from 1024 on (the kernels have none today;
- * test/wasm-kernels.test.ts fails if a data section appears).
+ * Offsets below this are never handed out: a zero pointer means "none" to a kernel.
+ * AssemblyScript would place static data from 1024 on; the kernels have none, and
+ * scripts/build-wasm.mjs fails the build if a data section appears.
  */
-const RESERVED = 65536;
+const RESERVED = 1024;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 /**
@@ -89,7 +89,7 @@ class WasmExecutable implements Executable, KernelContext {
     const control = align(this.arenaBase + this.plan.arenaBytes);
     this.scratch = align(control + controlBytes(this.threads));
     this.top = this.scratch + this.threads * this.scratchBytes;
-    const pages = Math.ceil(this.top / PAGE) + 1;
+    const pages = Math.ceil(this.top / PAGE);
     this.wasmMemory = shared ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: pages });
     const module = await kernelsModule(this.flavor, shared);
     const instance = await WebAssembly.instantiate(module, { env: { memory: this.wasmMemory } });
