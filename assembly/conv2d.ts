@@ -44,6 +44,11 @@ const TILE0 = 26;
 const TILE1 = 27;
 const MB0 = 28;
 const MB1 = 29;
+// K is processed in chunks of KC rows, so a chunk of the im2col tile stays in cache while
+// every block of output channels reads it; between chunks, the 4 x 8 accumulators of every
+// block wait in ACC (MBg * 4 * ntPad floats of scratch). KC >= K: one chunk, no ACC.
+const KC = 30;
+const ACC = 31;
 
 @inline const MR = 4;
 @inline const NR = 8;
@@ -107,6 +112,7 @@ export function f32_conv2d_gemm_4x8(p: usize): void {
   const blockBytes = <usize>K * MR * 4;
   const MBg = (Mg + MR - 1) / MR;
   const tile0 = pi(p, TILE0), tile1 = pi(p, TILE1), mb0 = pi(p, MB0), mb1 = pi(p, MB1);
+  const kc = pi(p, KC), accBuf = pp(p, ACC);
   for (let g = 0; g < groups; g++) {
     for (let tile = tile0; tile < tile1; tile++) {
       const p0 = tile * ntMax;
@@ -114,60 +120,79 @@ export function f32_conv2d_gemm_4x8(p: usize): void {
       const ntPad = (nt + NR - 1) & ~(NR - 1);
       im2col(p, g, p0, nt, ntPad);
       const colStride = <usize>ntPad << 2;
-      for (let mb = mb0; mb < mb1; mb++) {
-        const wb = w + <usize>(g * MBg + mb) * blockBytes;
-        const m0 = g * Mg + mb * MR;
-        const rows = min(MR, Mg - mb * MR);
-        for (let pb = 0; pb < ntPad; pb += NR) {
-          let vacc0x0 = f32x4.splat(0), vacc0x1 = f32x4.splat(0);
-          let vacc1x0 = f32x4.splat(0), vacc1x1 = f32x4.splat(0);
-          let vacc2x0 = f32x4.splat(0), vacc2x1 = f32x4.splat(0);
-          let vacc3x0 = f32x4.splat(0), vacc3x1 = f32x4.splat(0);
-          let wk = wb;
-          let ck = col + (<usize>pb << 2);
-          for (let k = 0; k < K; k++) {
-            const vx0 = v128.load(ck);
-            const vx1 = v128.load(ck, 16);
-            const vw0 = v128.load32_splat(wk);
-            const vw1 = v128.load32_splat(wk, 4);
-            const vw2 = v128.load32_splat(wk, 8);
-            const vw3 = v128.load32_splat(wk, 12);
-            vacc0x0 = madd(vw0, vx0, vacc0x0);
-            vacc0x1 = madd(vw0, vx1, vacc0x1);
-            vacc1x0 = madd(vw1, vx0, vacc1x0);
-            vacc1x1 = madd(vw1, vx1, vacc1x1);
-            vacc2x0 = madd(vw2, vx0, vacc2x0);
-            vacc2x1 = madd(vw2, vx1, vacc2x1);
-            vacc3x0 = madd(vw3, vx0, vacc3x0);
-            vacc3x1 = madd(vw3, vx1, vacc3x1);
-            wk += 16;
-            ck += colStride;
-          }
-          const pix = p0 + pb;
-          const cols = min(NR, nt - pb);
-          if (rows == MR && cols == NR) {
-            epilogue(y, bias, res, m0, pix, P, vacc0x0, vacc0x1, act, a0, a1);
-            epilogue(y, bias, res, m0 + 1, pix, P, vacc1x0, vacc1x1, act, a0, a1);
-            epilogue(y, bias, res, m0 + 2, pix, P, vacc2x0, vacc2x1, act, a0, a1);
-            epilogue(y, bias, res, m0 + 3, pix, P, vacc3x0, vacc3x1, act, a0, a1);
-          } else {
-            // A partial block: spill to scratch, then write the valid part.
-            v128.store(partial, vacc0x0);
-            v128.store(partial, vacc0x1, 16);
-            v128.store(partial, vacc1x0, 32);
-            v128.store(partial, vacc1x1, 48);
-            v128.store(partial, vacc2x0, 64);
-            v128.store(partial, vacc2x1, 80);
-            v128.store(partial, vacc3x0, 96);
-            v128.store(partial, vacc3x1, 112);
-            for (let r = 0; r < rows; r++) {
-              const m = m0 + r;
-              const b: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
-              for (let c = 0; c < cols; c++) {
-                const at = (<usize>m * <usize>P + <usize>(pix + c)) << 2;
-                let v = load<f32>(partial + (<usize>(r * NR + c) << 2)) + b;
-                if (res) v += load<f32>(res + at);
-                store<f32>(y + at, f32x4.extract_lane(activate(f32x4.splat(v), act, a0, a1), 0));
+      for (let k0 = 0; k0 < K; k0 += kc) {
+        const k1 = min(K, k0 + kc);
+        const first = k0 == 0, last = k1 == K;
+        for (let mb = mb0; mb < mb1; mb++) {
+          const wb = w + <usize>(g * MBg + mb) * blockBytes;
+          const m0 = g * Mg + mb * MR;
+          const rows = min(MR, Mg - mb * MR);
+          for (let pb = 0; pb < ntPad; pb += NR) {
+            // This block's slot in ACC: 4 rows of 8, contiguous.
+            const slot = accBuf + ((<usize>((mb * ntPad + pb) * MR)) << 2);
+            let vacc0x0 = f32x4.splat(0), vacc0x1 = f32x4.splat(0);
+            let vacc1x0 = f32x4.splat(0), vacc1x1 = f32x4.splat(0);
+            let vacc2x0 = f32x4.splat(0), vacc2x1 = f32x4.splat(0);
+            let vacc3x0 = f32x4.splat(0), vacc3x1 = f32x4.splat(0);
+            if (!first) {
+              vacc0x0 = v128.load(slot); vacc0x1 = v128.load(slot, 16);
+              vacc1x0 = v128.load(slot, 32); vacc1x1 = v128.load(slot, 48);
+              vacc2x0 = v128.load(slot, 64); vacc2x1 = v128.load(slot, 80);
+              vacc3x0 = v128.load(slot, 96); vacc3x1 = v128.load(slot, 112);
+            }
+            let wk = wb + ((<usize>k0 * MR) << 2);
+            let ck = col + (<usize>pb << 2) + <usize>k0 * colStride;
+            for (let k = k0; k < k1; k++) {
+              const vx0 = v128.load(ck);
+              const vx1 = v128.load(ck, 16);
+              const vw0 = v128.load32_splat(wk);
+              const vw1 = v128.load32_splat(wk, 4);
+              const vw2 = v128.load32_splat(wk, 8);
+              const vw3 = v128.load32_splat(wk, 12);
+              vacc0x0 = madd(vw0, vx0, vacc0x0);
+              vacc0x1 = madd(vw0, vx1, vacc0x1);
+              vacc1x0 = madd(vw1, vx0, vacc1x0);
+              vacc1x1 = madd(vw1, vx1, vacc1x1);
+              vacc2x0 = madd(vw2, vx0, vacc2x0);
+              vacc2x1 = madd(vw2, vx1, vacc2x1);
+              vacc3x0 = madd(vw3, vx0, vacc3x0);
+              vacc3x1 = madd(vw3, vx1, vacc3x1);
+              wk += 16;
+              ck += colStride;
+            }
+            if (!last) {
+              v128.store(slot, vacc0x0); v128.store(slot, vacc0x1, 16);
+              v128.store(slot, vacc1x0, 32); v128.store(slot, vacc1x1, 48);
+              v128.store(slot, vacc2x0, 64); v128.store(slot, vacc2x1, 80);
+              v128.store(slot, vacc3x0, 96); v128.store(slot, vacc3x1, 112);
+              continue;
+            }
+            const pix = p0 + pb;
+            const cols = min(NR, nt - pb);
+            if (rows == MR && cols == NR) {
+              epilogue(y, bias, res, m0, pix, P, vacc0x0, vacc0x1, act, a0, a1);
+              epilogue(y, bias, res, m0 + 1, pix, P, vacc1x0, vacc1x1, act, a0, a1);
+              epilogue(y, bias, res, m0 + 2, pix, P, vacc2x0, vacc2x1, act, a0, a1);
+              epilogue(y, bias, res, m0 + 3, pix, P, vacc3x0, vacc3x1, act, a0, a1);
+            } else {
+              // A partial block: spill to scratch, then write the valid part.
+              v128.store(partial, vacc0x0);
+              v128.store(partial, vacc0x1, 16);
+              v128.store(partial, vacc1x0, 32);
+              v128.store(partial, vacc1x1, 48);
+              v128.store(partial, vacc2x0, 64);
+              v128.store(partial, vacc2x1, 80);
+              v128.store(partial, vacc3x0, 96);
+              v128.store(partial, vacc3x1, 112);
+              for (let r = 0; r < rows; r++) {
+                const m = m0 + r;
+                const b: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
+                for (let c = 0; c < cols; c++) {
+                  const at = (<usize>m * <usize>P + <usize>(pix + c)) << 2;
+                  let v = load<f32>(partial + (<usize>(r * NR + c) << 2)) + b;
+                  if (res) v += load<f32>(res + at);
+                  store<f32>(y + at, f32x4.extract_lane(activate(f32x4.splat(v), act, a0, a1), 0));
+                }
               }
             }
           }

@@ -8,7 +8,12 @@
 //   node --experimental-wasm-relaxed-simd bench/wasm.bench.mjs [--models a,b] [--json out.json]
 //        [--compare ort-web,tfjs-wasm] [--time ms]
 // (Node 20 needs the flag for relaxed SIMD; without it only the plain SIMD build runs.)
+// Each runtime runs in a child process of its own, one after the other: in one process,
+// onnxruntime-web ran 2.3x slower once TensorFlow.js's wasm backend had initialised (seen
+// here), and no runtime should pay for another's.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
@@ -25,6 +30,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     time: { type: 'string', default: '3000' },
     threads: { type: 'string', default: '1' },
+    only: { type: 'string' },
   },
 });
 const threads = Number(values.threads);
@@ -74,55 +80,71 @@ async function measure(prepare, x) {
   return { runner, first, coldMs, warm };
 }
 
-const peers = {};
-for (const p of values.compare.split(',').filter(Boolean)) peers[p] = await import(`./peers/${p}.mjs`);
-
-const peaks = { simd: await peak('simd'), ...(supports('relaxed-simd') ? { 'relaxed-simd': await peak('relaxed-simd') } : {}) };
+const peerNames = values.compare.split(',').filter(Boolean);
 const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` };
+const models = values.models.split(',');
+
+if (values.only) {
+  // Child: one runtime, every model; one JSON line per model on stdout.
+  const runtime = values.only;
+  const peer = runtime.startsWith('webconv') ? undefined : await import(`./peers/${runtime}.mjs`);
+  const peaks = { simd: await peak('simd'), ...(supports('relaxed-simd') ? { 'relaxed-simd': await peak('relaxed-simd') } : {}) };
+  for (const model of models) {
+    const graph = buildModel(model, { batch: 1 });
+    const cost = costTable(graph);
+    const x = input(graph);
+    // webconv's plain-SIMD output, single-threaded, is the baseline every runtime is diffed against.
+    const base = await getBackend('wasm').compile(graph, { relaxedSimd: false });
+    const baseline = (await base.run(x))[graph.outputs[0]].data;
+    base.dispose();
+    const prep = peer
+      ? () => peer.prepare(graph, { threads })
+      : async () => {
+          const exe = await getBackend('wasm').compile(graph, { relaxedSimd: runtime.endsWith('relaxed'), threads });
+          return { exe, run: async (v) => (await exe.run(v))[graph.outputs[0]].data, dispose: () => exe.dispose() };
+        };
+    let row;
+    try {
+      const m = await measure(prep, x);
+      let maxDiff = 0;
+      for (let i = 0; i < baseline.length; i++) maxDiff = Math.max(maxDiff, Math.abs(baseline[i] - m.first[i]));
+      row = { runtime, info: m.runner.info ?? m.runner.exe?.info(), coldMs: m.coldMs, warmMs: m.warm, gflops: cost.totals.flops / (m.warm.median * 1e6), maxAbsDiffVsWebconv: maxDiff };
+      if (m.runner.exe && model.startsWith('vgg')) row.conv3x3 = conv3x3Efficiency(cost, m.runner.exe);
+      m.runner.dispose?.();
+    } catch (e) {
+      row = { runtime, error: String(e.message ?? e).split('\n')[0] };
+    }
+    console.log('RESULT ' + JSON.stringify({ model, peaks, row }));
+  }
+  process.exit(0);
+}
+
+// Parent: run each runtime in its own process, then print and save the side-by-side table.
+const script = fileURLToPath(import.meta.url);
+const runtimes = ['webconv-wasm', ...(supports('relaxed-simd') ? ['webconv-wasm-relaxed'] : []), ...peerNames];
+const byModel = new Map(models.map((m) => [m, []]));
+let peaks;
+for (const runtime of runtimes) {
+  const args = [...process.execArgv, script, '--only', runtime, '--models', values.models, '--time', values.time, '--threads', values.threads];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || lines.length === 0) {
+    for (const m of models) byModel.get(m).push({ runtime, error: (r.stderr || `exit ${r.status}`).trim().split('\n').pop() });
+    continue;
+  }
+  for (const l of lines) {
+    const { model, peaks: p, row } = JSON.parse(l.slice(7));
+    peaks ??= p;
+    byModel.get(model).push(row);
+  }
+}
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; threads ${threads}`);
 console.log(`wasm SIMD peak (measured): ${peaks.simd.toFixed(1)} GFLOP/s plain` + (peaks['relaxed-simd'] ? `, ${peaks['relaxed-simd'].toFixed(1)} relaxed` : ''));
-
 const results = [];
-for (const model of values.models.split(',')) {
-  const graph = buildModel(model, { batch: 1 });
-  const cost = costTable(graph);
-  const flops = cost.totals.flops;
-  const x = input(graph);
-  const rows = [];
-  const webconv = (relaxedSimd) => async () => {
-    const exe = await getBackend('wasm').compile(graph, { relaxedSimd, threads });
-    return { exe, run: async (v) => (await exe.run(v))[graph.outputs[0]].data, dispose: () => exe.dispose() };
-  };
-  const runtimes = [
-    ['webconv-wasm', webconv(false)],
-    ...(peaks['relaxed-simd'] ? [['webconv-wasm-relaxed', webconv(true)]] : []),
-    ...Object.entries(peers).map(([name, p]) => [name, () => p.prepare(graph, { threads })]),
-  ];
-  let baseline;
-  for (const [name, prep] of runtimes) {
-    let m;
-    try {
-      m = await measure(prep, x);
-    } catch (e) {
-      rows.push({ runtime: name, error: String(e.message ?? e).split('\n')[0] });
-      continue;
-    }
-    let maxDiff = 0;
-    if (baseline) for (let i = 0; i < baseline.length; i++) maxDiff = Math.max(maxDiff, Math.abs(baseline[i] - m.first[i]));
-    else baseline = m.first;
-    const row = {
-      runtime: name,
-      coldMs: m.coldMs,
-      warmMs: m.warm,
-      gflops: flops / (m.warm.median * 1e6),
-      maxAbsDiffVsWebconv: maxDiff,
-    };
-    if (name.startsWith('webconv') && model.startsWith('vgg')) row.conv3x3 = conv3x3Efficiency(cost, m.runner.exe);
-    rows.push(row);
-    m.runner.dispose?.();
-  }
-  results.push({ model, gflopPerImage: flops / 1e9, rows });
-  print(model, flops, rows);
+for (const model of models) {
+  const flops = costTable(buildModel(model)).totals.flops;
+  results.push({ model, gflopPerImage: flops / 1e9, rows: byModel.get(model) });
+  print(model, flops, byModel.get(model));
 }
 
 /** GFLOP/s of the 3x3 convolutions alone, from the executable's per-node profile. */
@@ -158,4 +180,4 @@ function print(model, flops, rows) {
   }
 }
 
-if (values.json) writeFileSync(values.json, JSON.stringify({ machine, threads, peaks, results }, null, 2));
+if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine, threads, peaks, results }, null, 2));

@@ -7,6 +7,16 @@ import type { KernelContext, Param, WasmKernel } from '../kernel.js';
 const MR = 4;
 const NR = 8;
 const TILE = 64;
+/** Rows of K per chunk: a 512 x 64 im2col chunk (128 KiB) stays in cache across channel blocks. */
+const KC = 512;
+
+/** Bytes of one thread's scratch for the GEMM path: im2col tile, a partial block, the chunk accumulators. */
+function gemmScratch(s: ConvShape): { col: number; partial: number; acc: number; total: number } {
+  const col = s.K * TILE * 4;
+  const partial = MR * NR * 4;
+  const acc = s.K > KC ? s.MBg * MR * TILE * 4 : 0;
+  return { col, partial, acc, total: col + partial + acc };
+}
 
 interface ConvShape {
   C: number; H: number; W: number; M: number; OH: number; OW: number;
@@ -70,7 +80,7 @@ export const conv2dKernel: WasmKernel = {
       const [t, l, b, r] = (node.attrs as unknown as WindowAttrs).pads;
       return (s.H + t + b) * (s.W + l + r) * 4 + 64;
     }
-    return s.K * TILE * 4 + MR * NR * 4;
+    return gemmScratch(s).total;
   },
   prepare(node: Node, ctx: KernelContext) {
     return isDepthwise(node, ctx.graph) ? prepareDepthwise(node, ctx) : prepareGemm(node, ctx);
@@ -127,6 +137,7 @@ function prepareGemm(node: Node, ctx: KernelContext) {
   // builds its tiles in its own scratch.
   const P = s.OH * s.OW;
   const tiles = Math.ceil(P / TILE);
+  const scratch = gemmScratch(s);
   const worst = (count: number, size: (a: number, b: number) => number) =>
     Math.max(...Array.from({ length: ctx.threads }, (_, t) => size(...share(count, ctx.threads, t)))) / (size(0, count) / ctx.threads);
   const tileImbalance = worst(tiles, (a, b) => Math.min(P, b * TILE) - Math.min(P, a * TILE));
@@ -140,7 +151,7 @@ function prepareGemm(node: Node, ctx: KernelContext) {
         ctx.ptr(x) + n * inImage, packed, bias, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
         ctx.scratchOf(t), s.C, s.H, s.W, s.M, s.OH, s.OW, s.groups, s.KH, s.KW, a.stride[0], a.stride[1], a.pads[0], a.pads[1],
         a.dilation[0], a.dilation[1], ...activationParams(node),
-        TILE, ctx.scratchOf(t) + s.K * TILE * 4, t0, t1, m0, m1,
+        TILE, ctx.scratchOf(t) + scratch.col, t0, t1, m0, m1, KC, ctx.scratchOf(t) + scratch.col + scratch.partial,
       ];
       return ctx.params(p);
     }),
