@@ -9,7 +9,7 @@
 //
 // Packed weights (src/backends/wasm/pack.ts): per group, per block of 4 output channels,
 // K rows of 4 floats (channels past the group's end are zero).
-import { activate, madd, pf, pi, pp } from './params';
+import { activate, countMacs, madd, pf, pi, pp } from './params';
 
 // Parameter block fields.
 const X = 0;
@@ -160,6 +160,7 @@ export function f32_conv2d_gemm_4x8(p: usize): void {
               wk += 16;
               ck += colStride;
             }
+            countMacs(<f64>(k1 - k0) * (MR * NR));
             if (!last) {
               v128.store(slot, vacc0x0); v128.store(slot, vacc0x1, 16);
               v128.store(slot, vacc1x0, 32); v128.store(slot, vacc1x1, 48);

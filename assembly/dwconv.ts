@@ -2,7 +2,7 @@
 // NCHW. Each input plane is copied into a zero-bordered scratch plane so the inner loops
 // need no bounds tests; four output columns are computed per v128. Stride 1 loads four
 // neighbours at once; stride 2 loads eight and keeps the even lanes; other strides gather.
-import { activate, madd, pf, pi, pp } from './params';
+import { activate, countMacs, madd, pf, pi, pp } from './params';
 
 const X = 0;
 const W = 1;
@@ -83,6 +83,7 @@ export function f32_dwconv2d(p: usize): void {
               vacc = madd(vw, vx, vacc);
             }
           }
+          countMacs(<f64>(Kh * Kw * 4));
           if (rPlane) vacc = f32x4.add(vacc, v128.load(rPlane + ((<usize>oh * <usize>Ow + <usize>ow) << 2)));
           v128.store(yRow + (<usize>ow << 2), activate(vacc, act, a0, a1));
         }
@@ -94,6 +95,7 @@ export function f32_dwconv2d(p: usize): void {
               s += load<f32>(wm + (<usize>(i * Kw + j) << 2)) * load<f32>(row + (<usize>(ow * sw + j * dw) << 2));
             }
           }
+          countMacs(<f64>(Kh * Kw));
           if (rPlane) s += load<f32>(rPlane + ((<usize>oh * <usize>Ow + <usize>ow) << 2));
           store<f32>(yRow + (<usize>ow << 2), f32x4.extract_lane(activate(f32x4.splat(s), act, a0, a1), 0));
         }

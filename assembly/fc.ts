@@ -1,7 +1,7 @@
 // f32 fully connected: Y[n, m] = act(sum_k W[m, k] * X[n, k] + bias[m]), W row-major
 // [M, K] as PyTorch stores it. At batch 1 this is a matrix-vector product bound by reading
 // W once, so the kernel streams four rows at a time with SIMD along k.
-import { activate, madd, pf, pi, pp } from './params';
+import { activate, countMacs, madd, pf, pi, pp } from './params';
 
 const X = 0;
 const W = 1;
@@ -45,6 +45,7 @@ export function f32_fc_4xk(p: usize): void {
         vacc2 = madd(v128.load(w2 + o), vx, vacc2);
         vacc3 = madd(v128.load(w3 + o), vx, vacc3);
       }
+      countMacs(<f64>Kd * 4);
       let s0 = hsum(vacc0), s1 = hsum(vacc1), s2 = hsum(vacc2), s3 = hsum(vacc3);
       for (let k = K4; k < Kd; k++) {
         const o = <usize>k << 2;
@@ -62,6 +63,7 @@ export function f32_fc_4xk(p: usize): void {
       const wm = w + <usize>m * rowBytes;
       let vacc = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) vacc = madd(v128.load(wm + (<usize>k << 2)), v128.load(xn + (<usize>k << 2)), vacc);
+      countMacs(<f64>Kd);
       let s = hsum(vacc);
       for (let k = K4; k < Kd; k++) s += load<f32>(wm + (<usize>k << 2)) * load<f32>(xn + (<usize>k << 2));
       if (bias) s += load<f32>(bias + (<usize>m << 2));

@@ -12,4 +12,5 @@ export { f32_vadd_bcast__wasmsimd, f32_vmul_bcast__wasmsimd } from './binary';
 export { f32_vclamp__wasmsimd, f32_vlrelu__wasmsimd, f32_vrelu__wasmsimd, f32_vsigmoid__wasmsimd, f32_vtanh__wasmsimd } from './unary';
 export { x32_pad__wasmsimd } from './pad';
 export { xx_copy_blocks__wasm } from './copy';
-export { f32_peak_madd16x4 } from './peak';
+export { f32_peak_madd16x4, f32_stream_sum } from './peak';
+export { mac_count, mac_reset } from './params';

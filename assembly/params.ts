@@ -36,3 +36,20 @@ export const ACT_LEAKY = 3;
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
+
+// Multiply-accumulates the kernels execute (padding lanes included), so the benchmark can
+// hold them against the cost model layer by layer. One add per micro-kernel call: free.
+let macs: f64 = 0;
+
+@inline export function countMacs(n: f64): void {
+  macs += n;
+}
+
+/** The count since the last reset. */
+export function mac_count(): f64 {
+  return macs;
+}
+
+export function mac_reset(): void {
+  macs = 0;
+}

@@ -22,3 +22,19 @@ export function f32_peak_madd16x4(iters: i32): f32 {
   const s3 = f32x4.add(f32x4.add(a12, a13), f32x4.add(a14, a15));
   return f32x4.extract_lane(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), 0);
 }
+
+/**
+ * f32_stream_sum: sums `count` floats (a multiple of 16) from `ptr` with four independent
+ * accumulators: the streaming read bandwidth of this memory.
+ */
+export function f32_stream_sum(ptr: usize, count: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const end = ptr + (<usize>count << 2);
+  for (let p = ptr; p < end; p += 64) {
+    a0 = f32x4.add(a0, v128.load(p));
+    a1 = f32x4.add(a1, v128.load(p, 16));
+    a2 = f32x4.add(a2, v128.load(p, 32));
+    a3 = f32x4.add(a3, v128.load(p, 48));
+  }
+  return f32x4.extract_lane(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), 0);
+}

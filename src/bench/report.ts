@@ -1,0 +1,95 @@
+/**
+ * What `webconv bench` measures, as JSON: the environment, the device's measured peaks,
+ * and per model the cold and warm latency, totals and one row per layer, each measured row
+ * joined to its cost-model row. The HTML report and the browser page render this.
+ */
+export interface BenchReport {
+  readonly tool: 'webconv';
+  readonly version: string;
+  readonly date: string;
+  readonly environment: Environment;
+  readonly peaks: Peaks;
+  readonly models: ModelReport[];
+}
+
+export interface Environment {
+  readonly runtime: 'node' | 'browser';
+  readonly node?: string;
+  readonly userAgent?: string;
+  readonly cpu?: string;
+  readonly cores: number;
+  readonly platform?: string;
+  /** wasm features the engine has: simd, relaxed-simd, threads. */
+  readonly wasmFeatures: readonly string[];
+  /** The WebGPU adapter, or null where there is none (and why). */
+  readonly webgpu: { readonly adapter: string; readonly fallback: boolean } | { readonly absent: string };
+}
+
+/** Measured, never assumed. GFLOP/s and GB/s. */
+export interface Peaks {
+  readonly wasmSimdGflops: number;
+  readonly wasmRelaxedSimdGflops?: number;
+  /** Streaming read bandwidth from wasm memory (a sum over 64 MiB). */
+  readonly wasmBandwidthGBs: number;
+}
+
+export interface Latency {
+  readonly minMs: number;
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly samples: number;
+}
+
+export interface LayerReport {
+  readonly name: string;
+  readonly type: string;
+  readonly nodes: readonly string[];
+  /** Analytic, from the cost model (for the whole batch). */
+  readonly flops: number;
+  readonly macs: number;
+  /** Activations read and written plus weights read, f32. */
+  readonly bytes: number;
+  /** FLOPs per byte moved. */
+  readonly intensity: number;
+  /** Median over the warm runs of the summed node times. */
+  readonly ms: number;
+  readonly achievedGflops: number;
+  /** Of the peak of the build that ran. */
+  readonly percentOfPeak: number;
+  /** The roofline's bound at this intensity: min(peak, intensity x bandwidth). */
+  readonly attainableGflops: number;
+  /** Multiply-accumulates the kernels counted executing (padding included), when counted. */
+  readonly countedMacs?: number;
+}
+
+export interface ModelReport {
+  readonly model: string;
+  readonly backend: string;
+  readonly info: { readonly features: readonly string[]; readonly threads: number; readonly adapter?: string };
+  readonly batch: number;
+  readonly cold: { readonly compileMs: number; readonly firstRunMs: number };
+  readonly warm: Latency;
+  readonly totals: {
+    readonly flops: number;
+    readonly macs: number;
+    readonly params: number;
+    readonly achievedGflops: number;
+    readonly percentOfPeak: number;
+  };
+  readonly memory: { readonly predictedBytes: number; readonly measuredBytes: number; readonly weightBytes: number; readonly arenaBytes: number };
+  readonly layers: LayerReport[];
+  /** Layers whose counted MACs differ from the cost model's (padding, or a bug). */
+  readonly macMismatches: readonly { readonly layer: string; readonly analytic: number; readonly counted: number }[];
+  readonly compare?: PeerReport[];
+}
+
+export interface PeerReport {
+  readonly runtime: string;
+  readonly info: string;
+  readonly coldMs: number;
+  readonly warm: Latency;
+  readonly achievedGflops: number;
+  /** Their median over webconv's: above 1, webconv is faster. */
+  readonly speedup: number;
+  readonly maxAbsDiff: number;
+}
