@@ -1,7 +1,8 @@
 // The library is compiled by `tsc` (JavaScript + .d.ts in dist/); rollup then bundles the
 // emitted ESM for browsers: the whole SDK (dist/webconv.browser.js, and minified), and the
 // runtime alone with the wasm backend (dist/webconv-runtime.min.js), whose gzipped size the
-// build reports. Node-only modules (the CLI, file access) are not reachable from these
+// build reports; and the browser benchmark page (dist/bench-page/: index.html + main.js).
+// Node-only modules (the CLI, file access) are not reachable from these
 // entries. protobufjs ships CommonJS only, hence the commonjs plugin.
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -20,6 +21,17 @@ const reportSize = (label) => ({
   },
 });
 
+/** Copies the benchmark page's index.html beside its bundle. */
+const copyPageHtml = (from) => ({
+  name: 'copy-page-html',
+  buildStart() {
+    this.addWatchFile(from);
+  },
+  generateBundle() {
+    this.emitFile({ type: 'asset', fileName: 'index.html', source: readFileSync(from, 'utf8') });
+  },
+});
+
 export default [
   {
     input: 'dist/index.js',
@@ -33,5 +45,11 @@ export default [
     input: 'dist/runtime.js',
     output: { file: 'dist/webconv-runtime.min.js', format: 'es', plugins: [terser(), reportSize('wasm runtime (kernels for SIMD, relaxed SIMD, threads + the JS that runs them)')] },
     plugins: plugins(),
+  },
+  {
+    // The browser benchmark page: one classic script (it also opens from file://) + index.html.
+    input: 'bench/page/main.js',
+    output: { file: 'dist/bench-page/main.js', format: 'iife', sourcemap: true },
+    plugins: [...plugins(), copyPageHtml('bench/page/index.html')],
   },
 ];

@@ -87,7 +87,9 @@ const models = values.models.split(',');
 if (values.only) {
   // Child: one runtime, every model; one JSON line per model on stdout.
   const runtime = values.only;
-  const peer = runtime.startsWith('webconv') ? undefined : await import(`./peers/${runtime}.mjs`);
+  const { PEERS } = await import('../dist/bench/peers.js');
+  const peer = runtime.startsWith('webconv') ? undefined : PEERS[runtime];
+  if (!runtime.startsWith('webconv') && !peer) throw new Error(`unknown peer '${runtime}'`);
   const peaks = { simd: await peak('simd'), ...(supports('relaxed-simd') ? { 'relaxed-simd': await peak('relaxed-simd') } : {}) };
   for (const model of models) {
     const graph = buildModel(model, { batch: 1 });

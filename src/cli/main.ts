@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from 'node:v8';
 import { WebconvError } from '../graph/errors.js';
+import { BENCH_USAGE, benchCommand } from './bench-command.js';
 import { RUN_USAGE, runCommand } from './run-command.js';
 import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
 
@@ -10,6 +12,8 @@ commands:
   summary --list    list the model zoo
   run <model> --input x.npy [--backend NAME] [--out y.npy] [--top K]
                     run a zoo model or an .onnx file on a .npy tensor
+  bench <model>...  measure latency, GFLOP/s per layer and memory against the cost model
+                    and the device's measured peak (--json, --html, --compare, --browser)
 
 Run 'webconv <command> --help' for a command's options.`;
 
@@ -25,11 +29,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         await runCommand(rest, out, (line) => void process.stderr.write(line + '\n'));
         return 0;
+      case 'bench':
+        await benchCommand(rest, out);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
       case 'help':
-        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : rest[0] === 'run' ? RUN_USAGE : USAGE);
+        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : rest[0] === 'run' ? RUN_USAGE : rest[0] === 'bench' ? BENCH_USAGE : USAGE);
         return command === undefined ? 2 : 0;
       default:
         process.stderr.write(`webconv: unknown command '${command}'\n${USAGE}\n`);
@@ -44,4 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Node 20 runs relaxed-SIMD wasm only behind a V8 flag (browsers and Node 22 ship it); set
+// before any module compiles, it lets the CLI use the faster build where the CPU has it.
+setFlagsFromString('--experimental-wasm-relaxed-simd');
 process.exitCode = await main(process.argv.slice(2));

@@ -24,8 +24,9 @@ const WORKER_SOURCE = `
 const start = async ({ module, memory, control, index, names, slots }) => {
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
   const c = new Int32Array(memory.buffer, control, slots);
-  post('ready');
+  // Read the generation before saying ready: the host may start the first kernel at once.
   let seen = Atomics.load(c, ${GEN});
+  post('ready');
   for (;;) {
     Atomics.wait(c, ${GEN}, seen);
     seen = Atomics.load(c, ${GEN});

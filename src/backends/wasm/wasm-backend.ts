@@ -187,6 +187,26 @@ class WasmExecutable implements Executable, KernelContext {
     return out;
   }
 
+  /**
+   * Runs once and returns, per node, the multiply-accumulates its kernel counted executing
+   * (block padding included), for the benchmark to hold against the cost model. One thread
+   * only: each worker keeps a count of its own.
+   */
+  async countMacs(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Map<string, number>> {
+    if (!this.wasmMemory) throw new ExecutableError('this executable was disposed');
+    if (this.pool) throw new ExecutableError('countMacs() needs an executable compiled with one thread');
+    const f32 = this.f32();
+    for (const [name, data] of readInputs(this.inputs, inputs)) f32.set(data, this.ptr(name) / 4);
+    const exports = this.exports as unknown as { mac_reset(): void; mac_count(): number };
+    const counts = new Map<string, number>();
+    for (const { node, step } of this.steps) {
+      exports.mac_reset();
+      step();
+      counts.set(node.name, exports.mac_count());
+    }
+    return counts;
+  }
+
   profile(): NodeTiming[] {
     return [...this.timings];
   }

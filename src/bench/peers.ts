@@ -1,0 +1,189 @@
+/**
+ * Peers for side-by-side runs, on webconv's own graph and weights: onnxruntime-web (its
+ * wasm backend) on the graph exported to ONNX, and TensorFlow.js's wasm backend (XNNPACK) on
+ * the optimised graph translated op by op. Both packages are optional: imported only when
+ * asked for, with a clear error when missing.
+ */
+import { OptionError } from '../graph/errors.js';
+import type { Graph, Shape } from '../graph/graph.js';
+import { exportOnnx } from '../onnx/export.js';
+import type { FusedActivation } from '../ops/fused-activation.js';
+import { optimizeGraph } from '../plan/passes.js';
+import type { PeerRunner } from './harness.js';
+
+async function load<T>(name: string): Promise<T> {
+  try {
+    return (await import(/* @vite-ignore */ name)) as T;
+  } catch {
+    throw new OptionError(`--compare needs the npm package '${name}' (npm install ${name})`);
+  }
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the peers' own APIs, loaded at run time */
+export const ortWeb: PeerRunner = {
+  name: 'ort-web',
+  async prepare(graph, { threads }) {
+    const ort = await load<any>('onnxruntime-web');
+    ort.env.wasm.numThreads = threads;
+    ort.env.logLevel = 'error';
+    const session = await ort.InferenceSession.create(exportOnnx(graph), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const input = graph.inputs[0];
+    return {
+      info: `onnxruntime-web ${ort.env.versions?.web ?? ''} (wasm), ${threads} thread(s)`,
+      async run(x: Float32Array) {
+        const out = await session.run({ [input.name]: new ort.Tensor('float32', x, [...input.shape]) });
+        return out[graph.outputs[0]].data as Float32Array;
+      },
+      dispose: () => void session.release(),
+    };
+  },
+};
+
+let tfReady: Promise<any> | undefined;
+
+export const tfjsWasm: PeerRunner = {
+  name: 'tfjs-wasm',
+  async prepare(graph0, { threads }) {
+    tfReady ??= (async () => {
+      const tf = await load<any>('@tensorflow/tfjs-core');
+      const wasm = await load<any>('@tensorflow/tfjs-backend-wasm');
+      wasm.setThreadsCount(threads);
+      await tf.setBackend('wasm');
+      await tf.ready();
+      return tf;
+    })();
+    const tf = await tfReady;
+    const graph = optimizeGraph(graph0).graph;
+    const { steps, consts } = translate(tf, graph);
+    const input = graph.inputs[0];
+    const [n, ch, h, w] = input.shape;
+    return {
+      info: `@tensorflow/tfjs-backend-wasm ${tf.version_core} (XNNPACK), ${threads} thread(s)`,
+      async run(x: Float32Array) {
+        const y = tf.tidy(() => {
+          const v: Record<string, any> = { [input.name]: tf.transpose(tf.tensor4d(x, [n, ch, h, w]), [0, 2, 3, 1]) };
+          for (const s of steps) s(v);
+          const out = v[graph.outputs[0]];
+          return out.rank === 4 ? tf.transpose(out, [0, 3, 1, 2]) : out;
+        });
+        const data = (await y.data()) as Float32Array;
+        y.dispose();
+        return data;
+      },
+      dispose: () => consts.forEach((t: any) => t.dispose()),
+    };
+  },
+};
+
+/** The peers by name. */
+export const PEERS: Record<string, PeerRunner> = { 'ort-web': ortWeb, 'tfjs-wasm': tfjsWasm };
+
+const tfActivation = (a?: FusedActivation) =>
+  !a ? 'linear' : a.op === 'relu' ? 'relu' : a.op === 'clip' && a.min === 0 && a.max === 6 ? 'relu6' : a.op === 'leakyrelu' ? 'leakyrelu' : null;
+
+/** Reorders fc weight columns from webconv's (c, h, w) flattening to NHWC's (h, w, c). */
+function permuteColumns(w: Float32Array, [m, k]: Shape, [, C, H, W]: Shape): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < m; r++) {
+    for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let x = 0; x < W; x++) {
+      out[r * k + (h * W + x) * C + c] = w[r * k + (c * H + h) * W + x];
+    }
+  }
+  return out;
+}
+
+/** The optimised graph as tfjs ops, NHWC; refuses what it has no translation for. */
+function translate(tf: any, graph: Graph) {
+  const consts = new Map<string, any>();
+  const c = (name: string, f: () => any) => consts.get(name) ?? consts.set(name, f()).get(name);
+  const steps: ((v: Record<string, any>) => void)[] = [];
+  const nhwcFlattened = new Map<string, Shape>();
+  const apply = (t: any, act: string | null, spec?: FusedActivation) =>
+    act === 'relu' ? tf.relu(t) : act === 'relu6' ? tf.clipByValue(t, 0, 6) : act === 'leakyrelu' ? tf.leakyRelu(t, (spec as { alpha: number }).alpha) : t;
+  for (const node of graph.nodes) {
+    const a = node.attrs as any;
+    const [x, w, b, r] = node.inputs;
+    const y = node.outputs[0];
+    const shape = (t: string) => graph.shape(t);
+    switch (node.op) {
+      case 'conv2d': {
+        const ws = shape(w);
+        const C = shape(x)[1];
+        const activation = tfActivation(a.activation);
+        if (activation === null) throw new Error(`tfjs: activation ${JSON.stringify(a.activation)}`);
+        const pad = [[0, 0], [a.pads[0], a.pads[2]], [a.pads[1], a.pads[3]], [0, 0]];
+        const bias = b ? c(b, () => tf.tensor1d(graph.weight(b))) : undefined;
+        const depthwise = a.groups === C && a.groups > 1;
+        if (!depthwise && a.groups !== 1) throw new Error(`tfjs: grouped conv (${a.groups} groups)`);
+        const filter = depthwise
+          ? c(w, () => tf.reshape(tf.transpose(tf.tensor4d(graph.weight(w), ws), [2, 3, 0, 1]), [ws[2], ws[3], C, ws[0] / C]))
+          : c(w, () => tf.transpose(tf.tensor4d(graph.weight(w), ws), [2, 3, 1, 0]));
+        const fn = depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
+        steps.push((v) => {
+          const out = fn({ x: v[x], filter, strides: a.stride, pad, dilations: a.dilation, bias, activation: r ? 'linear' : activation, leakyreluAlpha: a.activation?.alpha });
+          v[y] = r ? apply(tf.add(out, v[r]), activation, a.activation) : out;
+        });
+        break;
+      }
+      case 'maxpool':
+      case 'avgpool': {
+        const [t, l, bo, ri] = a.pads as number[];
+        const padded = t || l || bo || ri;
+        if (a.ceilMode || (node.op === 'avgpool' && padded)) throw new Error(`tfjs: ${node.op} with ceil mode or padding`);
+        const fn = node.op === 'maxpool' ? tf.maxPool : tf.avgPool;
+        steps.push((v) => {
+          const inp = padded ? tf.pad(v[x], [[0, 0], [t, bo], [l, ri], [0, 0]], -Infinity) : v[x];
+          v[y] = fn(inp, a.kernel, a.stride, 'valid');
+        });
+        break;
+      }
+      case 'globalavgpool':
+        steps.push((v) => (v[y] = tf.mean(v[x], [1, 2], true)));
+        break;
+      case 'flatten':
+        // Flattened in NHWC order; the fc reading it gets its weight columns permuted to match.
+        if (shape(x).length === 4) nhwcFlattened.set(y, shape(x));
+        steps.push((v) => (v[y] = tf.reshape(v[x], [shape(y)[0], -1])));
+        break;
+      case 'fc': {
+        const activation = tfActivation(a.activation);
+        const nchw = nhwcFlattened.get(x);
+        // Stored [K, M]: tfjs-backend-wasm 4.22's fused matMul adds a wrong bias term with
+        // transposeB and K >= 100 (seen here), so the weights are transposed once instead.
+        const weights = c(w, () => tf.transpose(tf.tensor2d(nchw ? permuteColumns(graph.weight(w), shape(w), nchw) : graph.weight(w), shape(w))));
+        const bias = b ? c(b, () => tf.tensor1d(graph.weight(b))) : undefined;
+        steps.push((v) => (v[y] = tf.fused.matMul({ a: v[x], b: weights, bias, activation })));
+        break;
+      }
+      case 'lrn':
+        steps.push((v) => (v[y] = tf.localResponseNormalization(v[x], (a.size - 1) / 2, a.bias, a.alpha / a.size, a.beta)));
+        break;
+      case 'concat':
+        if (a.axis !== 1) throw new Error('tfjs: concat off the channel axis');
+        steps.push((v) => (v[y] = tf.concat(node.inputs.map((t) => v[t]), 3)));
+        break;
+      case 'add':
+        steps.push((v) => (v[y] = tf.add(v[x], v[node.inputs[1]])));
+        break;
+      case 'relu':
+        steps.push((v) => (v[y] = tf.relu(v[x])));
+        break;
+      case 'clip':
+        steps.push((v) => (v[y] = tf.clipByValue(v[x], a.min, a.max)));
+        break;
+      case 'tanh':
+        steps.push((v) => (v[y] = tf.tanh(v[x])));
+        break;
+      case 'softmax':
+        steps.push((v) => (v[y] = tf.softmax(v[x])));
+        break;
+      case 'dropout':
+      case 'identity':
+        steps.push((v) => (v[y] = v[x]));
+        break;
+      default:
+        throw new Error(`tfjs: no translation for op '${node.op}'`);
+    }
+  }
+  return { steps, consts };
+}

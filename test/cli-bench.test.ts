@@ -1,0 +1,79 @@
+/**
+ * webconv bench: per-layer rows whose analytic FLOPs sum exactly to `webconv summary`'s
+ * total, each with its measured time and GFLOP/s; peers side by side; bad input.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { BenchReport } from '../src/bench/report.js';
+
+const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const webconv = (...args: string[]) =>
+  spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+const dir = mkdtempSync(join(tmpdir(), 'webconv-bench-'));
+
+describe('webconv bench', () => {
+  it('resnet50 --json: layers sum exactly to the summary total, each measured', () => {
+    const file = join(dir, 'resnet50.json');
+    const r = webconv('bench', 'resnet50', '--json', file, '--time', '300');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+    const summary = JSON.parse(webconv('summary', 'resnet50', '--json').stdout);
+    const m = report.models[0];
+    expect(m.layers.reduce((a, l) => a + l.flops, 0)).toBe(summary.totals.flops);
+    expect(m.totals.flops).toBe(summary.totals.flops);
+    for (const l of m.layers) {
+      expect(l.ms).toBeGreaterThan(0);
+      expect(Number.isFinite(l.achievedGflops)).toBe(true);
+      expect(l.attainableGflops).toBeGreaterThan(0);
+    }
+    expect(report.peaks.wasmSimdGflops).toBeGreaterThan(1);
+    expect(report.peaks.wasmBandwidthGBs).toBeGreaterThan(0.1);
+    expect(report.environment).toMatchObject({ runtime: 'node', wasmFeatures: expect.arrayContaining(['simd']) });
+    expect(m.warm.samples).toBeGreaterThanOrEqual(5);
+    // Memory: measured within 10% of the planner's prediction.
+    expect(Math.abs(m.memory.measuredBytes - m.memory.predictedBytes) / m.memory.predictedBytes).toBeLessThanOrEqual(0.1);
+    // Kernels count what they execute: at least the analytic MACs, more only by block padding.
+    const convs = m.layers.filter((l) => l.macs > 0);
+    for (const l of convs) {
+      expect(l.countedMacs).toBeGreaterThanOrEqual(l.macs);
+      expect(l.countedMacs!).toBeLessThan(1.5 * l.macs);
+    }
+    expect(m.macMismatches.map((x) => x.layer).sort()).toEqual(convs.filter((l) => l.countedMacs !== l.macs).map((l) => l.name).sort());
+    // The 7x7 layers pad 49 pixels to 56: they must show up as mismatches.
+    expect(m.macMismatches.some((x) => x.layer.startsWith('conv.s4'))).toBe(true);
+    expect(r.stdout).toMatch(/counted MACs differ from the cost model in \d+ layer\(s\) \(block padding\)/);
+  }, 300_000);
+
+  it('--compare ort-web,tfjs-wasm: the peers in the same run, same answer', () => {
+    const r = webconv('bench', 'resnet18', '--json', '-', '--time', '200', '--compare', 'ort-web,tfjs-wasm');
+    expect(r.status, r.stderr).toBe(0);
+    const m = (JSON.parse(r.stdout) as BenchReport).models[0];
+    expect(m.compare?.map((c) => c.runtime)).toEqual(['ort-web', 'tfjs-wasm']);
+    const maxLogit = 100; // ResNet-18's seeded logits are O(10)
+    for (const c of m.compare!) {
+      expect(c.warm.medianMs).toBeGreaterThan(0);
+      expect(c.speedup).toBeGreaterThan(0);
+      expect(c.maxAbsDiff).toBeLessThan(1e-4 * maxLogit);
+    }
+  }, 300_000);
+
+  const bad: [string[], RegExp][] = [
+    [['bench', 'resnet9000'], /unknown model 'resnet9000'/],
+    [['bench', 'lenet5', '--batch', '0'], /--batch must be a positive integer, found '0'/],
+    [['bench', 'lenet5', '--json', '/nonexistent-dir/out.json'], /cannot write --json '\/nonexistent-dir\/out.json': ENOENT/],
+    [['bench', 'lenet5', '--html', '/proc/forbidden.html'], /cannot write --html/],
+    [['bench', 'lenet5', '--compare', 'caffe'], /--compare: unknown peer 'caffe'/],
+    [['bench'], /bench needs at least one model/],
+  ];
+  for (const [args, message] of bad) {
+    it(`bad input: webconv ${args.join(' ')} -> one clear line, non-zero exit`, () => {
+      const r = webconv(...args);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+});
