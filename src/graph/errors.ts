@@ -110,3 +110,13 @@ export class OnnxError extends WebconvError {
     super('E_ONNX', message);
   }
 }
+
+/**
+ * WebGPU is unavailable or failed: no `navigator.gpu`, no adapter (and why: no SwiftShader
+ * ICD, the `webgpu` package missing in Node), a device request refused, or a device lost.
+ */
+export class GpuError extends WebconvError {
+  constructor(message: string) {
+    super('E_GPU', message);
+  }
+}
