@@ -92,4 +92,19 @@ describe('runInBrowser', () => {
     expect(report.models[2].info.features).toContain('threads');
     expect(report.models[2].warm.medianMs).toBeGreaterThan(0);
   }, 180_000);
+
+  it.runIf(chromium !== undefined)('with WebGPU absent the page still benchmarks wasm, and says WebGPU is absent', async () => {
+    let page: { note: string; state: string } | undefined;
+    const report = await runInBrowser({
+      models: ['lenet5'],
+      timeMs: 200,
+      webgpu: false,
+      inspect: async (evaluate) => {
+        page = await evaluate(`({ note: document.getElementById('webgpu-note').textContent, state: document.getElementById('webgpu-note').dataset.webgpu })`);
+      },
+    });
+    expect('absent' in report.environment.webgpu).toBe(true);
+    expect(report.models[0].warm.medianMs).toBeGreaterThan(0);
+    expect(page).toMatchObject({ state: 'absent', note: expect.stringContaining('WebGPU is absent') });
+  }, 120_000);
 });

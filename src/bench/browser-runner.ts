@@ -41,6 +41,11 @@ export interface BrowserRunOptions {
   timeoutMs?: number;
   /** The page's progress, as the harness reports it. */
   onProgress?: BenchOptions['onProgress'];
+  /**
+   * Give the page WebGPU on SwiftShader (default true). False launches Chromium without its
+   * GPU and without WebGPU, as on a device that has none.
+   */
+  webgpu?: boolean;
   /** Called once the report is there, before the browser closes: evaluates an expression in the page. */
   inspect?: (evaluate: <T>(expression: string) => Promise<T>) => Promise<void>;
 }
@@ -49,11 +54,11 @@ export interface BrowserRunOptions {
  * Chromium's flags: no sandbox (containers), nothing fetched in the background, and WebGPU
  * on SwiftShader's software Vulkan device when there is no GPU (see DESIGN.md).
  */
+const BASE_ARGS: readonly string[] = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+/** Without a GPU and without WebGPU. */
+export const NO_WEBGPU_ARGS: readonly string[] = [...BASE_ARGS, '--disable-gpu', '--disable-features=WebGPU'];
 export const CHROMIUM_ARGS: readonly string[] = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
+  ...BASE_ARGS,
   '--enable-unsafe-webgpu',
   '--enable-features=Vulkan',
   '--use-vulkan=swiftshader',
@@ -168,7 +173,7 @@ export async function runInBrowser(options: BrowserRunOptions): Promise<BenchRep
   try {
     server = await servePage(pageDir);
     try {
-      browser = await puppeteer.launch({ executablePath, headless: true, userDataDir: profile, args: [...CHROMIUM_ARGS], protocolTimeout: timeout + 60_000, timeout: 60_000 });
+      browser = await puppeteer.launch({ executablePath, headless: true, userDataDir: profile, args: [...(options.webgpu === false ? NO_WEBGPU_ARGS : CHROMIUM_ARGS)], protocolTimeout: timeout + 60_000, timeout: 60_000 });
     } catch (e) {
       throw new BrowserError('missing-browser', `Chromium (${executablePath}) did not start: ${(e as Error).message.split('\n')[0]}; ${INSTALL}`);
     }
