@@ -7,6 +7,7 @@
  * checked before allocating.
  */
 import { OnnxError } from '../graph/errors.js';
+import { broadcastShape } from '../ops/broadcast.js';
 import { DataType, dataTypeName } from './schema.js';
 import { checkedShape, elementCount, type ConstTensor } from './tensor-proto.js';
 
@@ -139,16 +140,8 @@ export function concat(parts: readonly ConstTensor[], axis: number, where: strin
 
 /** NumPy broadcasting of two constant shapes. */
 function broadcast(a: readonly number[], b: readonly number[], where: string): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new OnnxError('invalid', `${where}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
-    }
-    out.push(da === 1 ? db : da);
-  }
+  const out = broadcastShape(a, b);
+  if (!out) throw new OnnxError('invalid', `${where}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
   return out;
 }
 

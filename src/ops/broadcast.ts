@@ -1,18 +1,23 @@
 import { ShapeError } from '../graph/errors.js';
 import type { Node, Shape } from '../graph/graph.js';
 
-/** NumPy (ONNX multidirectional) broadcasting of two shapes. */
-export function broadcastShapes(node: Node, a: Shape, b: Shape): number[] {
+/** NumPy (ONNX multidirectional) broadcasting of two shapes; undefined when they do not broadcast. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
   const rank = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(node.name, `shapes that broadcast together, [${a.join(', ')}] and [${b.join(', ')}] differ on axis ${i}`, b);
-    }
+    if (da !== db && da !== 1 && db !== 1) return undefined;
     out.push(da === 1 ? db : da);
   }
+  return out;
+}
+
+/** {@link broadcastShape} for a node: a ShapeError naming it when the shapes do not broadcast. */
+export function broadcastShapes(node: Node, a: Shape, b: Shape): number[] {
+  const out = broadcastShape(a, b);
+  if (!out) throw new ShapeError(node.name, `shapes that broadcast together, [${a.join(', ')}] and [${b.join(', ')}]`, b);
   return out;
 }
 
