@@ -59,7 +59,8 @@ function isDepthwise(node: Node, graph: Graph): boolean {
   return s.groups === s.C && s.groups > 1 && graph.initializers.has(node.inputs[1]);
 }
 
-function activationParams(node: Node): Param[] {
+/** A fused activation as the epilogues read it: code (assembly/params.ts), then its two f32 arguments. */
+export function activationParams(node: Node): Param[] {
   const act = fusedActivation(node);
   return [
     act ? ACT[act.op] : 0,

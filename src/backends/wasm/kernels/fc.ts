@@ -1,8 +1,5 @@
-import { fusedActivation } from '../../../ops/fused-activation.js';
 import type { WasmKernel } from '../kernel.js';
-import { share } from './conv2d.js';
-
-const ACT = { relu: 1, clip: 2, leakyrelu: 3 } as const;
+import { activationParams, share } from './conv2d.js';
 
 /** fc: f32_fc_4xk, weights read as stored ([Cout, Cin]), fused bias and activation. */
 export const fcKernel: WasmKernel = {
@@ -11,14 +8,11 @@ export const fcKernel: WasmKernel = {
     const [x, w, b] = node.inputs;
     const [N, K] = ctx.graph.shape(x);
     const M = ctx.graph.shape(w)[0];
-    const act = fusedActivation(node);
     // Threads split the output rows, four at a time (the kernel's block).
     const blocks = Array.from({ length: ctx.threads }, (_, t) =>
       ctx.params([
         ctx.ptr(x), ctx.ptr(w), b ? ctx.ptr(b) : 0, ctx.ptr(node.outputs[0]), N, K, M,
-        act ? ACT[act.op] : 0,
-        { f32: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0 },
-        { f32: act?.op === 'clip' ? act.max : 0 },
+        ...activationParams(node),
         ...share(M, ctx.threads, t, 4),
       ]),
     );
