@@ -1,48 +1,58 @@
-// Unary elementwise activations: y[i] = f(x[i]) for i < count.
+// Unary elementwise ops: y[i] = f(x[i]) for i < count, in place when y_off == x_off.
 // The op is an override constant, so each op is its own pipeline with no branch at run
-// time; sizes and op parameters are uniforms, so one pipeline serves every shape.
-// Comparisons use select() so NaN follows the reference kernels (relu(NaN) = 0, clip and
-// leakyrelu pass NaN through); WGSL's max/min/clamp leave NaN unspecified.
+// time; sizes, offsets and op parameters are uniforms, so one pipeline serves every shape.
 
-const OP_RELU: u32 = 0u;
-const OP_CLIP: u32 = 1u;
-const OP_LEAKYRELU: u32 = 2u;
+const OP_RELU: u32 = 1u;
+const OP_CLIP: u32 = 2u;
+const OP_LEAKYRELU: u32 = 3u;
+const OP_TANH: u32 = 4u;
+const OP_SIGMOID: u32 = 5u;
+// y = x * scale[c] + shift[c], c = (i / inner) % channels: inference batchnorm.
+const OP_AFFINE: u32 = 6u;
 
 override OP: u32 = OP_RELU;
 override WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   count: u32,
+  x_off: u32,
+  y_off: u32,
   // clip: [p0, p1] = [min, max]; leakyrelu: p0 = alpha.
   p0: f32,
   p1: f32,
-  _pad: u32,
+  // affine: per-channel scale and shift at scale_off and scale_off + channels.
+  scale_off: u32,
+  channels: u32,
+  inner: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
 
-fn apply(v: f32) -> f32 {
-  if (OP == OP_CLIP) {
-    return select(select(v, params.p1, v > params.p1), params.p0, v < params.p0);
+fn apply(v: f32, i: u32) -> f32 {
+  if (OP == OP_TANH) {
+    // tanh is +-1 in f32 beyond |v| = 9.1: clamped so no implementation's exp overflows.
+    return tanh(clamp(v, -10.0, 10.0));
   }
-  if (OP == OP_LEAKYRELU) {
-    return select(params.p0 * v, v, v >= 0.0);
+  if (OP == OP_SIGMOID) {
+    return 1.0 / (1.0 + exp(-v));
   }
-  return select(0.0, v, v > 0.0);
+  if (OP == OP_AFFINE) {
+    let c = (i / params.inner) % params.channels;
+    return v * arena[params.scale_off + c] + arena[params.scale_off + params.channels + c];
+  }
+  return activate(OP, v, params.p0, params.p1);
 }
 
-// Dispatched as a 2-D grid of workgroups when one row of maxComputeWorkgroupsPerDimension
-// is too short for the tensor.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
-  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
 ) {
-  let i = gid.y * groups.x * WORKGROUP_SIZE + gid.x;
+  let i = flat_index(wid, groups, lid, WORKGROUP_SIZE);
   if (i >= params.count) {
     return;
   }
-  y[i] = apply(x[i]);
+  arena[params.y_off + i] = apply(arena[params.x_off + i], i);
 }

@@ -1,27 +1,48 @@
 /**
  * WGSL sources by kernel family. The text lives in kernels/*.wgsl and is embedded as
- * strings in shaders/*.ts by scripts/embed-wgsl.mjs (run it after editing a .wgsl file),
- * so shaders load the same way in Node, browsers and workers, with no fetch.
+ * strings in shaders/*.ts by scripts/embed-wgsl.mjs (run by `npm run build`), so shaders
+ * load the same way in Node, browsers and workers, with no fetch. kernels/common.wgsl (the
+ * fused activations, the grid index) is prepended to every kernel.
  */
+import { COMMON_WGSL, commonConstants } from './shaders/common.js';
+import { COPY_WGSL } from './shaders/copy.js';
+import { CONV2D_WGSL } from './shaders/conv2d.js';
+import { CONV2D_DIRECT_WGSL } from './shaders/conv2d-direct.js';
 import { ELEMENTWISE_WGSL, elementwiseConstants } from './shaders/elementwise.js';
+import { FC_WGSL } from './shaders/fc.js';
 
 const SOURCES = {
+  conv2d: CONV2D_WGSL,
+  'conv2d-direct': CONV2D_DIRECT_WGSL,
+  copy: COPY_WGSL,
   elementwise: ELEMENTWISE_WGSL,
+  fc: FC_WGSL,
 } as const;
 
 /** A kernel family: the name of its file in kernels/. */
 export type WgslKernel = keyof typeof SOURCES;
 
-/** The WGSL source of a kernel family. */
+/** The WGSL source of a kernel family, kernels/common.wgsl included. */
 export function wgslSource(kernel: WgslKernel): string {
-  return SOURCES[kernel];
+  return `${COMMON_WGSL}\n${SOURCES[kernel]}`;
 }
+
+/** The fused-activation codes of kernels/common.wgsl (a kernel's `ACT` override). */
+export const ACT = {
+  none: commonConstants.ACT_NONE,
+  relu: commonConstants.ACT_RELU,
+  clip: commonConstants.ACT_CLIP,
+  leakyrelu: commonConstants.ACT_LEAKYRELU,
+} as const;
 
 /** The op codes of kernels/elementwise.wgsl (its `OP` override constant). */
 export const ELEMENTWISE_OP = {
   relu: elementwiseConstants.OP_RELU,
   clip: elementwiseConstants.OP_CLIP,
   leakyrelu: elementwiseConstants.OP_LEAKYRELU,
+  tanh: elementwiseConstants.OP_TANH,
+  sigmoid: elementwiseConstants.OP_SIGMOID,
+  affine: elementwiseConstants.OP_AFFINE,
 } as const;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OP;

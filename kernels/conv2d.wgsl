@@ -1,0 +1,149 @@
+// conv2d as an implicit GEMM, tiled in workgroup memory (the im2col matrix is never
+// stored). Per group g:  Y[m, p] = sum_k W[m, k] * X[k, p]  with
+//   m: output channel in the group (Mg rows),
+//   p = (n, oh, ow): output pixel (P = N*OH*OW columns),
+//   k = (c, i, j): input channel in the group and kernel tap (K = Cg*KH*KW),
+// and X[k, p] = x[n, g*Cg + c, oh*sh - pt + i*dh, ow*sw - pl + j*dw] (0 in the padding).
+// A workgroup computes a TM x TN tile of Y, stepping through K by TK: it stages a TM x TK
+// tile of W and a TK x TN tile of X in workgroup memory, then each of its WG_M x WG_N
+// invocations accumulates (TM/WG_M) x (TN/WG_N) outputs in registers, spread by WG_M rows
+// and WG_N columns so neighbouring invocations touch neighbouring addresses.
+// Epilogue: bias, the fused residual, the fused activation.
+
+override TM: u32 = 64u;
+override TN: u32 = 64u;
+override TK: u32 = 16u;
+override WG_M: u32 = 16u;
+override WG_N: u32 = 16u;
+override ACT: u32 = ACT_NONE;
+override RESIDUAL: bool = false;
+override BIAS: bool = true;
+
+// Registers per invocation: at most 4 x 4 (TM <= 4*WG_M, TN <= 4*WG_N).
+const RM: u32 = 4u;
+const RN: u32 = 4u;
+
+struct Params {
+  C: u32, H: u32, W: u32,
+  OH: u32, OW: u32,
+  M: u32, Mg: u32, Cg: u32,
+  KH: u32, KW: u32,
+  sh: u32, sw: u32,
+  pt: i32, pl: i32,
+  dh: u32, dw: u32,
+  K: u32, P: u32,
+  x_off: u32, w_off: u32, b_off: u32, r_off: u32, y_off: u32,
+  p0: f32, p1: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
+
+var<workgroup> w_tile: array<f32, TM * TK>; // [TK][TM]
+var<workgroup> x_tile: array<f32, TK * TN>; // [TK][TN]
+
+// X[k, p] of group g, read from the input (0 in the padding and past the edges).
+fn im2col(g: u32, k: u32, p: u32) -> f32 {
+  if (k >= params.K || p >= params.P) {
+    return 0.0;
+  }
+  let taps = params.KH * params.KW;
+  let c = k / taps;
+  let t = k - c * taps;
+  let i = t / params.KW;
+  let j = t - i * params.KW;
+  let plane = params.OH * params.OW;
+  let n = p / plane;
+  let s = p - n * plane;
+  let oh = s / params.OW;
+  let ow = s - oh * params.OW;
+  let ih = i32(oh * params.sh + i * params.dh) - params.pt;
+  let iw = i32(ow * params.sw + j * params.dw) - params.pl;
+  if (ih < 0 || iw < 0 || ih >= i32(params.H) || iw >= i32(params.W)) {
+    return 0.0;
+  }
+  let ci = g * params.Cg + c;
+  return arena[params.x_off + ((n * params.C + ci) * params.H + u32(ih)) * params.W + u32(iw)];
+}
+
+@compute @workgroup_size(WG_N, WG_M)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let g = wid.z;
+  let m0 = wid.y * TM;
+  let p0 = wid.x * TN;
+  let threads = WG_M * WG_N;
+  let rows = TM / WG_M;
+  let cols = TN / WG_N;
+  var acc: array<array<f32, RN>, RM>;
+  for (var r = 0u; r < RM; r++) {
+    for (var c = 0u; c < RN; c++) {
+      acc[r][c] = 0.0;
+    }
+  }
+  for (var k0 = 0u; k0 < params.K; k0 += TK) {
+    // Stage W[m0.., k0..] transposed to [TK][TM], consecutive invocations reading consecutive k.
+    for (var e = li; e < TM * TK; e += threads) {
+      let r = e / TK;
+      let kk = e - r * TK;
+      let m = m0 + r;
+      let k = k0 + kk;
+      var v = 0.0;
+      if (m < params.Mg && k < params.K) {
+        v = arena[params.w_off + (g * params.Mg + m) * params.K + k];
+      }
+      w_tile[kk * TM + r] = v;
+    }
+    // Stage X[k0.., p0..] as [TK][TN], consecutive invocations reading consecutive pixels.
+    for (var e = li; e < TK * TN; e += threads) {
+      let kk = e / TN;
+      let col = e - kk * TN;
+      x_tile[e] = im2col(g, k0 + kk, p0 + col);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      var a: array<f32, RM>;
+      var b: array<f32, RN>;
+      for (var r = 0u; r < rows; r++) {
+        a[r] = w_tile[kk * TM + lid.y + r * WG_M];
+      }
+      for (var c = 0u; c < cols; c++) {
+        b[c] = x_tile[kk * TN + lid.x + c * WG_N];
+      }
+      for (var r = 0u; r < rows; r++) {
+        for (var c = 0u; c < cols; c++) {
+          acc[r][c] = fma(a[r], b[c], acc[r][c]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  let plane = params.OH * params.OW;
+  for (var r = 0u; r < rows; r++) {
+    let m = m0 + lid.y + r * WG_M;
+    if (m >= params.Mg) {
+      continue;
+    }
+    let oc = g * params.Mg + m;
+    var bias = 0.0;
+    if (BIAS) {
+      bias = arena[params.b_off + oc];
+    }
+    for (var c = 0u; c < cols; c++) {
+      let p = p0 + lid.x + c * WG_N;
+      if (p >= params.P) {
+        continue;
+      }
+      let n = p / plane;
+      let at = (n * params.M + oc) * plane + (p - n * plane);
+      var v = acc[r][c] + bias;
+      if (RESIDUAL) {
+        v += arena[params.r_off + at];
+      }
+      arena[params.y_off + at] = activate(ACT, v, params.p0, params.p1);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { Graph, Node, OpType } from '../../graph/graph.js';
+import type { Param } from '../wasm/kernel.js';
+import type { GpuContext } from './device.js';
+import type { WgslKernel } from './wgsl.js';
+
+export type { Param };
+
+/**
+ * One compute dispatch of a node, described at compile time. Binding 0 is its uniform
+ * parameter block (`params`, 4 bytes a field: a number is written as an i32/u32, `{f32}` as
+ * an f32), binding 1 the executable's storage buffer. Pipelines are made from
+ * (kernel, constants) and shared by every dispatch that asks for the same pair.
+ */
+export interface Dispatch {
+  readonly kernel: WgslKernel;
+  /** The shader's override constants (tile sizes, the fused activation, ...). */
+  readonly constants: Readonly<Record<string, number | boolean>>;
+  readonly params: readonly Param[];
+  /** Workgroups in x, y, z. */
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** What a kernel sees while it prepares a node, at compile time. */
+export interface GpuKernelContext {
+  readonly graph: Graph;
+  readonly gpu: GpuContext;
+  /**
+   * Element offset of a tensor in the storage buffer: an activation in the planned arena,
+   * or an initializer (copied into the constants region on first request).
+   */
+  offset(tensor: string): number;
+  /** Copies derived constants (folded scales, packed weights) into the constants region; their element offset. */
+  constant(data: Float32Array, label: string): number;
+  /** Workgroups for `invocations` invocations in groups of `size`: [x, y, 1], y > 1 only past the per-dimension limit. */
+  grid(invocations: number, size: number): [number, number, number];
+}
+
+/**
+ * The WebGPU backend's kernel for one op (one file per op family in kernels/, listed in
+ * register-kernels.ts): the dispatches that compute a node, in order. None when the node
+ * has nothing to do (a reshape whose output the planner placed over its input).
+ */
+export interface GpuKernel {
+  readonly op: OpType;
+  prepare(node: Node, ctx: GpuKernelContext): Dispatch[];
+}
+
+/** Lanes of the 1-D kernels' workgroups (a multiple of every vendor's SIMD width). */
+export const WORKGROUP_SIZE = 64;

@@ -1,0 +1,86 @@
+import type { Graph, Node } from '../../../graph/graph.js';
+import { fusedActivation } from '../../../ops/fused-activation.js';
+import { windowAttrs, type WindowAttrs } from '../../../ops/window.js';
+import { ExecutableError } from '../../../graph/errors.js';
+import { ACT } from '../wgsl.js';
+import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext, type Param } from '../kernel.js';
+
+/** The tiled GEMM's tile: TM output channels x TN pixels, stepping TK through K, on 16x16 invocations. */
+export const CONV_TILE = { TM: 64, TN: 64, TK: 16, WG_M: 16, WG_N: 16 } as const;
+
+/**
+ * Below these the tiled GEMM's 64x64 tiles are mostly padding and the direct kernel wins:
+ * depthwise convs (Cg = 1) always, and convs with very short K.
+ */
+const DIRECT_MAX_K = 16;
+
+/** The activation override and its two parameters, from a node's fused `activation`. */
+export function epilogue(node: Node): { act: number; p0: Param; p1: Param } {
+  const a = fusedActivation(node);
+  if (!a) return { act: ACT.none, p0: { f32: 0 }, p1: { f32: 0 } };
+  if (a.op === 'clip') return { act: ACT.clip, p0: { f32: a.min }, p1: { f32: a.max } };
+  if (a.op === 'leakyrelu') return { act: ACT.leakyrelu, p0: { f32: a.alpha }, p1: { f32: 0 } };
+  return { act: ACT.relu, p0: { f32: 0 }, p1: { f32: 0 } };
+}
+
+export interface Conv {
+  N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
+  groups: number; Cg: number; KH: number; KW: number; K: number; Mg: number;
+}
+
+function convShape(node: Node, graph: Graph): Conv {
+  const [N, C, H, W] = graph.shape(node.inputs[0]);
+  const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
+  const [, , OH, OW] = graph.shape(node.outputs[0]);
+  const groups = (node.attrs as { groups?: number }).groups ?? 1;
+  return { N, C, H, W, M, OH, OW, groups, Cg, KH, KW, K: Cg * KH * KW, Mg: M / groups };
+}
+
+/** A conv2d node's dispatch: kernels/conv2d.wgsl (tiled implicit GEMM) or kernels/conv2d-direct.wgsl. */
+export function convDispatch(
+  node: Node,
+  ctx: GpuKernelContext,
+  s: Conv,
+  offsets: { x: number; w: number; b?: number; r?: number; y: number },
+  { stride, pads, dilation }: Pick<WindowAttrs, 'stride' | 'pads' | 'dilation'> = windowAttrs(node),
+): Dispatch {
+  const { act, p0, p1 } = epilogue(node);
+  const constants = { ACT: act, RESIDUAL: offsets.r !== undefined, BIAS: offsets.b !== undefined };
+  const shape = [s.OH, s.OW, s.M, s.Mg, s.Cg, s.KH, s.KW, stride[0], stride[1], pads[0], pads[1], dilation[0], dilation[1]];
+  const tail = [offsets.x, offsets.w, offsets.b ?? 0, offsets.r ?? 0, offsets.y, p0, p1];
+  if (s.Cg === 1 || s.K <= DIRECT_MAX_K) {
+    return {
+      kernel: 'conv2d-direct',
+      constants: { ...constants, WORKGROUP_SIZE },
+      params: [s.N, s.C, s.H, s.W, ...shape, ...tail],
+      workgroups: ctx.grid(s.N * s.M * s.OH * s.OW, WORKGROUP_SIZE),
+    };
+  }
+  const P = s.N * s.OH * s.OW;
+  const max = ctx.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const grid: [number, number, number] = [Math.ceil(P / CONV_TILE.TN), Math.ceil(s.Mg / CONV_TILE.TM), s.groups];
+  if (grid.some((g) => g > max)) throw new ExecutableError(`conv '${node.name}' needs ${grid.join(' x ')} workgroups; the adapter allows ${max} per dimension`);
+  return {
+    kernel: 'conv2d',
+    constants: { ...constants, ...CONV_TILE },
+    params: [s.C, s.H, s.W, ...shape, s.K, P, ...tail],
+    workgroups: grid,
+  };
+}
+
+/** conv2d: bias, residual and activation fused into the epilogue. */
+export const conv2dKernel: GpuKernel = {
+  op: 'conv2d',
+  prepare(node, ctx) {
+    const [x, w, b, r] = node.inputs;
+    return [
+      convDispatch(node, ctx, convShape(node, ctx.graph), {
+        x: ctx.offset(x),
+        w: ctx.offset(w),
+        b: b ? ctx.offset(b) : undefined,
+        r: r ? ctx.offset(r) : undefined,
+        y: ctx.offset(node.outputs[0]),
+      }),
+    ];
+  },
+};

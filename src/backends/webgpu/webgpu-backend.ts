@@ -1,0 +1,394 @@
+/// <reference types="@webgpu/types" />
+import { ExecutableError, GpuError, UnsupportedOpError } from '../../graph/errors.js';
+import type { Graph, Node, Shape } from '../../graph/graph.js';
+import { sizeOf } from '../../graph/graph.js';
+import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
+import { optimizeGraph } from '../../plan/passes.js';
+import type { Backend, BackendInfo, CompileOptions, Executable, MemoryReport, NodeTiming, TensorData } from '../backend.js';
+import { readInputs } from '../inputs.js';
+import { acquireDevice, type GpuContext } from './device.js';
+import type { Dispatch, GpuKernelContext, Param } from './kernel.js';
+import { GPU_KERNELS } from './register-kernels.js';
+import { wgslSource, type WgslKernel } from './wgsl.js';
+
+/** Options of the WebGPU backend beyond the common ones. */
+export interface WebgpuCompileOptions extends CompileOptions {
+  /**
+   * The device to run on: one the application already has, or a test's. Default: one device,
+   * acquired on first use and shared by every executable (acquired again once lost).
+   */
+  gpu?: GpuContext;
+  /** Time every node with timestamp queries when the adapter has them. Default true. */
+  timestamps?: boolean;
+}
+
+let shared: Promise<GpuContext> | undefined;
+
+/** The device executables share by default; a new one once the last was lost or destroyed. */
+export async function sharedGpu(): Promise<GpuContext> {
+  const current = await shared?.catch(() => undefined);
+  if (current && !current.lost) return current;
+  shared = acquireDevice();
+  return shared;
+}
+
+/** Destroys the shared device (executables on it stop working); the next compile acquires another. */
+export async function releaseSharedGpu(): Promise<void> {
+  const current = await shared?.catch(() => undefined);
+  shared = undefined;
+  current?.destroy();
+}
+
+/** A timestamp query set holds at most this many queries (WebGPU's limit): two per node. */
+const MAX_QUERIES = 4096;
+
+/**
+ * The WebGPU backend: WGSL compute shaders (kernels/) over one storage buffer per
+ * executable, holding the planned activation arena followed by the model's constants. At
+ * compile it plans memory, prepares each node's dispatches, writes every uniform block into
+ * one buffer and creates every pipeline asynchronously, so a run compiles nothing: it
+ * writes the inputs, records one compute pass per node into one command buffer, submits it
+ * once and reads the outputs back. Nothing is allocated per run.
+ */
+export const webgpuBackend: Backend = {
+  name: 'webgpu',
+  async isAvailable() {
+    try {
+      await sharedGpu();
+      return true;
+    } catch (e) {
+      if (e instanceof GpuError) return false;
+      throw e;
+    }
+  },
+  async compile(graph: Graph, options: WebgpuCompileOptions = {}): Promise<Executable> {
+    const g = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    const missing = new Map<string, string>();
+    for (const n of g.nodes) if (!GPU_KERNELS.has(n.op)) missing.set(n.name, n.op);
+    if (missing.size) throw new UnsupportedOpError('webgpu', missing);
+    const gpu = options.gpu ?? (await sharedGpu());
+    if (gpu.lost) throw new GpuError(lostMessage(gpu.lost));
+    const exe = new WebgpuExecutable(g, gpu, options.timestamps !== false && gpu.features.includes('timestamp-query'));
+    await exe.init();
+    return exe;
+  },
+};
+
+function lostMessage(info: GPUDeviceLostInfo): string {
+  return `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); compile the model again to run it on a new device`;
+}
+
+/** Per device: shader modules by kernel and pipelines by kernel and constants, shared by executables. */
+const CACHES = new WeakMap<GPUDevice, { modules: Map<WgslKernel, GPUShaderModule>; pipelines: Map<string, Promise<GPUComputePipeline>> }>();
+
+function pipelineFor(device: GPUDevice, d: Dispatch): Promise<GPUComputePipeline> {
+  let cache = CACHES.get(device);
+  if (!cache) CACHES.set(device, (cache = { modules: new Map(), pipelines: new Map() }));
+  const constants = Object.entries(d.constants).sort(([a], [b]) => a.localeCompare(b));
+  const key = `${d.kernel}(${constants.map(([k, v]) => `${k}=${Number(v)}`).join(',')})`;
+  let pipeline = cache.pipelines.get(key);
+  if (!pipeline) {
+    let module = cache.modules.get(d.kernel);
+    if (!module) cache.modules.set(d.kernel, (module = device.createShaderModule({ label: `${d.kernel}.wgsl`, code: wgslSource(d.kernel) })));
+    pipeline = device.createComputePipelineAsync({
+      label: key,
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants: Object.fromEntries(constants.map(([k, v]) => [k, Number(v)])) },
+    });
+    // A failed pipeline is not cached: the next compile tries again.
+    pipeline.catch(() => cache.pipelines.delete(key));
+    cache.pipelines.set(key, pipeline);
+  }
+  return pipeline;
+}
+
+interface Step {
+  readonly node: Node;
+  readonly dispatches: readonly { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: readonly [number, number, number] }[];
+}
+
+class WebgpuExecutable implements Executable {
+  readonly inputs;
+  readonly outputs: { name: string; shape: Shape }[];
+  private readonly plan: MemoryPlan;
+  private readonly device: GPUDevice;
+  /** Every buffer this executable made, for memory() and dispose(). */
+  private readonly buffers = new Set<GPUBuffer>();
+  private storage: GPUBuffer | undefined;
+  private staging: GPUBuffer | undefined;
+  private querySet: GPUQuerySet | undefined;
+  private queryResolve: GPUBuffer | undefined;
+  private queryReadback: GPUBuffer | undefined;
+  private steps: Step[] = [];
+  private outputOffsets: number[] = [];
+  private constantBytes = 0;
+  private timings: NodeTiming[] = [];
+  private disposed = false;
+  /** Runs one at a time: they share the staging buffer. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly graph: Graph,
+    private readonly gpu: GpuContext,
+    private readonly timestamps: boolean,
+  ) {
+    this.inputs = graph.inputs;
+    this.outputs = graph.outputs.map((name) => ({ name, shape: graph.shape(name) }));
+    this.plan = planMemory(graph);
+    this.device = gpu.device;
+  }
+
+  async init(): Promise<void> {
+    const { graph, plan, gpu, device } = this;
+    const U = gpu.flags.bufferUsage;
+    // Constants go after the arena: initializers as they are requested, then derived data.
+    let top = Math.ceil(plan.arenaBytes / 16) * 4;
+    const constants: { at: number; data: Float32Array }[] = [];
+    const initializerAt = new Map<string, number>();
+    const constant = (data: Float32Array): number => {
+      const at = top;
+      constants.push({ at, data });
+      top += Math.ceil(data.length / 4) * 4;
+      return at;
+    };
+    const ctx: GpuKernelContext = {
+      graph,
+      gpu,
+      offset(tensor) {
+        const bytes = plan.offsets.get(tensor);
+        if (bytes !== undefined) return bytes / 4;
+        let at = initializerAt.get(tensor);
+        if (at === undefined) {
+          if (!graph.initializers.has(tensor)) throw new ExecutableError(`no storage planned for tensor '${tensor}'`);
+          initializerAt.set(tensor, (at = constant(graph.weight(tensor))));
+        }
+        return at;
+      },
+      constant: (data) => constant(data),
+      grid(invocations, size) {
+        const groups = Math.max(1, Math.ceil(invocations / size));
+        const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+        const y = Math.ceil(groups / max);
+        if (y > max) throw new ExecutableError(`${invocations} invocations exceed the adapter's ${max} x ${max} workgroups`);
+        return [Math.min(groups, max), y, 1];
+      },
+    };
+    const prepared = graph.nodes.map((node) => ({ node, dispatches: GPU_KERNELS.get(node.op)!.prepare(node, ctx) }));
+    this.outputOffsets = this.outputs.map((o) => ctx.offset(o.name));
+    this.constantBytes = constants.reduce((s, c) => s + c.data.byteLength, 0);
+
+    const bytes = Math.max(16, top * 4);
+    const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+    if (bytes > limit) {
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+      throw new GpuError(
+        `the model needs a storage buffer of ${mib(bytes)} (activations ${mib(plan.arenaBytes)} at this batch, constants ${mib(this.constantBytes)}); ` +
+          `the adapter binds at most ${mib(limit)}: use a smaller batch, or the wasm backend`,
+      );
+    }
+
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    try {
+      const storage = (this.storage = this.createBuffer('webconv.storage', bytes, U.STORAGE | U.COPY_DST | U.COPY_SRC));
+      for (const c of constants) device.queue.writeBuffer(storage, c.at * 4, c.data.buffer, c.data.byteOffset, c.data.byteLength);
+
+      // Every dispatch's uniform block, each at the adapter's uniform offset alignment.
+      const align = gpu.limits.minUniformBufferOffsetAlignment;
+      const all = prepared.flatMap((p) => p.dispatches);
+      const blockBytes = (d: Dispatch) => Math.ceil((d.params.length * 4) / 16) * 16;
+      const at: number[] = [];
+      let paramsTop = 0;
+      for (const d of all) {
+        at.push(paramsTop);
+        paramsTop = Math.ceil((paramsTop + blockBytes(d)) / align) * align;
+      }
+      const paramData = new ArrayBuffer(Math.max(16, paramsTop));
+      all.forEach((d, i) => writeParams(paramData, at[i], d.params));
+      const params = this.createBuffer('webconv.params', paramData.byteLength, U.UNIFORM | U.COPY_DST);
+      device.queue.writeBuffer(params, 0, paramData);
+
+      const pipelines = await Promise.all(all.map((d) => pipelineFor(device, d))).catch((e: unknown) => {
+        throw new GpuError(`a WGSL pipeline failed to compile: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      let i = 0;
+      this.steps = prepared.map(({ node, dispatches }) => ({
+        node,
+        dispatches: dispatches.map((d) => {
+          const pipeline = pipelines[i];
+          const bindGroup = device.createBindGroup({
+            label: `${node.name}.${d.kernel}`,
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: { buffer: params, offset: at[i++], size: blockBytes(d) } },
+              { binding: 1, resource: { buffer: storage } },
+            ],
+          });
+          return { pipeline, bindGroup, workgroups: d.workgroups };
+        }),
+      }));
+
+      const passes = this.steps.filter((s) => s.dispatches.length).length;
+      if (this.timestamps && passes > 0 && 2 * passes <= MAX_QUERIES) {
+        this.querySet = device.createQuerySet({ label: 'webconv.timestamps', type: 'timestamp', count: 2 * passes });
+        this.queryResolve = this.createBuffer('webconv.timestamps.resolve', 16 * passes, U.QUERY_RESOLVE | U.COPY_SRC);
+        this.queryReadback = this.createBuffer('webconv.timestamps.readback', 16 * passes, U.MAP_READ | U.COPY_DST);
+      }
+      const outBytes = this.outputs.reduce((s, o) => s + sizeOf(o.shape) * 4, 0);
+      this.staging = this.createBuffer('webconv.staging', Math.max(16, outBytes), U.MAP_READ | U.COPY_DST);
+    } finally {
+      const validation = await device.popErrorScope();
+      const oom = await device.popErrorScope();
+      const error = oom ?? validation;
+      if (error) {
+        this.release();
+        // eslint-disable-next-line no-unsafe-finally
+        throw new GpuError(`compiling for the GPU failed: ${error.message}`);
+      }
+    }
+  }
+
+  private createBuffer(label: string, size: number, usage: number): GPUBuffer {
+    const b = this.device.createBuffer({ label, size, usage });
+    this.buffers.add(b);
+    return b;
+  }
+
+  run(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Record<string, TensorData>> {
+    const result = this.chain.then(() => this.runNow(inputs));
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Record<string, TensorData>> {
+    if (this.disposed) throw new ExecutableError('this executable was disposed');
+    if (this.gpu.lost) throw new GpuError(lostMessage(this.gpu.lost));
+    const { device, storage, staging } = this;
+    const given = readInputs(this.inputs, inputs);
+    device.pushErrorScope('validation');
+    for (const [name, data] of given) {
+      const at = this.plan.offsets.get(name)!;
+      device.queue.writeBuffer(storage!, at, data.buffer, data.byteOffset, data.byteLength);
+    }
+    const encoder = device.createCommandEncoder({ label: 'webconv.run' });
+    let q = 0;
+    for (const step of this.steps) {
+      if (!step.dispatches.length) continue;
+      const pass = encoder.beginComputePass({
+        label: step.node.name,
+        ...(this.querySet ? { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } } : {}),
+      });
+      q += 2;
+      for (const d of step.dispatches) {
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(...d.workgroups);
+      }
+      pass.end();
+    }
+    let out = 0;
+    this.outputs.forEach((o, i) => {
+      const bytes = sizeOf(o.shape) * 4;
+      encoder.copyBufferToBuffer(storage!, this.outputOffsets[i] * 4, staging!, out, bytes);
+      out += bytes;
+    });
+    if (this.querySet) {
+      encoder.resolveQuerySet(this.querySet, 0, q, this.queryResolve!, 0);
+      encoder.copyBufferToBuffer(this.queryResolve!, 0, this.queryReadback!, 0, q * 8);
+    }
+    device.queue.submit([encoder.finish()]);
+    const error = await device.popErrorScope();
+    if (error) throw new GpuError(`the GPU refused the run: ${error.message}`);
+
+    const result: Record<string, TensorData> = {};
+    await this.mapped(staging!, (bytes) => {
+      let at = 0;
+      for (const o of this.outputs) {
+        const n = sizeOf(o.shape);
+        result[o.name] = { shape: o.shape, data: new Float32Array(bytes.slice(at, at + n * 4)) };
+        at += n * 4;
+      }
+    });
+    if (this.queryReadback) {
+      await this.mapped(this.queryReadback, (bytes) => {
+        const ns = new BigUint64Array(bytes);
+        let i = 0;
+        this.timings = this.steps.map(({ node, dispatches }) => {
+          if (!dispatches.length) return { node: node.name, op: node.op, ms: 0 };
+          const ms = Number(ns[i + 1] - ns[i]) / 1e6;
+          i += 2;
+          return { node: node.name, op: node.op, ms: Math.max(0, ms) };
+        });
+      });
+    }
+    return result;
+  }
+
+  /** Maps a MAP_READ buffer, hands its bytes to `read`, unmaps it. */
+  private async mapped(buffer: GPUBuffer, read: (bytes: ArrayBuffer) => void): Promise<void> {
+    try {
+      await buffer.mapAsync(this.gpu.flags.mapMode.READ);
+    } catch (e) {
+      if (this.gpu.lost) throw new GpuError(lostMessage(this.gpu.lost));
+      throw new GpuError(`reading the GPU's results failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    try {
+      read(buffer.getMappedRange());
+    } finally {
+      buffer.unmap();
+    }
+  }
+
+  /** Per-node GPU times of the last run, from timestamp queries; empty when the adapter has none. */
+  profile(): NodeTiming[] {
+    return [...this.timings];
+  }
+
+  memory(): MemoryReport {
+    let totalBytes = 0;
+    for (const b of this.buffers) totalBytes += b.size;
+    return { weightBytes: this.constantBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes, totalBytes };
+  }
+
+  info(): BackendInfo {
+    return {
+      backend: 'webgpu',
+      adapter: this.gpu.adapterName,
+      features: this.querySet ? ['timestamp-query'] : [],
+      threads: 1,
+      fallbackNodes: [],
+    };
+  }
+
+  /** The GPU buffers this executable holds: their number and bytes. */
+  gpuBuffers(): { count: number; bytes: number } {
+    let bytes = 0;
+    for (const b of this.buffers) bytes += b.size;
+    return { count: this.buffers.size, bytes };
+  }
+
+  private release(): void {
+    for (const b of this.buffers) b.destroy();
+    this.buffers.clear();
+    this.querySet?.destroy();
+    this.querySet = undefined;
+    this.storage = this.staging = this.queryResolve = this.queryReadback = undefined;
+    this.steps = [];
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.release();
+  }
+}
+
+/** Writes a uniform block: field i at byteOffset + 4i, an i32/u32 or (wrapped) an f32. */
+function writeParams(buffer: ArrayBuffer, byteOffset: number, values: readonly Param[]): void {
+  const view = new DataView(buffer, byteOffset, values.length * 4);
+  values.forEach((v, i) => {
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32) throw new ExecutableError(`uniform field ${i} = ${v} is not a 32-bit integer`);
+      view.setUint32(i * 4, v >>> 0, true);
+    } else view.setFloat32(i * 4, v.f32, true);
+  });
+}
