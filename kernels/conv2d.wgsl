@@ -6,22 +6,18 @@
 // and X[k, p] = x[n, g*Cg + c, oh*sh - pt + i*dh, ow*sw - pl + j*dw] (0 in the padding).
 // A workgroup computes a TM x TN tile of Y, stepping through K by TK: it stages a TM x TK
 // tile of W and a TK x TN tile of X in workgroup memory, then each of its WG_M x WG_N
-// invocations accumulates (TM/WG_M) x (TN/WG_N) outputs in registers, spread by WG_M rows
-// and WG_N columns so neighbouring invocations touch neighbouring addresses.
+// invocations accumulates 8 x 8 outputs in registers, spread by WG_M rows and WG_N
+// columns so neighbouring invocations touch neighbouring addresses.
 // Epilogue: bias, the fused residual, the fused activation.
 
-override TM: u32 = 64u;
-override TN: u32 = 64u;
-override TK: u32 = 16u;
-override WG_M: u32 = 16u;
-override WG_N: u32 = 16u;
+override WG_M: u32 = 8u;
+override WG_N: u32 = 8u;
+override TK: u32 = 32u;
+override TM: u32 = 8u * WG_M;
+override TN: u32 = 8u * WG_N;
 override ACT: u32 = ACT_NONE;
 override RESIDUAL: bool = false;
 override BIAS: bool = true;
-
-// Registers per invocation: at most 4 x 4 (TM <= 4*WG_M, TN <= 4*WG_N).
-const RM: u32 = 4u;
-const RN: u32 = 4u;
 
 struct Params {
   C: u32, H: u32, W: u32,
@@ -76,14 +72,24 @@ fn main(
   let m0 = wid.y * TM;
   let p0 = wid.x * TN;
   let threads = WG_M * WG_N;
-  let rows = TM / WG_M;
-  let cols = TN / WG_N;
-  var acc: array<array<f32, RN>, RM>;
-  for (var r = 0u; r < RM; r++) {
-    for (var c = 0u; c < RN; c++) {
-      acc[r][c] = 0.0;
-    }
-  }
+  // 8 x 8 accumulators in sixteen vectors, unrolled: no private arrays in the inner loop,
+  // which a software device may keep in memory when indexed dynamically.
+  var acc00 = vec4<f32>(0.0);
+  var acc01 = vec4<f32>(0.0);
+  var acc10 = vec4<f32>(0.0);
+  var acc11 = vec4<f32>(0.0);
+  var acc20 = vec4<f32>(0.0);
+  var acc21 = vec4<f32>(0.0);
+  var acc30 = vec4<f32>(0.0);
+  var acc31 = vec4<f32>(0.0);
+  var acc40 = vec4<f32>(0.0);
+  var acc41 = vec4<f32>(0.0);
+  var acc50 = vec4<f32>(0.0);
+  var acc51 = vec4<f32>(0.0);
+  var acc60 = vec4<f32>(0.0);
+  var acc61 = vec4<f32>(0.0);
+  var acc70 = vec4<f32>(0.0);
+  var acc71 = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < params.K; k0 += TK) {
     // Stage W[m0.., k0..] transposed to [TK][TM], consecutive invocations reading consecutive k.
     for (var e = li; e < TM * TK; e += threads) {
@@ -105,22 +111,40 @@ fn main(
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      var a: array<f32, RM>;
-      var b: array<f32, RN>;
-      for (var r = 0u; r < rows; r++) {
-        a[r] = w_tile[kk * TM + lid.y + r * WG_M];
-      }
-      for (var c = 0u; c < cols; c++) {
-        b[c] = x_tile[kk * TN + lid.x + c * WG_N];
-      }
-      for (var r = 0u; r < rows; r++) {
-        for (var c = 0u; c < cols; c++) {
-          acc[r][c] = fma(a[r], b[c], acc[r][c]);
-        }
-      }
+      let wa = kk * TM + lid.y;
+      let xa = kk * TN + lid.x;
+      let b0 = vec4<f32>(x_tile[xa], x_tile[xa + WG_N], x_tile[xa + 2u * WG_N], x_tile[xa + 3u * WG_N]);
+      let b1 = vec4<f32>(x_tile[xa + 4u * WG_N], x_tile[xa + 5u * WG_N], x_tile[xa + 6u * WG_N], x_tile[xa + 7u * WG_N]);
+      let a0 = w_tile[wa + 0u * WG_M];
+      let a1 = w_tile[wa + 1u * WG_M];
+      let a2 = w_tile[wa + 2u * WG_M];
+      let a3 = w_tile[wa + 3u * WG_M];
+      let a4 = w_tile[wa + 4u * WG_M];
+      let a5 = w_tile[wa + 5u * WG_M];
+      let a6 = w_tile[wa + 6u * WG_M];
+      let a7 = w_tile[wa + 7u * WG_M];
+      acc00 = fma(vec4<f32>(a0), b0, acc00);
+      acc01 = fma(vec4<f32>(a0), b1, acc01);
+      acc10 = fma(vec4<f32>(a1), b0, acc10);
+      acc11 = fma(vec4<f32>(a1), b1, acc11);
+      acc20 = fma(vec4<f32>(a2), b0, acc20);
+      acc21 = fma(vec4<f32>(a2), b1, acc21);
+      acc30 = fma(vec4<f32>(a3), b0, acc30);
+      acc31 = fma(vec4<f32>(a3), b1, acc31);
+      acc40 = fma(vec4<f32>(a4), b0, acc40);
+      acc41 = fma(vec4<f32>(a4), b1, acc41);
+      acc50 = fma(vec4<f32>(a5), b0, acc50);
+      acc51 = fma(vec4<f32>(a5), b1, acc51);
+      acc60 = fma(vec4<f32>(a6), b0, acc60);
+      acc61 = fma(vec4<f32>(a6), b1, acc61);
+      acc70 = fma(vec4<f32>(a7), b0, acc70);
+      acc71 = fma(vec4<f32>(a7), b1, acc71);
     }
     workgroupBarrier();
   }
+  let acc = array<vec4<f32>, 16>(acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51, acc60, acc61, acc70, acc71);
+  let rows = 8u;
+  let cols = 8u;
   let plane = params.OH * params.OW;
   for (var r = 0u; r < rows; r++) {
     let m = m0 + lid.y + r * WG_M;
@@ -139,7 +163,7 @@ fn main(
       }
       let n = p / plane;
       let at = (n * params.M + oc) * plane + (p - n * plane);
-      var v = acc[r][c] + bias;
+      var v = acc[r * 2u + c / 4u][c % 4u] + bias;
       if (RESIDUAL) {
         v += arena[params.r_off + at];
       }

@@ -29,14 +29,21 @@ afterAll(() => gpu?.destroy());
 
 const WORKGROUP_SIZE = 64;
 
-/** Runs one elementwise op on the GPU: y = op(x). Every object labelled, buffers destroyed. */
+/**
+ * Runs one elementwise op on the GPU, in the backend's layout (kernels/common.wgsl): x and y
+ * in one storage buffer at element offsets 0 and n, a 32-byte uniform block. Every object
+ * labelled, buffers destroyed.
+ */
 async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Array, p0 = 0, p1 = 0): Promise<Float32Array> {
   const { device, flags } = ctx;
   const { bufferUsage: U } = flags;
-  const bytes = x.byteLength;
-  const params = new ArrayBuffer(16);
-  new Uint32Array(params, 0, 1)[0] = x.length;
-  new Float32Array(params, 4, 2).set([p0, p1]);
+  const n = x.length;
+  const yAt = Math.ceil(n / 4) * 4;
+  const bytes = (yAt + n) * 4;
+  const params = new ArrayBuffer(32);
+  new Uint32Array(params, 0, 3).set([n, 0, yAt]);
+  new Float32Array(params, 12, 2).set([p0, p1]);
+  new Uint32Array(params, 20, 3).set([0, 1, 1]);
 
   const module = device.createShaderModule({ label: 'elementwise.wgsl', code: wgslSource('elementwise') });
   const info = await module.getCompilationInfo();
@@ -46,22 +53,20 @@ async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Arra
     layout: 'auto',
     compute: { module, entryPoint: 'main', constants: { OP: ELEMENTWISE_OP[op], WORKGROUP_SIZE } },
   });
-  const uniform = device.createBuffer({ label: `${op}.params`, size: 16, usage: U.UNIFORM | U.COPY_DST });
-  const input = device.createBuffer({ label: `${op}.x`, size: bytes, usage: U.STORAGE | U.COPY_DST });
-  const output = device.createBuffer({ label: `${op}.y`, size: bytes, usage: U.STORAGE | U.COPY_SRC });
-  const readback = device.createBuffer({ label: `${op}.readback`, size: bytes, usage: U.MAP_READ | U.COPY_DST });
+  const uniform = device.createBuffer({ label: `${op}.params`, size: 32, usage: U.UNIFORM | U.COPY_DST });
+  const storage = device.createBuffer({ label: `${op}.storage`, size: bytes, usage: U.STORAGE | U.COPY_DST | U.COPY_SRC });
+  const readback = device.createBuffer({ label: `${op}.readback`, size: n * 4, usage: U.MAP_READ | U.COPY_DST });
   device.queue.writeBuffer(uniform, 0, params);
-  device.queue.writeBuffer(input, 0, x);
+  device.queue.writeBuffer(storage, 0, x);
   const bindGroup = device.createBindGroup({
     label: `${op}.bindings`,
     layout: pipeline.getBindGroupLayout(0),
     entries: [
       { binding: 0, resource: { buffer: uniform } },
-      { binding: 1, resource: { buffer: input } },
-      { binding: 2, resource: { buffer: output } },
+      { binding: 1, resource: { buffer: storage } },
     ],
   });
-  const groups = Math.ceil(x.length / WORKGROUP_SIZE);
+  const groups = Math.ceil(n / WORKGROUP_SIZE);
   const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
   const encoder = device.createCommandEncoder({ label: `${op}.encoder` });
   const pass = encoder.beginComputePass({ label: `${op}.pass` });
@@ -69,12 +74,12 @@ async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Arra
   pass.setBindGroup(0, bindGroup);
   pass.dispatchWorkgroups(Math.min(groups, maxX), Math.ceil(groups / maxX));
   pass.end();
-  encoder.copyBufferToBuffer(output, 0, readback, 0, bytes);
+  encoder.copyBufferToBuffer(storage, yAt * 4, readback, 0, n * 4);
   device.queue.submit([encoder.finish({ label: `${op}.commands` })]);
   await readback.mapAsync(flags.mapMode.READ);
   const y = new Float32Array(readback.getMappedRange().slice(0));
   readback.unmap();
-  for (const b of [uniform, input, output, readback]) b.destroy();
+  for (const b of [uniform, storage, readback]) b.destroy();
   return y;
 }
 

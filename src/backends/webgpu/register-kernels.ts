@@ -1,14 +1,20 @@
 import type { OpType } from '../../graph/graph.js';
 import type { GpuKernel } from './kernel.js';
+import { addKernel, mulKernel } from './kernels/binary.js';
 import { conv2dKernel } from './kernels/conv2d.js';
 import { concatKernel, dropoutKernel, flattenKernel, identityKernel, reshapeKernel } from './kernels/copy.js';
 import { batchnormKernel, clipKernel, leakyreluKernel, reluKernel, sigmoidKernel, tanhKernel } from './kernels/elementwise.js';
 import { fcKernel } from './kernels/fc.js';
+import { gemmKernel } from './kernels/gemm.js';
+import { lrnKernel, softmaxKernel } from './kernels/normalization.js';
+import { padKernel } from './kernels/pad.js';
+import { avgpoolKernel, globalavgpoolKernel, globalmaxpoolKernel, maxpoolKernel } from './kernels/pooling.js';
 
 /** Every op the WebGPU backend has a kernel for. */
 export const GPU_KERNELS: ReadonlyMap<OpType, GpuKernel> = new Map(
   [
-    batchnormKernel, clipKernel, concatKernel, conv2dKernel, dropoutKernel, fcKernel, flattenKernel, identityKernel,
-    leakyreluKernel, reluKernel, reshapeKernel, sigmoidKernel, tanhKernel,
+    addKernel, avgpoolKernel, batchnormKernel, clipKernel, concatKernel, conv2dKernel, dropoutKernel, fcKernel, flattenKernel,
+    gemmKernel, globalavgpoolKernel, globalmaxpoolKernel, identityKernel, leakyreluKernel, lrnKernel, maxpoolKernel, mulKernel,
+    padKernel, reluKernel, reshapeKernel, sigmoidKernel, softmaxKernel, tanhKernel,
   ].map((k) => [k.op, k]),
 );

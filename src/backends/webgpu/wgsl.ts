@@ -4,19 +4,33 @@
  * load the same way in Node, browsers and workers, with no fetch. kernels/common.wgsl (the
  * fused activations, the grid index) is prepended to every kernel.
  */
+import { BINARY_WGSL, binaryConstants } from './shaders/binary.js';
 import { COMMON_WGSL, commonConstants } from './shaders/common.js';
 import { COPY_WGSL } from './shaders/copy.js';
 import { CONV2D_WGSL } from './shaders/conv2d.js';
 import { CONV2D_DIRECT_WGSL } from './shaders/conv2d-direct.js';
 import { ELEMENTWISE_WGSL, elementwiseConstants } from './shaders/elementwise.js';
 import { FC_WGSL } from './shaders/fc.js';
+import { GEMM_WGSL } from './shaders/gemm.js';
+import { GLOBAL_POOL_WGSL, globalPoolConstants } from './shaders/global-pool.js';
+import { LRN_WGSL } from './shaders/lrn.js';
+import { PAD_WGSL } from './shaders/pad.js';
+import { POOL_WGSL, poolConstants } from './shaders/pool.js';
+import { SOFTMAX_WGSL } from './shaders/softmax.js';
 
 const SOURCES = {
+  binary: BINARY_WGSL,
   conv2d: CONV2D_WGSL,
   'conv2d-direct': CONV2D_DIRECT_WGSL,
   copy: COPY_WGSL,
   elementwise: ELEMENTWISE_WGSL,
   fc: FC_WGSL,
+  gemm: GEMM_WGSL,
+  'global-pool': GLOBAL_POOL_WGSL,
+  lrn: LRN_WGSL,
+  pad: PAD_WGSL,
+  pool: POOL_WGSL,
+  softmax: SOFTMAX_WGSL,
 } as const;
 
 /** A kernel family: the name of its file in kernels/. */
@@ -46,3 +60,12 @@ export const ELEMENTWISE_OP = {
 } as const;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OP;
+
+/** The op codes of kernels/binary.wgsl (its `OP` override). */
+export const BINARY_OP = { add: binaryConstants.BINARY_ADD, mul: binaryConstants.BINARY_MUL } as const;
+
+/** The op codes of kernels/pool.wgsl (its `OP` override). */
+export const POOL_OP = { maxpool: poolConstants.POOL_MAX, avgpool: poolConstants.POOL_AVG } as const;
+
+/** The op codes of kernels/global-pool.wgsl (its `OP` override). */
+export const GLOBAL_POOL_OP = { globalavgpool: globalPoolConstants.GLOBAL_AVG, globalmaxpool: globalPoolConstants.GLOBAL_MAX } as const;

@@ -1,0 +1,76 @@
+// Global average and max pooling, [N, C, H, W] -> [N, C, 1, 1]: one workgroup per plane
+// (n, c), its invocations striding through the plane's H*W values (consecutive invocations,
+// consecutive addresses) and combining their partial results in workgroup memory.
+
+const GLOBAL_AVG: u32 = 1u;
+const GLOBAL_MAX: u32 = 2u;
+
+override OP: u32 = GLOBAL_AVG;
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct Params {
+  // planes (N * C), and the values in each (H * W)
+  NC: u32, HW: u32,
+  x_off: u32, y_off: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
+
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+
+// NaN by its bits: compilers may fold `v != v` to false (WGSL lets them assume no NaN).
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// Math.max's rule: a NaN wins, and once taken stays.
+fn nan_max(m: f32, v: f32) -> f32 {
+  return select(m, v, !is_nan(m) && (v > m || is_nan(v)));
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  // One workgroup per plane; uniform per workgroup, so all or none reach the barriers.
+  let p = wid.y * groups.x + wid.x;
+  if (p >= params.NC) {
+    return;
+  }
+  let base = params.x_off + p * params.HW;
+  // The max starts from the plane's first value (a repeat changes no max), the sum from 0.
+  var acc = 0.0;
+  if (OP == GLOBAL_MAX) {
+    acc = arena[base];
+  }
+  for (var i = lid; i < params.HW; i += WORKGROUP_SIZE) {
+    let v = arena[base + i];
+    if (OP == GLOBAL_MAX) {
+      acc = nan_max(acc, v);
+    } else {
+      acc += v;
+    }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var half = WORKGROUP_SIZE / 2u; half > 0u; half /= 2u) {
+    if (lid < half) {
+      if (OP == GLOBAL_MAX) {
+        partial[lid] = nan_max(partial[lid], partial[lid + half]);
+      } else {
+        partial[lid] += partial[lid + half];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    var v = partial[0];
+    if (OP == GLOBAL_AVG) {
+      v /= f32(params.HW);
+    }
+    arena[params.y_off + p] = v;
+  }
+}

@@ -1,0 +1,41 @@
+import { ExecutableError } from '../../../graph/errors.js';
+import { sizeOf } from '../../../graph/graph.js';
+import { collapseBroadcast } from '../../../ops/broadcast.js';
+import { BINARY_OP } from '../wgsl.js';
+import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+
+/** Axes kernels/binary.wgsl loops over. */
+const RANK = 6;
+
+/** Left-pads per-axis values to RANK axes. */
+const lead = (xs: readonly number[], fill: number) => [...new Array<number>(RANK - xs.length).fill(fill), ...xs];
+
+/**
+ * add / mul with NumPy broadcasting: kernels/binary.wgsl over the broadcast collapsed to at
+ * most 6 axes, one invocation per output (in place when the planner allows).
+ */
+function binaryKernel(op: keyof typeof BINARY_OP): GpuKernel {
+  return {
+    op,
+    prepare(node, ctx) {
+      const [a, b] = node.inputs;
+      const out = ctx.graph.shape(node.outputs[0]);
+      const l = collapseBroadcast(out, ctx.graph.shape(a), ctx.graph.shape(b));
+      if (l.dims.length > RANK) {
+        throw new ExecutableError(`node '${node.name}' (${op}): its broadcast needs ${l.dims.length} axes after merging; the WebGPU kernel loops over at most ${RANK}`);
+      }
+      const count = sizeOf(out);
+      return [
+        {
+          kernel: 'binary',
+          constants: { OP: BINARY_OP[op], WORKGROUP_SIZE },
+          params: [count, ctx.offset(a), ctx.offset(b), ctx.offset(node.outputs[0]), ...lead(l.dims, 1), ...lead(l.a, 0), ...lead(l.b, 0)],
+          workgroups: ctx.grid(count, WORKGROUP_SIZE),
+        },
+      ];
+    },
+  };
+}
+
+export const addKernel = binaryKernel('add');
+export const mulKernel = binaryKernel('mul');

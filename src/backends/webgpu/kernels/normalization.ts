@@ -1,0 +1,42 @@
+import { sizeOf } from '../../../graph/graph.js';
+import { softmaxLayout } from '../../../ops/softmax.js';
+import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+
+/** lrn: kernels/lrn.wgsl, one invocation per element (never in place). */
+export const lrnKernel: GpuKernel = {
+  op: 'lrn',
+  prepare(node, ctx) {
+    const { size, alpha, beta, bias } = node.attrs as { size: number; alpha: number; beta: number; bias: number };
+    const shape = ctx.graph.shape(node.inputs[0]);
+    const [N, C] = shape;
+    const HW = sizeOf(shape) / (N * C);
+    return [
+      {
+        kernel: 'lrn',
+        constants: { WORKGROUP_SIZE },
+        params: [
+          N, C, HW, Math.floor((size - 1) / 2), Math.ceil((size - 1) / 2), { f32: alpha / size }, { f32: beta }, { f32: bias },
+          ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]),
+        ],
+        workgroups: ctx.grid(N * C * HW, WORKGROUP_SIZE),
+      },
+    ];
+  },
+};
+
+/** softmax: kernels/softmax.wgsl, one invocation per (outer, inner) row; in place when the planner put y over x. */
+export const softmaxKernel: GpuKernel = {
+  op: 'softmax',
+  prepare(node, ctx) {
+    const { axis = 1, coerce2d = false } = node.attrs as { axis?: number; coerce2d?: boolean };
+    const [outer, len, inner] = softmaxLayout(ctx.graph.shape(node.inputs[0]), axis, coerce2d);
+    return [
+      {
+        kernel: 'softmax',
+        constants: { WORKGROUP_SIZE },
+        params: [outer, len, inner, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0])],
+        workgroups: ctx.grid(outer * inner, WORKGROUP_SIZE),
+      },
+    ];
+  },
+};

@@ -1,0 +1,54 @@
+import { windowAttrs } from '../../../ops/window.js';
+import { GLOBAL_POOL_OP, POOL_OP } from '../wgsl.js';
+import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+
+/** Lanes of kernels/global-pool.wgsl's workgroups (a power of two: its reduction halves). */
+const GLOBAL_WORKGROUP = 64;
+
+/** maxpool / avgpool: kernels/pool.wgsl, one invocation per output. */
+function poolKernel(op: keyof typeof POOL_OP): GpuKernel {
+  return {
+    op,
+    prepare(node, ctx) {
+      const { kernel, stride, pads, dilation } = windowAttrs(node);
+      const [N, C, H, W] = ctx.graph.shape(node.inputs[0]);
+      const [, , OH, OW] = ctx.graph.shape(node.outputs[0]);
+      const includePad = (node.attrs as { countIncludePad?: boolean }).countIncludePad === true;
+      return [
+        {
+          kernel: 'pool',
+          constants: { OP: POOL_OP[op], INCLUDE_PAD: op === 'avgpool' && includePad, WORKGROUP_SIZE },
+          params: [
+            N * C, H, W, OH, OW, ...kernel, ...stride, ...pads, ...dilation,
+            ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: -Infinity },
+          ],
+          workgroups: ctx.grid(N * C * OH * OW, WORKGROUP_SIZE),
+        },
+      ];
+    },
+  };
+}
+
+export const maxpoolKernel = poolKernel('maxpool');
+export const avgpoolKernel = poolKernel('avgpool');
+
+/** globalavgpool / globalmaxpool: kernels/global-pool.wgsl, one workgroup per (n, c) plane. */
+function globalPoolKernel(op: keyof typeof GLOBAL_POOL_OP): GpuKernel {
+  return {
+    op,
+    prepare(node, ctx) {
+      const [N, C, H, W] = ctx.graph.shape(node.inputs[0]);
+      return [
+        {
+          kernel: 'global-pool',
+          constants: { OP: GLOBAL_POOL_OP[op], WORKGROUP_SIZE: GLOBAL_WORKGROUP },
+          params: [N * C, H * W, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0])],
+          workgroups: ctx.grid(N * C, 1),
+        },
+      ];
+    },
+  };
+}
+
+export const globalavgpoolKernel = globalPoolKernel('globalavgpool');
+export const globalmaxpoolKernel = globalPoolKernel('globalmaxpool');
