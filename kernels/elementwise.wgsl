@@ -7,8 +7,9 @@ const OP_CLIP: u32 = 2u;
 const OP_LEAKYRELU: u32 = 3u;
 const OP_TANH: u32 = 4u;
 const OP_SIGMOID: u32 = 5u;
-// y = x * scale[c] + shift[c], c = (i / inner) % channels: inference batchnorm.
-const OP_AFFINE: u32 = 6u;
+// Inference batchnorm, c = (i / inner) % channels:
+// y = (x - mean[c]) * scale[c] / sqrt(var[c] + eps) + bias[c], eps = p0.
+const OP_BATCHNORM: u32 = 6u;
 
 override OP: u32 = OP_RELU;
 override WORKGROUP_SIZE: u32 = 64u;
@@ -20,10 +21,13 @@ struct Params {
   // clip: [p0, p1] = [min, max]; leakyrelu: p0 = alpha.
   p0: f32,
   p1: f32,
-  // affine: per-channel scale and shift at scale_off and scale_off + channels.
-  scale_off: u32,
+  // batchnorm: the statistics' offsets (any tensor: constants or computed).
   channels: u32,
   inner: u32,
+  scale_off: u32,
+  bias_off: u32,
+  mean_off: u32,
+  var_off: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -37,9 +41,10 @@ fn apply(v: f32, i: u32) -> f32 {
   if (OP == OP_SIGMOID) {
     return 1.0 / (1.0 + exp(-v));
   }
-  if (OP == OP_AFFINE) {
+  if (OP == OP_BATCHNORM) {
     let c = (i / params.inner) % params.channels;
-    return v * arena[params.scale_off + c] + arena[params.scale_off + params.channels + c];
+    let a = arena[params.scale_off + c] / sqrt(arena[params.var_off + c] + params.p0);
+    return v * a + (arena[params.bias_off + c] - arena[params.mean_off + c] * a);
   }
   return activate(OP, v, params.p0, params.p1);
 }

@@ -31,7 +31,7 @@ const WORKGROUP_SIZE = 64;
 
 /**
  * Runs one elementwise op on the GPU, in the backend's layout (kernels/common.wgsl): x and y
- * in one storage buffer at element offsets 0 and n, a 32-byte uniform block. Every object
+ * in one storage buffer at element offsets 0 and n, a 48-byte uniform block. Every object
  * labelled, buffers destroyed.
  */
 async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Array, p0 = 0, p1 = 0): Promise<Float32Array> {
@@ -40,10 +40,10 @@ async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Arra
   const n = x.length;
   const yAt = Math.ceil(n / 4) * 4;
   const bytes = (yAt + n) * 4;
-  const params = new ArrayBuffer(32);
+  const params = new ArrayBuffer(48);
   new Uint32Array(params, 0, 3).set([n, 0, yAt]);
   new Float32Array(params, 12, 2).set([p0, p1]);
-  new Uint32Array(params, 20, 3).set([0, 1, 1]);
+  new Uint32Array(params, 20, 6).set([1, 1, 0, 0, 0, 0]);
 
   const module = device.createShaderModule({ label: 'elementwise.wgsl', code: wgslSource('elementwise') });
   const info = await module.getCompilationInfo();
@@ -53,7 +53,7 @@ async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Arra
     layout: 'auto',
     compute: { module, entryPoint: 'main', constants: { OP: ELEMENTWISE_OP[op], WORKGROUP_SIZE } },
   });
-  const uniform = device.createBuffer({ label: `${op}.params`, size: 32, usage: U.UNIFORM | U.COPY_DST });
+  const uniform = device.createBuffer({ label: `${op}.params`, size: 48, usage: U.UNIFORM | U.COPY_DST });
   const storage = device.createBuffer({ label: `${op}.storage`, size: bytes, usage: U.STORAGE | U.COPY_DST | U.COPY_SRC });
   const readback = device.createBuffer({ label: `${op}.readback`, size: n * 4, usage: U.MAP_READ | U.COPY_DST });
   device.queue.writeBuffer(uniform, 0, params);

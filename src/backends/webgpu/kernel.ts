@@ -29,8 +29,6 @@ export interface GpuKernelContext {
    * or an initializer (copied into the constants region on first request).
    */
   offset(tensor: string): number;
-  /** Copies derived constants (folded scales, packed weights) into the constants region; their element offset. */
-  constant(data: Float32Array, label: string): number;
   /** Workgroups for `invocations` invocations in groups of `size`: [x, y, 1], y > 1 only past the per-dimension limit. */
   grid(invocations: number, size: number): [number, number, number];
 }

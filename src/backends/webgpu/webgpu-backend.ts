@@ -141,7 +141,7 @@ class WebgpuExecutable implements Executable {
   async init(): Promise<void> {
     const { graph, plan, gpu, device } = this;
     const U = gpu.flags.bufferUsage;
-    // Constants go after the arena: initializers as they are requested, then derived data.
+    // Constants go after the arena, each initializer as a kernel first asks for it.
     let top = Math.ceil(plan.arenaBytes / 16) * 4;
     const constants: { at: number; data: Float32Array }[] = [];
     const initializerAt = new Map<string, number>();
@@ -164,7 +164,6 @@ class WebgpuExecutable implements Executable {
         }
         return at;
       },
-      constant: (data) => constant(data),
       grid(invocations, size) {
         const groups = Math.max(1, Math.ceil(invocations / size));
         const max = gpu.limits.maxComputeWorkgroupsPerDimension;

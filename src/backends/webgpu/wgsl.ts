@@ -56,7 +56,7 @@ export const ELEMENTWISE_OP = {
   leakyrelu: elementwiseConstants.OP_LEAKYRELU,
   tanh: elementwiseConstants.OP_TANH,
   sigmoid: elementwiseConstants.OP_SIGMOID,
-  affine: elementwiseConstants.OP_AFFINE,
+  batchnorm: elementwiseConstants.OP_BATCHNORM,
 } as const;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OP;

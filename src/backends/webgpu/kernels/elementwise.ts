@@ -10,7 +10,7 @@ function unaryKernel(op: OpType & ElementwiseOp, p: (attrs: Record<string, numbe
     prepare(node, ctx) {
       const count = sizeOf(ctx.graph.shape(node.outputs[0]));
       const [p0, p1] = p(node.attrs as Record<string, number>);
-      const params: Param[] = [count, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: p0 }, { f32: p1 }, 0, 1, 1];
+      const params: Param[] = [count, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: p0 }, { f32: p1 }, 1, 1, 0, 0, 0, 0];
       return [{ kernel: 'elementwise', constants: { OP: ELEMENTWISE_OP[op], WORKGROUP_SIZE }, params, workgroups: ctx.grid(count, WORKGROUP_SIZE) }];
     },
   };
@@ -23,28 +23,18 @@ export const tanhKernel = unaryKernel('tanh');
 export const sigmoidKernel = unaryKernel('sigmoid');
 
 /**
- * batchnorm (left when the planner could not fold it into a conv): y = x * a[c] + b[c],
- * with a = scale / sqrt(var + eps) and b = bias - mean * a folded at compile time in f64.
+ * batchnorm (left when the planner could not fold it into a conv, or its statistics are
+ * computed): y = (x - mean) * scale / sqrt(var + eps) + bias per channel.
  */
 export const batchnormKernel: GpuKernel = {
   op: 'batchnorm',
   prepare(node, ctx) {
-    const { graph } = ctx;
-    const shape = graph.shape(node.inputs[0]);
+    const shape = ctx.graph.shape(node.inputs[0]);
     const [N, C] = shape;
-    const [scale, bias, mean, variance] = node.inputs.slice(1).map((t) => graph.weight(t));
-    const eps = (node.attrs as { epsilon: number }).epsilon;
-    const folded = new Float32Array(2 * C);
-    for (let c = 0; c < C; c++) {
-      const a = scale[c] / Math.sqrt(variance[c] + eps);
-      folded[c] = a;
-      folded[C + c] = bias[c] - mean[c] * a;
-    }
     const count = sizeOf(shape);
-    const params: Param[] = [
-      count, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: 0 }, { f32: 0 },
-      ctx.constant(folded, `${node.name}.affine`), C, count / (N * C),
-    ];
-    return [{ kernel: 'elementwise', constants: { OP: ELEMENTWISE_OP.affine, WORKGROUP_SIZE }, params, workgroups: ctx.grid(count, WORKGROUP_SIZE) }];
+    const [x, scale, bias, mean, variance] = node.inputs.map((t) => ctx.offset(t));
+    const eps = (node.attrs as { epsilon: number }).epsilon;
+    const params: Param[] = [count, x, ctx.offset(node.outputs[0]), { f32: eps }, { f32: 0 }, C, count / (N * C), scale, bias, mean, variance];
+    return [{ kernel: 'elementwise', constants: { OP: ELEMENTWISE_OP.batchnorm, WORKGROUP_SIZE }, params, workgroups: ctx.grid(count, WORKGROUP_SIZE) }];
   },
 };
