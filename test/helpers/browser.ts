@@ -1,0 +1,59 @@
+/**
+ * Headless Chromium with WebGPU on SwiftShader (the flags of `webconv bench --browser`), on
+ * a page served from dist/ (cross-origin isolated, 127.0.0.1: a secure context), so tests
+ * can import the built browser bundle there (`await import('/webconv.browser.js')`) and run
+ * code with page.evaluate.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { CHROMIUM_ARGS, findChromium, servePage } from '../../src/bench/browser-runner.js';
+
+const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+
+export interface BrowserPage {
+  readonly page: Page;
+  /** The page's console and errors so far, for a failure message. */
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+/** Why a browser page cannot be had here, or undefined when it can. */
+export function browserMissing(): string | undefined {
+  if (!findChromium()) return 'no Chromium on PATH';
+  if (!existsSync(join(DIST, 'webconv.browser.js'))) return 'dist/webconv.browser.js is not built (npm run build)';
+  return undefined;
+}
+
+/** Launches Chromium on a page of dist/ with the webconv bundle importable. */
+export async function openBrowserPage(): Promise<BrowserPage> {
+  const profile = mkdtempSync(join(tmpdir(), 'webconv-test-chromium-'));
+  const server = await servePage(DIST);
+  let browser: Browser | undefined;
+  try {
+    browser = await puppeteer.launch({ executablePath: findChromium(), headless: true, userDataDir: profile, args: [...CHROMIUM_ARGS], protocolTimeout: 900_000 });
+    const page = await browser.newPage();
+    const log: string[] = [];
+    page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => log.push(`pageerror: ${(e as Error).message}`));
+    // Any document of this origin will do: the bundle is imported from it.
+    await page.goto(`${server.url}webconv.browser.js`, { waitUntil: 'load' });
+    const b = browser;
+    return {
+      page,
+      log,
+      async close() {
+        await b.close().catch(() => undefined);
+        await server.close();
+        rmSync(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await browser?.close().catch(() => undefined);
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
+}
