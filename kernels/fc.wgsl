@@ -1,7 +1,7 @@
-// Fully connected, y[n, m] = act(sum_k x[n, k] * w[m, k] + b[m]), for small batches (a
-// matrix-vector product per image): one workgroup per output feature m, its invocations
-// striding through K (consecutive invocations, consecutive addresses) and summing their
-// partial sums in workgroup memory. Large batches run as a 1x1 conv2d.wgsl instead.
+// Fully connected, y[n, m] = act(sum_k x[n, k] * w[m, k] + b[m]), for small batches: one
+// invocation per output, summing its row in registers. No workgroup memory and no barriers:
+// a software adapter (SwiftShader) pays dearly for those, and a small batch has little
+// reuse to share. Large batches run as a 1x1 conv2d.wgsl (the tiled GEMM) instead.
 
 override WORKGROUP_SIZE: u32 = 64u;
 override ACT: u32 = ACT_NONE;
@@ -16,42 +16,34 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> arena: array<f32>;
 
-var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  // One workgroup per m; the grid may wrap into a second dimension. Uniform per workgroup,
-  // so the barriers below are reached by all or none of its invocations.
-  let m = wid.y * groups.x + wid.x;
-  if (m >= params.M) {
+  let at = flat_index(wid, groups, lid, WORKGROUP_SIZE);
+  if (at >= params.N * params.M) {
     return;
   }
+  let n = at / params.M;
+  let m = at - n * params.M;
+  let x_row = params.x_off + n * params.K;
   let w_row = params.w_off + m * params.K;
-  for (var n = 0u; n < params.N; n++) {
-    let x_row = params.x_off + n * params.K;
-    var s = 0.0;
-    for (var k = lid; k < params.K; k += WORKGROUP_SIZE) {
-      s = fma(arena[x_row + k], arena[w_row + k], s);
-    }
-    partial[lid] = s;
-    workgroupBarrier();
-    for (var half = WORKGROUP_SIZE / 2u; half > 0u; half /= 2u) {
-      if (lid < half) {
-        partial[lid] += partial[lid + half];
-      }
-      workgroupBarrier();
-    }
-    if (lid == 0u) {
-      var v = partial[0];
-      if (BIAS) {
-        v += arena[params.b_off + m];
-      }
-      arena[params.y_off + n * params.M + m] = activate(ACT, v, params.p0, params.p1);
-    }
-    workgroupBarrier();
+  // Four partial sums, so consecutive multiply-adds do not wait on each other.
+  var s = vec4<f32>(0.0);
+  let K4 = params.K & ~3u;
+  for (var k = 0u; k < K4; k += 4u) {
+    let xv = vec4<f32>(arena[x_row + k], arena[x_row + k + 1u], arena[x_row + k + 2u], arena[x_row + k + 3u]);
+    let wv = vec4<f32>(arena[w_row + k], arena[w_row + k + 1u], arena[w_row + k + 2u], arena[w_row + k + 3u]);
+    s = fma(xv, wv, s);
   }
+  var v = (s.x + s.y) + (s.z + s.w);
+  for (var k = K4; k < params.K; k++) {
+    v = fma(arena[x_row + k], arena[w_row + k], v);
+  }
+  if (BIAS) {
+    v += arena[params.b_off + m];
+  }
+  arena[params.y_off + at] = activate(ACT, v, params.p0, params.p1);
 }

@@ -1,6 +1,7 @@
-// Global average and max pooling, [N, C, H, W] -> [N, C, 1, 1]: one workgroup per plane
-// (n, c), its invocations striding through the plane's H*W values (consecutive invocations,
-// consecutive addresses) and combining their partial results in workgroup memory.
+// Global average and max pooling, [N, C, H, W] -> [N, C, 1, 1]: one invocation per plane
+// (n, c), reducing its H*W values in registers. No workgroup memory and no barriers: the
+// planes of a classifier's last layer are small (7x7, 8x8), and a software adapter
+// (SwiftShader) pays dearly for barriers.
 
 const GLOBAL_AVG: u32 = 1u;
 const GLOBAL_MAX: u32 = 2u;
@@ -16,8 +17,6 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> arena: array<f32>;
-
-var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
 // NaN by its bits: compilers may fold `v != v` to false (WGSL lets them assume no NaN).
 fn is_nan(v: f32) -> bool {
@@ -35,8 +34,7 @@ fn main(
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  // One workgroup per plane; uniform per workgroup, so all or none reach the barriers.
-  let p = wid.y * groups.x + wid.x;
+  let p = flat_index(wid, groups, lid, WORKGROUP_SIZE);
   if (p >= params.NC) {
     return;
   }
@@ -46,7 +44,7 @@ fn main(
   if (OP == GLOBAL_MAX) {
     acc = arena[base];
   }
-  for (var i = lid; i < params.HW; i += WORKGROUP_SIZE) {
+  for (var i = 0u; i < params.HW; i++) {
     let v = arena[base + i];
     if (OP == GLOBAL_MAX) {
       acc = nan_max(acc, v);
@@ -54,23 +52,8 @@ fn main(
       acc += v;
     }
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var half = WORKGROUP_SIZE / 2u; half > 0u; half /= 2u) {
-    if (lid < half) {
-      if (OP == GLOBAL_MAX) {
-        partial[lid] = nan_max(partial[lid], partial[lid + half]);
-      } else {
-        partial[lid] += partial[lid + half];
-      }
-    }
-    workgroupBarrier();
+  if (OP == GLOBAL_AVG) {
+    acc /= f32(params.HW);
   }
-  if (lid == 0u) {
-    var v = partial[0];
-    if (OP == GLOBAL_AVG) {
-      v /= f32(params.HW);
-    }
-    arena[params.y_off + p] = v;
-  }
+  arena[params.y_off + p] = acc;
 }

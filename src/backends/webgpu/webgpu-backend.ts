@@ -141,6 +141,19 @@ class WebgpuExecutable implements Executable {
   async init(): Promise<void> {
     const { graph, plan, gpu, device } = this;
     const U = gpu.flags.bufferUsage;
+    // The storage buffer's size, checked before anything is allocated: the arena, plus at
+    // most every initializer (a kernel may leave some unread).
+    let initializerBytes = 0;
+    for (const name of graph.initializers.keys()) initializerBytes += sizeOf(graph.shape(name)) * 4;
+    const most = plan.arenaBytes + initializerBytes + 16 * graph.initializers.size;
+    const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+    if (most > limit) {
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+      throw new GpuError(
+        `the model needs a storage buffer of ${mib(most)} (activations ${mib(plan.arenaBytes)} at this batch, weights ${mib(initializerBytes)}); ` +
+          `the adapter binds at most ${mib(limit)}: use a smaller batch, or the wasm backend`,
+      );
+    }
     // Constants go after the arena, each initializer as a kernel first asks for it.
     let top = Math.ceil(plan.arenaBytes / 16) * 4;
     const constants: { at: number; data: Float32Array }[] = [];
@@ -177,14 +190,6 @@ class WebgpuExecutable implements Executable {
     this.constantBytes = constants.reduce((s, c) => s + c.data.byteLength, 0);
 
     const bytes = Math.max(16, top * 4);
-    const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-    if (bytes > limit) {
-      const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-      throw new GpuError(
-        `the model needs a storage buffer of ${mib(bytes)} (activations ${mib(plan.arenaBytes)} at this batch, constants ${mib(this.constantBytes)}); ` +
-          `the adapter binds at most ${mib(limit)}: use a smaller batch, or the wasm backend`,
-      );
-    }
 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');

@@ -6,19 +6,25 @@ import { ACT } from '../wgsl.js';
 import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext, type Param } from '../kernel.js';
 
 /**
- * The tiled GEMM's tile: TM output channels x TN pixels, stepping TK through K, on 8 x 8
- * invocations of 8 x 8 outputs each (kernels/conv2d.wgsl). Measured on SwiftShader (the
- * only adapter here): 16 x 16 invocations of 4 x 4 ran at 0.6x this speed, TK = 16 at 0.85x.
+ * The tiled GEMM's tile for P output pixels: WG_M x WG_N invocations of 8 x 8 outputs each,
+ * TM = 8 WG_M channels by TN = 8 WG_N pixels, stepping TK through K (kernels/conv2d.wgsl).
+ * Measured on SwiftShader (the only adapter here): 16 x 16 invocations of 4 x 4 ran at 0.6x
+ * the speed of 8 x 8 of 8 x 8, TK = 16 at 0.85x. Few pixels (the last stages of a network
+ * at a small input) take narrower, taller tiles, so the tile is not mostly padding. Every
+ * tile stays within WebGPU's guaranteed 16 KiB of workgroup memory.
  */
-export const CONV_TILE = { TK: 32, WG_M: 8, WG_N: 8 } as const;
-const TM = 8 * CONV_TILE.WG_M;
-const TN = 8 * CONV_TILE.WG_N;
+export function convTile(P: number): { WG_M: number; WG_N: number; TK: number } {
+  if (P > 32) return { WG_M: 8, WG_N: 8, TK: 32 };
+  return { WG_M: 16, WG_N: P > 16 ? 4 : 2, TK: 16 };
+}
 
 /**
- * Below these the tiled GEMM's 64x64 tiles are mostly padding and the direct kernel wins:
+ * Below these the tiled GEMM's tiles are mostly padding and the direct kernel wins:
  * depthwise convs (Cg = 1) always, and convs with very short K.
  */
 const DIRECT_MAX_K = 16;
+/** Nor do they when there are this few output pixels (measured: ResNet-18's last stage at a 32x32 input ran 3x faster direct). */
+const DIRECT_MAX_P = 8;
 
 /** The activation override and its two parameters, from a node's fused `activation`. */
 export function epilogue(node: Node): { act: number; p0: Param; p1: Param } {
@@ -54,7 +60,8 @@ export function convDispatch(
   const constants = { ACT: act, RESIDUAL: offsets.r !== undefined, BIAS: offsets.b !== undefined };
   const shape = [s.OH, s.OW, s.M, s.Mg, s.Cg, s.KH, s.KW, stride[0], stride[1], pads[0], pads[1], dilation[0], dilation[1]];
   const tail = [offsets.x, offsets.w, offsets.b ?? 0, offsets.r ?? 0, offsets.y, p0, p1];
-  if (s.Cg === 1 || s.K <= DIRECT_MAX_K) {
+  const P = s.N * s.OH * s.OW;
+  if (s.Cg === 1 || s.K <= DIRECT_MAX_K || P <= DIRECT_MAX_P) {
     return {
       kernel: 'conv2d-direct',
       constants: { ...constants, WORKGROUP_SIZE },
@@ -62,13 +69,13 @@ export function convDispatch(
       workgroups: ctx.grid(s.N * s.M * s.OH * s.OW, WORKGROUP_SIZE),
     };
   }
-  const P = s.N * s.OH * s.OW;
   const max = ctx.gpu.limits.maxComputeWorkgroupsPerDimension;
-  const grid: [number, number, number] = [Math.ceil(P / TN), Math.ceil(s.Mg / TM), s.groups];
+  const tile = convTile(P);
+  const grid: [number, number, number] = [Math.ceil(P / (8 * tile.WG_N)), Math.ceil(s.Mg / (8 * tile.WG_M)), s.groups];
   if (grid.some((g) => g > max)) throw new ExecutableError(`conv '${node.name}' needs ${grid.join(' x ')} workgroups; the adapter allows ${max} per dimension`);
   return {
     kernel: 'conv2d',
-    constants: { ...constants, ...CONV_TILE },
+    constants: { ...constants, ...tile },
     params: [s.C, s.H, s.W, ...shape, s.K, P, ...tail],
     workgroups: grid,
   };

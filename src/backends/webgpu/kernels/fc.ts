@@ -1,9 +1,8 @@
-import type { GpuKernel } from '../kernel.js';
+import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
 import { convDispatch, epilogue } from './conv2d.js';
 
-/** Batches up to this size run kernels/fc.wgsl (one workgroup per output feature); larger ones the tiled GEMM. */
+/** Batches up to this size run kernels/fc.wgsl (an invocation per output); larger ones the tiled GEMM. */
 const GEMV_MAX_BATCH = 8;
-const FC_WORKGROUP = 64;
 
 /** fc: y = act(x w^T + b), weights as stored ([Cout, Cin]). */
 export const fcKernel: GpuKernel = {
@@ -22,10 +21,9 @@ export const fcKernel: GpuKernel = {
     return [
       {
         kernel: 'fc',
-        constants: { WORKGROUP_SIZE: FC_WORKGROUP, ACT: act, BIAS: b !== undefined },
+        constants: { WORKGROUP_SIZE, ACT: act, BIAS: b !== undefined },
         params: [N, K, M, offsets.x, offsets.w, offsets.b ?? 0, offsets.y, p0, p1],
-        // One workgroup per output feature.
-        workgroups: ctx.grid(M, 1),
+        workgroups: ctx.grid(N * M, WORKGROUP_SIZE),
       },
     ];
   },

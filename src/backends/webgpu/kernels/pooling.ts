@@ -2,9 +2,6 @@ import { windowAttrs } from '../../../ops/window.js';
 import { GLOBAL_POOL_OP, POOL_OP } from '../wgsl.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
 
-/** Lanes of kernels/global-pool.wgsl's workgroups (a power of two: its reduction halves). */
-const GLOBAL_WORKGROUP = 64;
-
 /** maxpool / avgpool: kernels/pool.wgsl, one invocation per output. */
 function poolKernel(op: keyof typeof POOL_OP): GpuKernel {
   return {
@@ -32,7 +29,7 @@ function poolKernel(op: keyof typeof POOL_OP): GpuKernel {
 export const maxpoolKernel = poolKernel('maxpool');
 export const avgpoolKernel = poolKernel('avgpool');
 
-/** globalavgpool / globalmaxpool: kernels/global-pool.wgsl, one workgroup per (n, c) plane. */
+/** globalavgpool / globalmaxpool: kernels/global-pool.wgsl, one invocation per (n, c) plane. */
 function globalPoolKernel(op: keyof typeof GLOBAL_POOL_OP): GpuKernel {
   return {
     op,
@@ -41,9 +38,9 @@ function globalPoolKernel(op: keyof typeof GLOBAL_POOL_OP): GpuKernel {
       return [
         {
           kernel: 'global-pool',
-          constants: { OP: GLOBAL_POOL_OP[op], WORKGROUP_SIZE: GLOBAL_WORKGROUP },
+          constants: { OP: GLOBAL_POOL_OP[op], WORKGROUP_SIZE },
           params: [N * C, H * W, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0])],
-          workgroups: ctx.grid(N * C, 1),
+          workgroups: ctx.grid(N * C, WORKGROUP_SIZE),
         },
       ];
     },
