@@ -1,0 +1,61 @@
+/**
+ * The zoo cases every fast backend is held to (test/zoo*.test.ts): every zoo model at batch
+ * 1, and batch 2 for a representative set; models whose classifier fixes the input size at
+ * it, the others (global pooling) at a smaller size. Each with its seeded input and its
+ * reference-backend output, computed once (test/helpers/reference-cache.ts).
+ */
+import '../../src/backends/register-all.js';
+import { getBackend } from '../../src/backends/registry.js';
+import { buildModel, ZOO, type Graph } from '../../src/index.js';
+import { cachedReference } from './reference-cache.js';
+import { seededInput } from './wasm.js';
+
+const SIDE: Record<string, number> = { 'inception-v3': 139, googlenet: 96, mobilenetv2: 96 };
+const SMALL = 64;
+const FIXED = new Set(['lenet5', 'alexnet', 'alexnet-paper', 'zfnet', 'vgg-a', 'vgg-a-lrn', 'vgg-b', 'vgg-c', 'vgg-d', 'vgg-e']);
+const BATCH2 = new Set(['lenet5', 'alexnet-paper', 'resnet18', 'resnet50-d', 'mobilenetv2', 'googlenet', 'inception-v3']);
+
+export interface ZooCase {
+  readonly model: string;
+  readonly batch: number;
+  /** Input height and width, when not the model's own. */
+  readonly side?: number;
+  readonly title: string;
+}
+
+export const ZOO_CASES: readonly ZooCase[] = ZOO.flatMap((m) => {
+  const side = FIXED.has(m.name) ? undefined : SIDE[m.name] ?? SMALL;
+  return (BATCH2.has(m.name) ? [1, 2] : [1]).map((batch) => ({
+    model: m.name,
+    batch,
+    side,
+    title: `${m.name}, batch ${batch}${side ? `, ${side}x${side}` : ''}`,
+  }));
+});
+
+export function zooGraph(c: ZooCase): Graph {
+  return buildModel(c.model, { batch: c.batch, height: c.side, width: c.side });
+}
+
+/** The case's graph, input, reference output and its largest magnitude. */
+export async function zooReference(c: ZooCase): Promise<{ graph: Graph; input: Float32Array; expected: Float32Array; maxRef: number }> {
+  const graph = zooGraph(c);
+  const input = seededInput(graph);
+  const expected = await cachedReference(`zoo-${c.model}-b${c.batch}-s${c.side ?? 0}`, async () => {
+    const ref = await getBackend('reference').compile(graph);
+    try {
+      return (await ref.run(input))[graph.outputs[0]].data;
+    } finally {
+      ref.dispose();
+    }
+  });
+  return { graph, input, expected, maxRef: expected.reduce((a, v) => Math.max(a, Math.abs(v)), 0) };
+}
+
+/** Largest |actual - expected|; Infinity for a NaN or a length mismatch. */
+export function maxError(actual: ArrayLike<number>, expected: Float32Array): number {
+  if (actual.length !== expected.length) return Infinity;
+  let err = 0;
+  for (let i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(actual[i] - expected[i]));
+  return Number.isNaN(err) ? Infinity : err;
+}

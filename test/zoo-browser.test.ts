@@ -1,0 +1,55 @@
+/**
+ * Every zoo model on the webgpu backend in headless Chromium (WebGPU on SwiftShader, the
+ * built browser bundle) agrees with the reference backend computed in Node: max abs error
+ * <= 1e-4 x max |reference|. The page builds each model from the bundle (the same seeded
+ * weights) and runs it on the input sent from here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendInfo } from '../src/index.js';
+import { browserMissing, openBrowserPage, type BrowserPage } from './helpers/browser.js';
+import { requireOracle } from './helpers/python.js';
+import { maxError, ZOO_CASES, zooReference } from './helpers/zoo-cases.js';
+
+/** Runs in the page, as text (vitest would rewrite a function's dynamic import). */
+const RUN_IN_PAGE = `async (name, batch, side, input) => {
+  const wc = await import('/webconv.browser.js');
+  const g = wc.buildModel(name, { batch, height: side ?? undefined, width: side ?? undefined });
+  const exe = await wc.getBackend('webgpu').compile(g);
+  try {
+    const out = await exe.run(new Float32Array(input));
+    return { output: Array.from(out[g.outputs[0]].data), info: exe.info() };
+  } finally {
+    exe.dispose();
+  }
+}`;
+
+let page: BrowserPage | undefined;
+let why = browserMissing();
+
+beforeAll(async () => {
+  if (why) return;
+  page = await openBrowserPage();
+  const adapter = await page.page.evaluate('navigator.gpu ? navigator.gpu.requestAdapter().then((a) => a !== null) : false');
+  if (!adapter) why = 'headless Chromium has no WebGPU adapter';
+}, 120_000);
+afterAll(() => page?.close());
+
+describe('zoo models on webgpu in headless Chromium against the reference backend', () => {
+  it('has Chromium with a WebGPU adapter (required under CI)', (ctx) => {
+    if (!requireOracle(!why, `WebGPU in headless Chromium (${why})`, "Debian's chromium package and the npm package puppeteer-core")) return ctx.skip();
+  });
+  for (const c of ZOO_CASES) {
+    it(c.title, async (ctx) => {
+      if (!page || why) return ctx.skip();
+      const { input, expected, maxRef } = await zooReference(c);
+      const args = JSON.stringify([c.model, c.batch, c.side ?? null, Array.from(input)]);
+      const got = (await page.page.evaluate(`(${RUN_IN_PAGE})(...${args})`).catch((e: Error) => {
+        throw new Error(`${e.message}; the page's console: ${page!.log.slice(-5).join(' | ')}`);
+      })) as { output: number[]; info: BackendInfo };
+      expect(maxError(got.output, expected)).toBeLessThanOrEqual(1e-4 * maxRef);
+      expect(got.info.backend).toBe('webgpu');
+      expect(got.info.adapter).toMatch(/\(software\)$/);
+      expect(got.info.fallbackNodes).toEqual([]);
+    }, 300_000);
+  }
+});
