@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Runs every benchmark suite of bench/ in turn (`npm run bench`): the cost model's own
-// speed, then the wasm backend beside onnxruntime-web and tfjs-wasm.
+// speed, then the wasm backend beside onnxruntime-web and tfjs-wasm, then the webgpu backend
+// beside onnxruntime-web's WebGPU EP on the same device.
 await import('./summary.bench.mjs');
 await import('./wasm.bench.mjs');
+await import('./webgpu.bench.mjs');

@@ -38,9 +38,11 @@ struct Params {
 var<workgroup> w_tile: array<f32, TM * TK>; // [TK][TM]
 var<workgroup> x_tile: array<f32, TK * TN>; // [TK][TN]
 
-// X[k, p] of group g, read from the input (0 in the padding and past the edges).
-fn im2col(g: u32, k: u32, p: u32) -> f32 {
-  if (k >= params.K || p >= params.P) {
+// X[k, p] for one pixel p whose input window starts at (ih0, iw0) in the group's first
+// input plane x_base (computed once per invocation: each stages one fixed column of the
+// X tile); 0 in the padding and past K.
+fn im2col(k: u32, x_base: u32, ih0: i32, iw0: i32) -> f32 {
+  if (k >= params.K) {
     return 0.0;
   }
   let taps = params.KH * params.KW;
@@ -48,18 +50,12 @@ fn im2col(g: u32, k: u32, p: u32) -> f32 {
   let t = k - c * taps;
   let i = t / params.KW;
   let j = t - i * params.KW;
-  let plane = params.OH * params.OW;
-  let n = p / plane;
-  let s = p - n * plane;
-  let oh = s / params.OW;
-  let ow = s - oh * params.OW;
-  let ih = i32(oh * params.sh + i * params.dh) - params.pt;
-  let iw = i32(ow * params.sw + j * params.dw) - params.pl;
+  let ih = ih0 + i32(i * params.dh);
+  let iw = iw0 + i32(j * params.dw);
   if (ih < 0 || iw < 0 || ih >= i32(params.H) || iw >= i32(params.W)) {
     return 0.0;
   }
-  let ci = g * params.Cg + c;
-  return arena[params.x_off + ((n * params.C + ci) * params.H + u32(ih)) * params.W + u32(iw)];
+  return arena[x_base + (c * params.H + u32(ih)) * params.W + u32(iw)];
 }
 
 @compute @workgroup_size(WG_N, WG_M)
@@ -72,6 +68,17 @@ fn main(
   let m0 = wid.y * TM;
   let p0 = wid.x * TN;
   let threads = WG_M * WG_N;
+  // This invocation's column of the X tile (threads is a multiple of TN): its pixel, once.
+  let col = li % TN;
+  let pix = min(p0 + col, params.P - 1u);
+  let pix_n = pix / (params.OH * params.OW);
+  let pix_s = pix - pix_n * params.OH * params.OW;
+  let oh = pix_s / params.OW;
+  let ow = pix_s - oh * params.OW;
+  let x_base = params.x_off + (pix_n * params.C + g * params.Cg) * params.H * params.W;
+  // Past the last pixel: an out-of-range row, so every tap reads as padding.
+  let ih0 = select(-i32(params.H) - i32(params.KH * params.dh), i32(oh * params.sh) - params.pt, p0 + col < params.P);
+  let iw0 = i32(ow * params.sw) - params.pl;
   // 8 x 8 accumulators in sixteen vectors, unrolled: no private arrays in the inner loop,
   // which a software device may keep in memory when indexed dynamically.
   var acc00 = vec4<f32>(0.0);
@@ -104,10 +111,8 @@ fn main(
       w_tile[kk * TM + r] = v;
     }
     // Stage X[k0.., p0..] as [TK][TN], consecutive invocations reading consecutive pixels.
-    for (var e = li; e < TK * TN; e += threads) {
-      let kk = e / TN;
-      let col = e - kk * TN;
-      x_tile[e] = im2col(g, k0 + kk, p0 + col);
+    for (var kk = li / TN; kk < TK; kk += threads / TN) {
+      x_tile[kk * TN + col] = im2col(k0 + kk, x_base, ih0, iw0);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {

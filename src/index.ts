@@ -41,3 +41,8 @@ export { runBenchmark, benchmarkModel, measurePeaks, environment } from './bench
 export type { BenchOptions, PeerRunner } from './bench/harness.js';
 export type { BenchReport, ModelReport, LayerReport, Peaks, Environment, PeerReport, Latency } from './bench/report.js';
 export { renderHtmlReport } from './bench/html-report.js';
+export { webgpuBackend, sharedGpu, releaseSharedGpu } from './backends/webgpu/webgpu-backend.js';
+export type { WebgpuCompileOptions } from './backends/webgpu/webgpu-backend.js';
+export { acquireDevice } from './backends/webgpu/device.js';
+export type { GpuContext, AcquireOptions } from './backends/webgpu/device.js';
+export { GpuError } from './graph/errors.js';

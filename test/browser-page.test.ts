@@ -107,4 +107,25 @@ describe('runInBrowser', () => {
     expect(report.models[0].warm.medianMs).toBeGreaterThan(0);
     expect(page).toMatchObject({ state: 'absent', note: expect.stringContaining('WebGPU is absent') });
   }, 120_000);
+
+  it.runIf(chromium !== undefined)('benchmarks the webgpu backend in the page: its adapter, the WebGPU peaks, GPU time per layer', async () => {
+    let note = '';
+    const report = await runInBrowser({
+      models: ['lenet5'],
+      timeMs: 200,
+      backend: 'webgpu',
+      inspect: async (evaluate) => {
+        note = await evaluate(`document.getElementById('webgpu-note').textContent`);
+      },
+    });
+    const m = report.models[0];
+    expect(m.backend).toBe('webgpu');
+    expect(m.info.adapter).toMatch(/\(software\)$/);
+    expect(note).toContain('The benchmark runs on WebGPU');
+    expect(report.peaks.webgpuGflops).toBeGreaterThan(0);
+    expect(report.peaks.webgpuBandwidthGBs).toBeGreaterThan(0);
+    const convs = m.layers.filter((l) => l.type === 'conv2d');
+    expect(convs.length).toBeGreaterThan(0);
+    expect(convs.every((l) => l.ms > 0 && l.percentOfPeak > 0)).toBe(true);
+  }, 180_000);
 });

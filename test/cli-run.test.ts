@@ -72,6 +72,24 @@ describe('webconv run: a zoo model', () => {
     expect(probs[0]).toBeCloseTo(1 / sum, 4);
   });
 
+  it('--backend webgpu: the same classes, the adapter named, and the process exits', async (ctx) => {
+    const { webgpuBackend, releaseSharedGpu } = await import('../src/backends/webgpu/webgpu-backend.js');
+    const available = await webgpuBackend.isAvailable();
+    await releaseSharedGpu();
+    if (!available) return ctx.skip(); // test/webgpu-device.test.ts fails under CI without an adapter
+    const x = writeNpy('lenet-gpu.npy', [1, 1, 32, 32]);
+    const r = webconv('run', 'lenet5', '--input', x, '--backend', 'webgpu', '--out', path('lenet-gpu.out.npy'));
+    expect(r.err).toMatch(/^backend webgpu \(adapter SwiftShader \(software\); 1 thread; features timestamp-query\): 1 image in [\d.]+ s$/m);
+    expect(r.code).toBe(0);
+    const graph = buildModel('lenet5', { batch: 1 });
+    const exe = await getBackend('reference').compile(graph);
+    const want = (await exe.run(parseNpy(readFileSync(x)).data))[exe.outputs[0].name].data;
+    exe.dispose();
+    const got = parseNpy(readFileSync(path('lenet-gpu.out.npy'))).data;
+    const maxRef = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i])), 0)).toBeLessThanOrEqual(1e-4 * maxRef);
+  });
+
   it('a batch of 3 images run --batch 2 at a time equals one run of all 3', () => {
     const x = writeNpy('lenet3.npy', [3, 1, 32, 32], 7);
     expect(webconv('run', 'lenet5', '--input', x, '--out', path('all.npy')).code).toBe(0);

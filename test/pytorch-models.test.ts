@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
 import { backendNames, getBackend } from '../src/backends/registry.js';
+import { releaseSharedGpu } from '../src/backends/webgpu/webgpu-backend.js';
 import type { Graph } from '../src/graph/graph.js';
 import { parseNpy, type NpyArray } from '../src/io/npy.js';
 import { loadOnnxFile } from '../src/onnx/load-file.js';
 import { requireOracle } from './helpers/python.js';
 import { exportTorchModels } from './helpers/torch-models.js';
+
+afterAll(() => releaseSharedGpu());
 
 const MODELS = ['resnet18', 'vgg11', 'googlenet'];
 /** Max abs error allowed, relative to the largest |logit| PyTorch gives. */

@@ -1,5 +1,5 @@
-// The browser benchmark page: reads ?models=lenet5,resnet18&time=500&threads=1&batch=1, runs
-// webconv's harness on this device's wasm, says what it finds about WebGPU, shows progress,
+// The browser benchmark page: reads ?models=lenet5,resnet18&time=500&threads=1&batch=1&backend=wasm,
+// runs webconv's harness on this device's wasm or WebGPU, says what it finds about WebGPU, shows progress,
 // then renders the report. For automation (webconv bench --browser): window.__webconvReport
 // once done, window.__webconvError on failure, and window.__webconvProgress(p) is called when
 // the host provides it. Bundled by rollup (from tsc's output in dist/) into dist/bench-page/.
@@ -18,6 +18,7 @@ const models = (params.get('models') ?? 'lenet5').split(',').map((s) => s.trim()
 const timeMs = int('time', 500, 10, 600_000);
 const threads = int('threads', 1, 1, 64);
 const batch = int('batch', 1, 1, 64);
+const backend = params.get('backend') === 'webgpu' ? 'webgpu' : 'wasm';
 
 function note(text, kind = '') {
   const li = document.createElement('li');
@@ -43,16 +44,22 @@ async function webgpuNote() {
         : 'WebGPU is absent: this page is not a secure context (open it from https:// or http://127.0.0.1), so the browser hides navigator.gpu. The benchmark runs on WebAssembly.',
       'warn',
     );
-    return;
+    return false;
   }
   const adapter = await gpu.requestAdapter().catch(() => null);
   if (!adapter) {
     say('WebGPU is absent: navigator.gpu exists but requestAdapter() returned no adapter (no usable GPU, or the browser blocks this one). The benchmark runs on WebAssembly.', 'warn');
-    return;
+    return false;
   }
   const info = adapter.info ?? {};
   const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-  say(`WebGPU is present: adapter ${name}${adapter.isFallbackAdapter ? ' (a software fallback adapter)' : ''}. webconv has no WebGPU backend yet: the benchmark runs on WebAssembly.`, '');
+  const software = adapter.isFallbackAdapter || adapter.info?.isFallbackAdapter || /swiftshader/i.test(name);
+  say(
+    `WebGPU is present: adapter ${name}${software ? ' (a software adapter: correct, not fast)' : ''}. ` +
+      (backend === 'webgpu' ? 'The benchmark runs on WebGPU.' : 'The benchmark runs on WebAssembly; add &backend=webgpu to the address to run it on WebGPU.'),
+    '',
+  );
+  return true;
 }
 
 async function main() {
@@ -66,7 +73,8 @@ async function main() {
   /** @type {HTMLInputElement} */ (form.elements.namedItem('batch')).value = String(batch);
   $('zoo').append(...ZOO.map((m) => Object.assign(document.createElement('option'), { value: m.name, label: m.description })));
 
-  await webgpuNote();
+  const gpu = await webgpuNote();
+  if (backend === 'webgpu' && !gpu) throw new Error('backend=webgpu was asked for, but this browser has no WebGPU adapter (see the note above)');
   if (!window.crossOriginIsolated) {
     note(
       'This page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, as webconv bench --browser does): ' +
@@ -83,12 +91,13 @@ async function main() {
   status.textContent = 'building models…';
   await new Promise((r) => setTimeout(r, 30)); // let the notes paint before the work starts
   const graphs = models.map((m) => buildModel(m, { batch }));
-  status.textContent = 'measuring this device: environment, wasm SIMD peak, memory bandwidth…';
+  status.textContent = `measuring this device: environment, wasm SIMD peak, memory bandwidth${backend === 'webgpu' ? ', WebGPU peak and bandwidth' : ''}…`;
   bar.value = 0.02;
   await new Promise((r) => setTimeout(r, 30));
 
   let index = -1;
   const report = await runBenchmark(graphs, {
+    backend,
     timeMs,
     threads,
     onProgress: (p) => {

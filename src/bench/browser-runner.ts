@@ -46,6 +46,8 @@ export interface BrowserRunOptions {
    * GPU and without WebGPU, as on a device that has none.
    */
   webgpu?: boolean;
+  /** The backend the page benchmarks: wasm (default) or webgpu. */
+  backend?: 'wasm' | 'webgpu';
   /** Called once the report is there, before the browser closes: evaluates an expression in the page. */
   inspect?: (evaluate: <T>(expression: string) => Promise<T>) => Promise<void>;
 }
@@ -164,7 +166,7 @@ export async function runInBrowser(options: BrowserRunOptions): Promise<BenchRep
   }
   const puppeteer = await loadPuppeteer();
   const timeout = options.timeoutMs ?? 600_000;
-  const query = new URLSearchParams({ models: models.join(','), time: String(options.timeMs ?? 500), threads: String(options.threads ?? 1) });
+  const query = new URLSearchParams({ models: models.join(','), time: String(options.timeMs ?? 500), threads: String(options.threads ?? 1), backend: options.backend ?? 'wasm' });
 
   const profile = mkdtempSync(join(tmpdir(), 'webconv-chromium-'));
   let server: Awaited<ReturnType<typeof servePage>> | undefined;

@@ -2,12 +2,14 @@ import { Bench } from 'tinybench';
 import type { Executable } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
 import { kernelsModule, supports, threadsPossible } from '../backends/wasm/wasm-module.js';
+import { measureGpuPeaks } from '../backends/webgpu/peaks.js';
+import { sharedGpu } from '../backends/webgpu/webgpu-backend.js';
 import { costTable } from '../cost/summary.js';
 import type { Graph } from '../graph/graph.js';
 import { sizeOf } from '../graph/graph.js';
 import { mulberry32 } from '../graph/weight-init.js';
 import { optimizeGraph } from '../plan/passes.js';
-import type { BenchReport, Environment, LayerReport, Latency, ModelReport, Peaks, PeerReport } from './report.js';
+import { modelRoof, type BenchReport, type Environment, type LayerReport, type Latency, type ModelReport, type Peaks, type PeerReport } from './report.js';
 
 export interface BenchOptions {
   /** Backend to measure. Default 'wasm'. */
@@ -57,9 +59,10 @@ async function warmSamples(run: () => Promise<unknown>, timeMs: number, minSampl
 
 /**
  * The device's peaks, measured here: wasm SIMD multiply-add throughput (plain and relaxed
- * where the engine runs relaxed SIMD) and streaming read bandwidth of wasm memory.
+ * where the engine runs relaxed SIMD) and streaming read bandwidth of wasm memory; with
+ * `webgpu`, the WebGPU device's too (src/backends/webgpu/peaks.ts).
  */
-export async function measurePeaks(): Promise<Peaks> {
+export async function measurePeaks(options: { webgpu?: boolean } = {}): Promise<Peaks> {
   const flops = async (flavor: 'simd' | 'relaxed-simd') => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = await WebAssembly.instantiate(await kernelsModule(flavor), { env: { memory } });
@@ -90,10 +93,12 @@ export async function measurePeaks(): Promise<Peaks> {
     }
     return best;
   };
+  const gpu = options.webgpu ? await measureGpuPeaks(await sharedGpu()) : undefined;
   return {
     wasmSimdGflops: await flops('simd'),
     ...(supports('relaxed-simd') ? { wasmRelaxedSimdGflops: await flops('relaxed-simd') } : {}),
     wasmBandwidthGBs: await bandwidth(),
+    ...(gpu ? { webgpuGflops: gpu.gflops, webgpuBandwidthGBs: gpu.bandwidthGBs } : {}),
   };
 }
 
@@ -184,8 +189,7 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   const counted = backendName === 'wasm' ? await countMacs(optimized, x) : undefined;
 
   const table = costTable(optimized, { expand: true, memory: 'inference' });
-  const peak = info.features.includes('relaxed-simd') && peaks.wasmRelaxedSimdGflops ? peaks.wasmRelaxedSimdGflops : peaks.wasmSimdGflops;
-  const scale = info.threads; // the peak is per thread
+  const roof = modelRoof(backendName, info, peaks);
   const median = (v: number[] = []) => latency(v.length ? v : [0]).medianMs;
   const layers: LayerReport[] = table.layers.slice(1).map((row) => {
     const ms = row.nodes.reduce((a, n) => a + median(perNode.get(n)), 0);
@@ -203,8 +207,8 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
       intensity,
       ms,
       achievedGflops: achieved,
-      percentOfPeak: (100 * achieved) / (peak * scale),
-      attainableGflops: Math.min(peak * scale, intensity * peaks.wasmBandwidthGBs),
+      percentOfPeak: (100 * achieved) / roof.gflops,
+      attainableGflops: Math.min(roof.gflops, intensity * roof.bandwidthGBs),
       ...(countedMacs !== undefined ? { countedMacs } : {}),
     };
   });
@@ -239,7 +243,7 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
     batch: graph.inputs[0].shape[0],
     cold: { compileMs, firstRunMs },
     warm,
-    totals: { flops: table.totals.flops, macs: table.totals.macs, params: table.totals.params, achievedGflops, percentOfPeak: (100 * achievedGflops) / (peak * scale) },
+    totals: { flops: table.totals.flops, macs: table.totals.macs, params: table.totals.params, achievedGflops, percentOfPeak: (100 * achievedGflops) / roof.gflops },
     memory: {
       predictedBytes: table.inference.weightBytes + table.inference.arenaPeakBytes,
       measuredBytes: mem.totalBytes,
@@ -267,7 +271,7 @@ async function countMacs(graph: Graph, x: Float32Array): Promise<Map<string, num
 /** Benchmarks every graph; the whole report. */
 export async function runBenchmark(graphs: readonly Graph[], options: BenchOptions = {}): Promise<BenchReport> {
   const env = await environment();
-  const peaks = await measurePeaks();
+  const peaks = await measurePeaks({ webgpu: options.backend === 'webgpu' });
   const models: ModelReport[] = [];
   for (const g of graphs) models.push(await benchmarkModel(g, peaks, options));
   return { tool: 'webconv', version: '0.1.0', date: new Date().toISOString(), environment: env, peaks, models };

@@ -6,7 +6,7 @@
  * `svg#layers-<model>` one `g[data-layer]` per such layer (an attainable and an achieved
  * bar), `svg#memory-<model>` `rect[data-bar]`s, `svg#peers-<model>` one bar per runtime.
  */
-import type { BenchReport, Environment, LayerReport, ModelReport, Peaks } from './report.js';
+import { modelRoof, type BenchReport, type Environment, type LayerReport, type ModelReport, type Peaks } from './report.js';
 
 /** Escapes text for HTML content and quoted attribute values. */
 export function esc(v: unknown): string {
@@ -63,12 +63,9 @@ function colorOf(type: string, extra: Map<string, string>): string {
   return extra.get(type)!;
 }
 
-/** The peak the model's kernels are held against: relaxed SIMD when that build ran, times threads. */
-function modelPeak(m: ModelReport, peaks: Peaks): { gflops: number; label: string } {
-  const relaxed = m.info.features.includes('relaxed-simd') && ok(peaks.wasmRelaxedSimdGflops);
-  const per = relaxed ? peaks.wasmRelaxedSimdGflops! : peaks.wasmSimdGflops;
-  const t = Math.max(1, m.info.threads);
-  return { gflops: per * t, label: `${relaxed ? 'relaxed SIMD' : 'SIMD'} peak${t > 1 ? ` × ${t} threads` : ''}` };
+/** The roof the model's kernels are held against (report.ts modelRoof). */
+function modelPeak(m: ModelReport, peaks: Peaks): { gflops: number; bandwidthGBs: number; label: string } {
+  return modelRoof(m.backend, m.info, peaks);
 }
 
 /** A round step for about `count` linear ticks up to `max`. */
@@ -119,9 +116,9 @@ function layerChart(id: string, m: ModelReport, peak: number, colors: Map<string
 }
 
 /** Log-log roofline: the bandwidth slope up to the ridge, the compute ceiling after, every layer a dot. */
-function roofline(id: string, m: ModelReport, peaks: Peaks, peak: { gflops: number; label: string }, colors: Map<string, string>): string {
+function roofline(id: string, m: ModelReport, peaks: Peaks, peak: { gflops: number; bandwidthGBs: number; label: string }, colors: Map<string, string>): string {
   const layers = m.layers.filter((l) => l.flops > 0);
-  const bw = peaks.wasmBandwidthGBs;
+  const bw = peak.bandwidthGBs;
   const ridge = peak.gflops / bw;
   const W = 960, H = 400, left = 60, right = 20, top = 20, bottom = 48;
   const xs = layers.map((l) => l.intensity).filter((v) => v > 0);
@@ -140,7 +137,7 @@ function roofline(id: string, m: ModelReport, peaks: Peaks, peak: { gflops: numb
   const xs0 = Math.max(x0, y0 / bw);
   out.push(`<polyline class="roof" data-ridge="${num(ridge)}" points="${r1(px(xs0))},${r1(py(xs0 * bw))} ${r1(px(ridge))},${r1(py(peak.gflops))} ${r1(px(x1))},${r1(py(peak.gflops))}"/>`);
   const plain = peaks.wasmSimdGflops * Math.max(1, m.info.threads);
-  if (plain < peak.gflops * 0.98) out.push(`<line class="roof2" x1="${r1(px(plain / bw))}" x2="${r1(px(x1))}" y1="${r1(py(plain))}" y2="${r1(py(plain))}"/><text class="note" x="${W - right - 4}" y="${r1(py(plain) + 14)}" text-anchor="end">plain SIMD ${num(plain)} GFLOP/s</text>`);
+  if (m.backend !== 'webgpu' && plain < peak.gflops * 0.98) out.push(`<line class="roof2" x1="${r1(px(plain / bw))}" x2="${r1(px(x1))}" y1="${r1(py(plain))}" y2="${r1(py(plain))}"/><text class="note" x="${W - right - 4}" y="${r1(py(plain) + 14)}" text-anchor="end">plain SIMD ${num(plain)} GFLOP/s</text>`);
   out.push(`<text class="note" x="${W - right - 4}" y="${r1(py(peak.gflops) - 6)}" text-anchor="end">${esc(peak.label)} ${num(peak.gflops)} GFLOP/s</text>`);
   const sx = xs0 * (ridge / xs0) ** 0.3;
   const angle = (Math.atan2(py(ridge * bw) - py(xs0 * bw), px(ridge) - px(xs0)) * 180) / Math.PI;
@@ -224,7 +221,7 @@ function environmentSection(env: Environment, peaks: Peaks): string {
   const ridge = (peaks.wasmRelaxedSimdGflops ?? peaks.wasmSimdGflops) / peaks.wasmBandwidthGBs;
   return `<section id="environment" class="card"><h2>Environment</h2><div class="env">
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
-<div class="kpis peaks">${kpi('wasm SIMD peak', `${num(peaks.wasmSimdGflops)} <small>GFLOP/s</small>`, 'mul + add, one thread')}${kpi('relaxed SIMD peak', ok(peaks.wasmRelaxedSimdGflops) ? `${num(peaks.wasmRelaxedSimdGflops)} <small>GFLOP/s</small>` : DASH, ok(peaks.wasmRelaxedSimdGflops) ? 'fused madd, one thread' : 'not run by this engine')}${kpi('memory bandwidth', `${num(peaks.wasmBandwidthGBs)} <small>GB/s</small>`, 'streaming read of wasm memory')}${kpi('ridge point', `${num(ridge)} <small>FLOP/B</small>`, 'compute-bound above')}</div>
+<div class="kpis peaks">${kpi('wasm SIMD peak', `${num(peaks.wasmSimdGflops)} <small>GFLOP/s</small>`, 'mul + add, one thread')}${kpi('relaxed SIMD peak', ok(peaks.wasmRelaxedSimdGflops) ? `${num(peaks.wasmRelaxedSimdGflops)} <small>GFLOP/s</small>` : DASH, ok(peaks.wasmRelaxedSimdGflops) ? 'fused madd, one thread' : 'not run by this engine')}${kpi('memory bandwidth', `${num(peaks.wasmBandwidthGBs)} <small>GB/s</small>`, 'streaming read of wasm memory')}${kpi('ridge point', `${num(ridge)} <small>FLOP/B</small>`, 'compute-bound above')}${ok(peaks.webgpuGflops) ? kpi('WebGPU peak', `${num(peaks.webgpuGflops)} <small>GFLOP/s</small>`, 'vec4 fma, the whole device') : ''}${ok(peaks.webgpuBandwidthGBs) ? kpi('WebGPU bandwidth', `${num(peaks.webgpuBandwidthGBs)} <small>GB/s</small>`, 'streaming read of a storage buffer') : ''}</div>
 </div></section>`;
 }
 

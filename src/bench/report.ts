@@ -31,6 +31,24 @@ export interface Peaks {
   readonly wasmRelaxedSimdGflops?: number;
   /** Streaming read bandwidth from wasm memory (a sum over 64 MiB). */
   readonly wasmBandwidthGBs: number;
+  /** WebGPU multiply-add throughput (kernels/peak.wgsl), when a model ran on webgpu. */
+  readonly webgpuGflops?: number;
+  /** WebGPU streaming read bandwidth from a storage buffer (64 MiB). */
+  readonly webgpuBandwidthGBs?: number;
+}
+
+/**
+ * The roof a model's kernels are held against: the GPU's measured peak for webgpu; for wasm
+ * the peak of the build that ran (relaxed SIMD or plain), times its threads.
+ */
+export function modelRoof(backend: string, info: { readonly features: readonly string[]; readonly threads: number }, peaks: Peaks): { gflops: number; bandwidthGBs: number; label: string } {
+  if (backend === 'webgpu' && peaks.webgpuGflops && peaks.webgpuBandwidthGBs) {
+    return { gflops: peaks.webgpuGflops, bandwidthGBs: peaks.webgpuBandwidthGBs, label: 'WebGPU peak' };
+  }
+  const relaxed = info.features.includes('relaxed-simd') && Number.isFinite(peaks.wasmRelaxedSimdGflops) && peaks.wasmRelaxedSimdGflops! > 0;
+  const per = relaxed ? peaks.wasmRelaxedSimdGflops! : peaks.wasmSimdGflops;
+  const t = Math.max(1, info.threads);
+  return { gflops: per * t, bandwidthGBs: peaks.wasmBandwidthGBs, label: `${relaxed ? 'relaxed SIMD' : 'SIMD'} peak${t > 1 ? ` × ${t} threads` : ''}` };
 }
 
 export interface Latency {

@@ -5,7 +5,7 @@ import type { BenchReport, ModelReport } from '../bench/report.js';
 import { joinNegativeValues, positiveInt } from './summary-command.js';
 import { loadModel } from './load-model.js';
 
-export const BENCH_USAGE = `usage: webconv bench <model | model.onnx>... [--backend wasm|reference] [--batch N] [--threads N]
+export const BENCH_USAGE = `usage: webconv bench <model | model.onnx>... [--backend wasm|webgpu|reference] [--batch N] [--threads N]
                      [--time MS] [--json out.json] [--html report.html] [--compare ort-web,tfjs-wasm]
                      [--browser]
 
@@ -14,7 +14,7 @@ first run) and warm latency, per-layer times, GFLOP/s and % of the device's meas
 arithmetic intensity and the roofline bound, memory measured against predicted, and the
 multiply-accumulates the kernels counted against the cost model's.
 
-  --backend NAME    wasm (default) or reference
+  --backend NAME    wasm (default), webgpu or reference
   --batch N         minibatch (default 1)
   --threads N       threads for the wasm backend (default 1)
   --time MS         warm measurement budget per model and runtime (default 2000)
@@ -46,7 +46,8 @@ function renderText(r: BenchReport): string {
   out.push(
     `peaks (measured): wasm SIMD ${fmt(p.wasmSimdGflops)} GFLOP/s` +
       (p.wasmRelaxedSimdGflops ? `, relaxed SIMD ${fmt(p.wasmRelaxedSimdGflops)} GFLOP/s` : '') +
-      `, memory bandwidth ${fmt(p.wasmBandwidthGBs)} GB/s`,
+      `, memory bandwidth ${fmt(p.wasmBandwidthGBs)} GB/s` +
+      (p.webgpuGflops ? `; WebGPU ${fmt(p.webgpuGflops)} GFLOP/s, ${fmt(p.webgpuBandwidthGBs ?? NaN)} GB/s` : ''),
   );
   for (const m of r.models) out.push('', ...renderModel(m));
   return out.join('\n');
@@ -99,7 +100,7 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
   const threads = values.threads === undefined ? 1 : positiveInt(values.threads, '--threads');
   const timeMs = values.time === undefined ? 2000 : positiveInt(values.time, '--time');
   const backend = values.backend ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'reference') throw new OptionError(`--backend must be wasm or reference, found '${backend}'`);
+  if (backend !== 'wasm' && backend !== 'webgpu' && backend !== 'reference') throw new OptionError(`--backend must be wasm, webgpu or reference, found '${backend}'`);
   if (values.json && values.json !== '-') checkWritable(values.json, '--json');
   if (values.html) checkWritable(values.html, '--html');
   // Check every model loads before measuring any.
@@ -117,10 +118,12 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
   if (values.browser) {
     if (peers.length) throw new OptionError('--compare runs in Node; leave it out with --browser');
     const { runInBrowser } = await import('../bench/browser-runner.js');
-    report = await runInBrowser({ models: positionals, timeMs, threads });
+    if (backend === 'reference') throw new OptionError('--browser benchmarks the wasm or webgpu backend');
+    report = await runInBrowser({ models: positionals, timeMs, threads, backend });
   } else {
     await import('../backends/register-all.js');
     const { runBenchmark } = await import('../bench/harness.js');
+    const { releaseSharedGpu } = await import('../backends/webgpu/webgpu-backend.js');
     const tty = process.stderr.isTTY;
     report = await runBenchmark(graphs, {
       backend,
@@ -133,7 +136,7 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
         const filled = Math.round((width * done) / total);
         process.stderr.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${model}: ${step}`.padEnd(72) + (done === total ? '\n' : ''));
       },
-    });
+    }).finally(releaseSharedGpu); // Dawn's device would keep the process alive
   }
   if (values.json === '-') out(JSON.stringify(report, null, 2));
   else out(renderText(report));

@@ -121,6 +121,8 @@ export async function runCommand(argv: string[], out: (s: string) => void, note:
     report(y, images, { top, outPath: values.out, outName: exe.outputs[0].name }, out, note);
   } finally {
     exe.dispose();
+    // Dawn's device would keep the process alive.
+    if (backendName === 'webgpu') await (await import('../backends/webgpu/webgpu-backend.js')).releaseSharedGpu();
   }
 }
 

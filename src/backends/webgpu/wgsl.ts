@@ -11,6 +11,7 @@ import { CONV2D_WGSL } from './shaders/conv2d.js';
 import { CONV2D_DIRECT_WGSL } from './shaders/conv2d-direct.js';
 import { ELEMENTWISE_WGSL, elementwiseConstants } from './shaders/elementwise.js';
 import { FC_WGSL } from './shaders/fc.js';
+import { PEAK_WGSL } from './shaders/peak.js';
 import { GEMM_WGSL } from './shaders/gemm.js';
 import { GLOBAL_POOL_WGSL, globalPoolConstants } from './shaders/global-pool.js';
 import { LRN_WGSL } from './shaders/lrn.js';
@@ -25,6 +26,7 @@ const SOURCES = {
   copy: COPY_WGSL,
   elementwise: ELEMENTWISE_WGSL,
   fc: FC_WGSL,
+  peak: PEAK_WGSL,
   gemm: GEMM_WGSL,
   'global-pool': GLOBAL_POOL_WGSL,
   lrn: LRN_WGSL,
