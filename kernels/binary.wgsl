@@ -19,9 +19,6 @@ struct Params {
   b0: u32, b1: u32, b2: u32, b3: u32, b4: u32, b5: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,

@@ -3,7 +3,10 @@
 // Every kernel binds its uniform parameters at binding 0 and the executable's one storage
 // buffer at binding 1: the planned activation arena followed by the model's constants, each
 // tensor addressed by an element offset passed as a uniform. One binding serves in-place
-// nodes and needs no offset alignment.
+// nodes and needs no offset alignment. Each kernel declares its own `struct Params`.
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
 
 // Fused epilogue activations (a conv's or fc's `activation` attribute).
 const ACT_NONE: u32 = 0u;

@@ -32,9 +32,6 @@ struct Params {
   p0: f32, p1: f32,
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
-
 var<workgroup> w_tile: array<f32, TM * TK>; // [TK][TM]
 var<workgroup> x_tile: array<f32, TK * TN>; // [TK][TN]
 

@@ -30,9 +30,6 @@ struct Params {
   var_off: u32,
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
-
 fn apply(v: f32, i: u32) -> f32 {
   if (OP == OP_TANH) {
     // tanh is +-1 in f32 beyond |v| = 9.1: clamped so no implementation's exp overflows.

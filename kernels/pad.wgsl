@@ -14,9 +14,6 @@ struct Params {
   p0: i32, p1: i32, p2: i32, p3: i32, p4: i32, p5: i32,
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,

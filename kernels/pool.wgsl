@@ -24,9 +24,6 @@ struct Params {
   lowest: f32,
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> arena: array<f32>;
-
 // NaN by its bits: compilers may fold `v != v` to false (WGSL lets them assume no NaN).
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
