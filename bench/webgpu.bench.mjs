@@ -144,7 +144,8 @@ for (const model of models) {
   if (theirs) {
     let maxDiff = 0;
     for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
-    row.check = { maxAbsDiff: maxDiff, top1Webconv: argmax(ours), top1Ort: argmax(theirs), top1Agrees: argmax(ours) === argmax(theirs) };
+    const maxAbsOutput = ours.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    row.check = { maxAbsDiff: maxDiff, maxAbsOutput, top1Webconv: argmax(ours), top1Ort: argmax(theirs), top1Agrees: argmax(ours) === argmax(theirs) };
   }
 
   // Warm-up, then alternate timed runs.
@@ -180,12 +181,13 @@ console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.nod
 console.log(`adapter: ${adapter}: ${adapterText}; one GPUDevice shared by webconv and onnxruntime-web ${ort?.env.versions?.web ?? ''}`);
 console.log(`runs: ${warmup} warm-up + ${runs} timed per runtime, alternating; median ms`);
 console.log('');
-console.log('model          webconv webgpu   ort-web webgpu   ort/webconv   max|diff|  top-1   adapter');
+console.log('model          webconv webgpu   ort-web webgpu   ort/webconv  diff/max|y|  top-1   adapter');
 for (const r of results) {
   const w = r.webconv.warmMs ? r.webconv.warmMs.median.toFixed(1) : 'error';
   const o = r.ort.warmMs ? r.ort.warmMs.median.toFixed(1) : 'error';
   const ratio = r.ratio ? `${r.ratio.toFixed(2)}x` : '-';
-  const diff = r.check ? r.check.maxAbsDiff.toExponential(1) : '-';
+  // Relative to the largest output: random weights give logits in the thousands.
+  const diff = r.check ? (r.check.maxAbsDiff / r.check.maxAbsOutput).toExponential(1) : '-';
   const top1 = r.check ? (r.check.top1Agrees ? 'same' : `${r.check.top1Webconv}/${r.check.top1Ort}`) : '-';
   console.log(`${r.model.padEnd(14)} ${w.padStart(14)} ${o.padStart(16)} ${ratio.padStart(13)} ${diff.padStart(11)} ${top1.padStart(6)}   ${adapter}`);
 }
