@@ -19,6 +19,23 @@ struct Params {
   p0: f32, p1: f32,
 }
 
+// The first tap t with origin + t*dilation >= 0.
+fn tap_first(origin: i32, dilation: u32) -> u32 {
+  if (origin >= 0) {
+    return 0u;
+  }
+  return (u32(-origin) + dilation - 1u) / dilation;
+}
+
+// One past the last tap t < taps with origin + t*dilation < extent.
+fn tap_end(origin: i32, dilation: u32, extent: u32, taps: u32) -> u32 {
+  let room = i32(extent) - origin;
+  if (room <= 0) {
+    return 0u;
+  }
+  return min(taps, (u32(room) + dilation - 1u) / dilation);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -39,21 +56,25 @@ fn main(
   let g = m / params.Mg;
   let ih0 = i32(oh * params.sh) - params.pt;
   let iw0 = i32(ow * params.sw) - params.pl;
+  // The taps inside the input, found once: the loops below test no bounds.
+  let i_lo = tap_first(ih0, params.dh);
+  let i_hi = tap_end(ih0, params.dh, params.H, params.KH);
+  let j_lo = tap_first(iw0, params.dw);
+  let j_hi = tap_end(iw0, params.dw, params.W, params.KW);
+  let x_base = params.x_off + (n * params.C + g * params.Cg) * params.H * params.W;
+  let w_base = params.w_off + m * params.Cg * params.KH * params.KW;
+  let x_step = params.H * params.W;
+  let w_step = params.KH * params.KW;
   var acc = 0.0;
-  for (var c = 0u; c < params.Cg; c++) {
-    let x_plane = params.x_off + (n * params.C + g * params.Cg + c) * params.H * params.W;
-    let w_base = params.w_off + (m * params.Cg + c) * params.KH * params.KW;
-    for (var i = 0u; i < params.KH; i++) {
-      let ih = ih0 + i32(i * params.dh);
-      if (ih < 0 || ih >= i32(params.H)) {
-        continue;
-      }
-      for (var j = 0u; j < params.KW; j++) {
-        let iw = iw0 + i32(j * params.dw);
-        if (iw < 0 || iw >= i32(params.W)) {
-          continue;
-        }
-        acc = fma(arena[w_base + i * params.KW + j], arena[x_plane + u32(ih) * params.W + u32(iw)], acc);
+  for (var i = i_lo; i < i_hi; i++) {
+    let x_row = x_base + u32(ih0 + i32(i * params.dh)) * params.W;
+    for (var j = j_lo; j < j_hi; j++) {
+      var x_at = x_row + u32(iw0 + i32(j * params.dw));
+      var w_at = w_base + i * params.KW + j;
+      for (var c = 0u; c < params.Cg; c++) {
+        acc = fma(arena[w_at], arena[x_at], acc);
+        x_at += x_step;
+        w_at += w_step;
       }
     }
   }
