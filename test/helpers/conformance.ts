@@ -62,7 +62,8 @@ export function statusOn(r: CaseResult, backend: string): string {
   return r.imported === 'ok' ? (r.backends[backend]?.status ?? 'fail: not run') : r.imported;
 }
 
-function dataSets(dir: string): { inputs: ReturnType<typeof decodeTensorProto>[]; outputs: ReturnType<typeof decodeTensorProto>[] }[] {
+/** A case's data sets: input_i.pb and output_i.pb of each test_data_set_*, in order. */
+export function dataSets(dir: string): { inputs: ReturnType<typeof decodeTensorProto>[]; outputs: ReturnType<typeof decodeTensorProto>[] }[] {
   const pbs = (d: string, prefix: string) =>
     readdirSync(d)
       .filter((f) => f.startsWith(prefix) && f.endsWith('.pb'))
@@ -84,37 +85,54 @@ async function runOn(backend: string, graph: Graph, sets: ReturnType<typeof data
     if (e instanceof UnsupportedOpError) return { status: `n/a: ${e.message}` };
     return { status: `fail: compile: ${e instanceof Error ? e.message : String(e)}` };
   }
-  let maxAbs = 0;
-  let worst = 0;
+  const outputs: Record<string, { shape: readonly number[]; data: Float32Array }>[] = [];
   try {
     for (const [k, set] of sets.entries()) {
       if (set.inputs.length !== graph.inputs.length) return { status: `fail: data set ${k} has ${set.inputs.length} inputs, the graph ${graph.inputs.length}` };
       // input_i.pb feeds the i-th graph input that is not an initializer, as ONNX's runner does.
       const feeds = Object.fromEntries(graph.inputs.map((inp, i) => [inp.name, { shape: set.inputs[i].shape, data: set.inputs[i].data }]));
-      const out = await exe.run(feeds);
-      for (const [i, expected] of set.outputs.entries()) {
-        const name = graph.outputs[i];
-        const got = out[name];
-        if (!got) return { status: `fail: no output '${name}'` };
-        if (!sameShape(got.shape, expected.shape)) {
-          return { status: `fail: output '${name}' has shape [${got.shape.join(', ')}], expected [${expected.shape.join(', ')}]` };
-        }
-        for (let j = 0; j < expected.data.length; j++) {
-          const a = got.data[j];
-          const b = expected.data[j];
-          if (Number.isNaN(a) && Number.isNaN(b)) continue;
-          if (a === b) continue; // infinities
-          const err = Math.abs(a - b);
-          const ratio = err / (ATOL + RTOL * Math.abs(b));
-          if (!(ratio <= worst)) worst = Number.isNaN(ratio) ? Infinity : ratio;
-          maxAbs = Math.max(maxAbs, Number.isNaN(err) ? Infinity : err);
-        }
-      }
+      outputs.push(await exe.run(feeds));
     }
   } catch (e) {
     return { status: `fail: run: ${e instanceof Error ? e.message : String(e)}` };
   } finally {
     exe.dispose();
+  }
+  return scoreOutputs(graph.outputs, outputs, sets);
+}
+
+/**
+ * Holds a run's outputs (one record per data set, by output name) to the case's expected
+ * outputs: 'pass' when every value is within ATOL + RTOL |expected| (NaN matching NaN).
+ */
+export function scoreOutputs(
+  names: readonly string[],
+  outputs: readonly Record<string, { shape: readonly number[]; data: Float32Array }>[],
+  sets: ReturnType<typeof dataSets>,
+): BackendResult {
+  let maxAbs = 0;
+  let worst = 0;
+  for (const [k, set] of sets.entries()) {
+    const out = outputs[k];
+    if (!out) return { status: `fail: no outputs for data set ${k}` };
+    for (const [i, expected] of set.outputs.entries()) {
+      const name = names[i];
+      const got = out[name];
+      if (!got) return { status: `fail: no output '${name}'` };
+      if (!sameShape(got.shape, expected.shape)) {
+        return { status: `fail: output '${name}' has shape [${got.shape.join(', ')}], expected [${expected.shape.join(', ')}]` };
+      }
+      for (let j = 0; j < expected.data.length; j++) {
+        const a = got.data[j];
+        const b = expected.data[j];
+        if (Number.isNaN(a) && Number.isNaN(b)) continue;
+        if (a === b) continue; // infinities
+        const err = Math.abs(a - b);
+        const ratio = err / (ATOL + RTOL * Math.abs(b));
+        if (!(ratio <= worst)) worst = Number.isNaN(ratio) ? Infinity : ratio;
+        maxAbs = Math.max(maxAbs, Number.isNaN(err) ? Infinity : err);
+      }
+    }
   }
   if (worst > 1) return { status: `fail: max |error| ${maxAbs.toPrecision(3)} is ${worst.toPrecision(3)}x the tolerance`, maxAbs, worst };
   return { status: 'pass', maxAbs, worst };

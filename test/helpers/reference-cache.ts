@@ -2,8 +2,8 @@
  * Reference-backend outputs shared by the test files that hold other backends against them
  * (zoo.test.ts on wasm, zoo-webgpu.test.ts in Node, zoo-browser.test.ts in Chromium): the
  * reference backend is slow (VGG runs take a minute), so each output is computed once and
- * kept in a directory named by a hash of every source file under src/, so that any change
- * to the code computes them afresh. Files that run at the same time take a lock per output:
+ * kept in a directory named by a hash of every source file under src/ and test/helpers/
+ * (the cases, their seeds), so that any change to the code computes them afresh. Files that run at the same time take a lock per output:
  * one computes, the others wait for its file.
  */
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function sourceHash(): string {
   const hash = createHash('sha256');
@@ -20,10 +20,11 @@ function sourceHash(): string {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts')) hash.update(path.slice(SRC.length)).update(readFileSync(path));
+      else if (name.endsWith('.ts')) hash.update(path.slice(ROOT.length)).update(readFileSync(path));
     }
   };
-  walk(SRC);
+  walk(join(ROOT, 'src'));
+  walk(join(ROOT, 'test', 'helpers'));
   return hash.digest('hex').slice(0, 16);
 }
 
