@@ -269,6 +269,7 @@ class WebgpuExecutable implements Executable {
     if (this.gpu.lost) throw new GpuError(lostMessage(this.gpu.lost));
     const { device, storage, staging } = this;
     const given = readInputs(this.inputs, inputs);
+    device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     for (const [name, data] of given) {
       const at = this.plan.offsets.get(name)!;
@@ -301,7 +302,9 @@ class WebgpuExecutable implements Executable {
       encoder.copyBufferToBuffer(this.queryResolve!, 0, this.queryReadback!, 0, q * 8);
     }
     device.queue.submit([encoder.finish()]);
-    const error = await device.popErrorScope();
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const error = oom ?? validation;
     if (error) throw new GpuError(`the GPU refused the run: ${error.message}`);
 
     const result: Record<string, TensorData> = {};
