@@ -65,17 +65,6 @@ fn main(
   let m0 = wid.y * TM;
   let p0 = wid.x * TN;
   let threads = WG_M * WG_N;
-  // This invocation's column of the X tile (threads is a multiple of TN): its pixel, once.
-  let col = li % TN;
-  let pix = min(p0 + col, params.P - 1u);
-  let pix_n = pix / (params.OH * params.OW);
-  let pix_s = pix - pix_n * params.OH * params.OW;
-  let oh = pix_s / params.OW;
-  let ow = pix_s - oh * params.OW;
-  let x_base = params.x_off + (pix_n * params.C + g * params.Cg) * params.H * params.W;
-  // Past the last pixel: an out-of-range row, so every tap reads as padding.
-  let ih0 = select(-i32(params.H) - i32(params.KH * params.dh), i32(oh * params.sh) - params.pt, p0 + col < params.P);
-  let iw0 = i32(ow * params.sw) - params.pl;
   // 8 x 8 accumulators in sixteen vectors, unrolled: no private arrays in the inner loop,
   // which a software device may keep in memory when indexed dynamically.
   var acc00 = vec4<f32>(0.0);
@@ -108,8 +97,22 @@ fn main(
       w_tile[kk * TM + r] = v;
     }
     // Stage X[k0.., p0..] as [TK][TN], consecutive invocations reading consecutive pixels.
-    for (var kk = li / TN; kk < TK; kk += threads / TN) {
-      x_tile[kk * TN + col] = im2col(k0 + kk, x_base, ih0, iw0);
+    // Each invocation stages whole columns (one pixel each, its window found once): column
+    // li % TN and a share of its rows when there are more invocations than columns, else
+    // columns li, li + threads, ... and all their rows.
+    for (var col = li % TN; col < TN; col += min(threads, TN)) {
+      let pix = min(p0 + col, params.P - 1u);
+      let pix_n = pix / (params.OH * params.OW);
+      let pix_s = pix - pix_n * params.OH * params.OW;
+      let oh = pix_s / params.OW;
+      let ow = pix_s - oh * params.OW;
+      let x_base = params.x_off + (pix_n * params.C + g * params.Cg) * params.H * params.W;
+      // Past the last pixel: an out-of-range row, so every tap reads as padding.
+      let ih0 = select(-i32(params.H) - i32(params.KH * params.dh), i32(oh * params.sh) - params.pt, p0 + col < params.P);
+      let iw0 = i32(ow * params.sw) - params.pl;
+      for (var kk = li / TN; kk < TK; kk += max(1u, threads / TN)) {
+        x_tile[kk * TN + col] = im2col(k0 + kk, x_base, ih0, iw0);
+      }
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {

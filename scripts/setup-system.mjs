@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 const PACKAGES = {
   'python3-torchvision': 'PyTorch/torchvision: the oracle for parameter and MAC counts',
   'libonnx-testdata': "ONNX's backend conformance data: the oracle for the ONNX importer and every backend",
+  'dataset-fashion-mnist': 'Fashion-MNIST: the shipped classifier is evaluated on its 10,000 test images',
   chromium: 'headless Chromium (with SwiftShader for WebGPU): the browser benchmark page and the HTML report are checked in it',
 };
 

@@ -76,6 +76,11 @@ describe('webgpu backend', () => {
       const b = new GraphBuilder('deep');
       return b.build([b.input('x', [1, 48, 9, 9]).conv('c', 130, 3, { pad: 1, bias: false })]);
     }],
+    ['wide tiles for few output channels (8 and 12) over K >= 64, pixels not a multiple of 256', () => {
+      const b = new GraphBuilder('wide');
+      const x = b.input('x', [2, 8, 15, 15]);
+      return b.build([x.conv('c8', 8, 3, { pad: 1 }).relu().conv('c12', 12, 3, { stride: 2 })]);
+    }],
     ['direct: depthwise with channel multiplier 2, and a 1x1 conv with K <= 16', () => {
       const b = new GraphBuilder('direct');
       const x = b.input('x', [2, 6, 15, 14]);

@@ -96,6 +96,20 @@ export class NpyError extends WebconvError {
   }
 }
 
+/** An IDX file (MNIST, Fashion-MNIST) is malformed or holds something other than unsigned bytes. */
+export class IdxError extends WebconvError {
+  constructor(message: string) {
+    super('E_IDX', message);
+  }
+}
+
+/** A model's metadata (input size, scaling, labels) is malformed or does not match the model. */
+export class MetadataError extends WebconvError {
+  constructor(message: string) {
+    super('E_METADATA', message);
+  }
+}
+
 /**
  * An ONNX model (or TensorProto) cannot be imported. `kind` tells a file that is broken
  * ('invalid': truncated, not ONNX, an undefined input, a cycle, a wrong attribute type)

@@ -10,12 +10,16 @@ import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext, t
  * TM = 8 WG_M channels by TN = 8 WG_N pixels, stepping TK through K (kernels/conv2d.wgsl).
  * Measured on SwiftShader (the only adapter here): 16 x 16 invocations of 4 x 4 ran at 0.6x
  * the speed of 8 x 8 of 8 x 8, TK = 16 at 0.85x. Few pixels (the last stages of a network
- * at a small input) take narrower, taller tiles, so the tile is not mostly padding. Every
- * tile stays within WebGPU's guaranteed 16 KiB of workgroup memory.
+ * at a small input) take narrower, taller tiles, and few output channels shorter, wider
+ * ones, so the tile is not mostly padding. Every tile stays within WebGPU's guaranteed
+ * 16 KiB of workgroup memory.
  */
-export function convTile(P: number): { WG_M: number; WG_N: number; TK: number } {
-  if (P > 32) return { WG_M: 8, WG_N: 8, TK: 32 };
-  return { WG_M: 16, WG_N: P > 16 ? 4 : 2, TK: 16 };
+export function convTile(P: number, Mg: number, K: number): { WG_M: number; WG_N: number; TK: number } {
+  if (P <= 32) return { WG_M: 16, WG_N: P > 16 ? 4 : 2, TK: 16 };
+  // Few output channels over a long K (LeNet's conv2: 16 x 150): short, wide tiles, 4x
+  // faster there. Over a short K (LeNet's conv1: 6 x 25) staging dominates, and they lose.
+  if (Mg <= 16 && K >= 64) return { WG_M: Mg <= 8 ? 1 : 2, WG_N: 32, TK: 8 };
+  return { WG_M: 8, WG_N: 8, TK: 32 };
 }
 
 /**
@@ -70,7 +74,7 @@ export function convDispatch(
     };
   }
   const max = ctx.gpu.limits.maxComputeWorkgroupsPerDimension;
-  const tile = convTile(P);
+  const tile = convTile(P, s.Mg, s.K);
   const grid: [number, number, number] = [Math.ceil(P / (8 * tile.WG_N)), Math.ceil(s.Mg / (8 * tile.WG_M)), s.groups];
   if (grid.some((g) => g > max)) throw new ExecutableError(`conv '${node.name}' needs ${grid.join(' x ')} workgroups; the adapter allows ${max} per dimension`);
   return {
