@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { OptionError } from '../graph/errors.js';
 import { evaluateClassifier } from '../models/evaluate.js';
+import { readModelMetadata } from '../models/load-classifier.js';
 import { parseMetadata } from '../models/metadata.js';
 import { parseIdx, type IdxArray } from '../io/idx.js';
 import { fashionMnistDir } from '../io/fashion-mnist.js';
@@ -42,9 +43,7 @@ export async function evalCommand(argv: string[], out: (s: string) => void, note
   const batch = values.batch === undefined ? 100 : positiveInt(values.batch, '--batch');
   const limit = values.limit === undefined ? undefined : positiveInt(values.limit, '--limit');
   const modelPath = positionals[0];
-  if (!existsSync(modelPath)) throw new OptionError(`model file '${modelPath}' not found`);
-  const metaPath = modelPath.replace(/\.onnx$/i, '.json');
-  if (!existsSync(metaPath)) throw new OptionError(`no metadata beside the model: '${metaPath}' (input size, scaling and labels) not found`);
+  const { path: metaPath, json: metaJson } = readModelMetadata(modelPath);
 
   const { getBackend } = await import('../backends/registry.js');
   await import('../backends/register-all.js');
@@ -59,12 +58,6 @@ export async function evalCommand(argv: string[], out: (s: string) => void, note
   const labels = read('labels');
 
   const graph = await loadOnnxFile(modelPath, { batch });
-  let metaJson: unknown;
-  try {
-    metaJson = JSON.parse(readFileSync(metaPath, 'utf8'));
-  } catch (e) {
-    throw new OptionError(`${metaPath}: not JSON (${(e as Error).message})`);
-  }
   const meta = parseMetadata(metaJson, graph, metaPath);
   const exe = await backend.compile(graph);
   try {

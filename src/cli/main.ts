@@ -2,6 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { WebconvError } from '../graph/errors.js';
 import { BENCH_USAGE, benchCommand } from './bench-command.js';
+import { CLASSIFY_USAGE, classifyCommand } from './classify-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
 import { RUN_USAGE, runCommand } from './run-command.js';
 import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
@@ -17,6 +18,8 @@ commands:
                     and the device's measured peak (--json, --html, --compare, --browser)
   eval <model.onnx> --fashion-mnist test
                     a classifier's accuracy on a labelled dataset
+  classify <model.onnx> <image>...
+                    the most probable labels of PNG or JPEG images
 
 Run 'webconv <command> --help' for a command's options.`;
 
@@ -35,6 +38,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'bench':
         await benchCommand(rest, out);
         return 0;
+      case 'classify':
+        await classifyCommand(rest, out, (line) => void process.stderr.write(line + '\n'));
+        return 0;
       case 'eval':
         await evalCommand(rest, out, (line) => void process.stderr.write(line + '\n'));
         return 0;
@@ -42,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : rest[0] === 'run' ? RUN_USAGE : rest[0] === 'bench' ? BENCH_USAGE : rest[0] === 'eval' ? EVAL_USAGE : USAGE);
+        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : rest[0] === 'run' ? RUN_USAGE : rest[0] === 'bench' ? BENCH_USAGE : rest[0] === 'eval' ? EVAL_USAGE : rest[0] === 'classify' ? CLASSIFY_USAGE : USAGE);
         return command === undefined ? 2 : 0;
       default:
         process.stderr.write(`webconv: unknown command '${command}'\n${USAGE}\n`);

@@ -103,6 +103,13 @@ export class IdxError extends WebconvError {
   }
 }
 
+/** An image cannot be decoded or used: not PNG or JPEG, corrupt, empty, or absurdly large. */
+export class ImageError extends WebconvError {
+  constructor(message: string) {
+    super('E_IMAGE', message);
+  }
+}
+
 /** A model's metadata (input size, scaling, labels) is malformed or does not match the model. */
 export class MetadataError extends WebconvError {
   constructor(message: string) {
