@@ -12,7 +12,11 @@ layers; ReLU) on the 60,000 training images padded 28x28 -> 32x32, and writes in
 Deterministic on one machine (fixed seeds, one thread); each file written under a temporary
 name and renamed.
 
-usage: /usr/bin/python3 scripts/train_fashion_mnist.py OUT_DIR [--epochs N]
+With --classes 0,1,2,3,4 it trains on those classes only (the others left out of training
+and test) and names the files lenet5-fashion-mnist-classes-0-1-2-3-4.*: the backbone of the
+transfer-learning example, which learns the other five classes on top of its features.
+
+usage: /usr/bin/python3 scripts/train_fashion_mnist.py OUT_DIR [--epochs N] [--classes 0,1,2,3,4]
 """
 import gzip
 import json
@@ -52,14 +56,15 @@ def read_idx(path):
 
 
 class LeNet5(nn.Module):
-    def __init__(self):
+    def __init__(self, classes=10):
         super().__init__()
+        self.classes = classes
         self.features = nn.Sequential(
             nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, self.classes),
         )
 
     def forward(self, x):
@@ -85,6 +90,7 @@ def main():
         sys.exit(__doc__)
     out_dir = args[0]
     epochs = int(args[args.index("--epochs") + 1]) if "--epochs" in args else 12
+    classes = [int(c) for c in args[args.index("--classes") + 1].split(",")] if "--classes" in args else list(range(10))
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
     d = dataset_dir()
@@ -94,10 +100,16 @@ def main():
     test_y = read_idx(os.path.join(d, "t10k-labels-idx1-ubyte.gz"))
     mean = float(train_x.mean() / 255.0)
     std = float(train_x.std() / 255.0)
+    # Only the chosen classes, relabelled 0..k-1 in the order given.
+    keep_train, keep_test = np.isin(train_y, classes), np.isin(test_y, classes)
+    remap = np.zeros(10, dtype=np.uint8)
+    remap[classes] = np.arange(len(classes))
+    train_x, train_y = train_x[keep_train], remap[train_y[keep_train]]
+    test_x, test_y = test_x[keep_test], remap[test_y[keep_test]]
     xs, ys = prepare(train_x, mean, std), torch.from_numpy(train_y.astype(np.int64))
     tx, ty = prepare(test_x, mean, std), torch.from_numpy(test_y.astype(np.int64))
 
-    model = LeNet5()
+    model = LeNet5(len(classes))
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     gen = torch.Generator().manual_seed(SEED)
@@ -123,19 +135,22 @@ def main():
         pred = model(tx).argmax(1).numpy().astype(np.uint8)
     accuracy = float((pred == test_y).mean())
     os.makedirs(out_dir, exist_ok=True)
-    base = os.path.join(out_dir, "lenet5-fashion-mnist")
+    name = "lenet5-fashion-mnist" if len(classes) == 10 else f"lenet5-fashion-mnist-classes-{'-'.join(map(str, classes))}"
+    base = os.path.join(out_dir, name)
     tmp = base + ".onnx.tmp"
     torch.onnx.export(model, torch.zeros(1, 1, 32, 32), tmp, opset_version=13, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
     os.replace(tmp, base + ".onnx")
     write_atomic(base + ".predictions", lambda f: f.write(pred.tobytes()))
     meta = {
-        "name": "lenet5-fashion-mnist",
-        "description": "LeNet-5 (ReLU, max-pool) trained on Fashion-MNIST by scripts/train_fashion_mnist.py",
+        "name": name,
+        "description": "LeNet-5 (ReLU, max-pool) trained on Fashion-MNIST by scripts/train_fashion_mnist.py"
+                       + ("" if len(classes) == 10 else f", on classes {classes} only"),
         "input": {"name": "input", "channels": 1, "height": 32, "width": 32, "channelOrder": "gray",
                   "scale": 1 / 255, "mean": [mean], "std": [std],
                   "pad": PAD, "padValue": 0, "note": "28x28 images are padded by 2 pixels of 0 (before scaling) to 32x32"},
-        "labels": LABELS,
+        "labels": [LABELS[c] for c in classes],
+        "datasetClasses": classes,
         "training": {"epochs": epochs, "optimizer": "SGD momentum 0.9, lr 0.05 cosine, weight decay 5e-4, batch 128", "seed": SEED,
                      "torch": torch.__version__},
         "testAccuracy": accuracy,

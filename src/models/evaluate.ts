@@ -14,7 +14,9 @@ export interface Evaluation {
 /**
  * Classifies labelled grayscale images (IDX arrays [N, H, W] and [N]) with a compiled
  * classifier whose batch is the executable's input batch (the last, partial batch padded
- * with blank images); returns the accuracy and every prediction.
+ * with blank images); returns the accuracy and every prediction (as the dataset's class).
+ * A model of some of the dataset's classes (metadata `datasetClasses`) is scored on the
+ * images of those classes only.
  */
 export async function evaluateClassifier(
   exe: Executable,
@@ -27,8 +29,13 @@ export async function evaluateClassifier(
   if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
     throw new MetadataError(`${labels.shape[0]} labels for ${images.shape[0]} images`);
   }
-  const [count, h, w] = images.shape;
-  const total = Math.min(count, options.limit ?? count);
+  const [all, h, w] = images.shape;
+  const classOf = meta.datasetClasses ?? meta.labels.map((_, i) => i);
+  // The images the model can be scored on, up to the limit.
+  const picked: number[] = [];
+  for (let i = 0; i < all && picked.length < (options.limit ?? all); i++) if (classOf.includes(labels.data[i])) picked.push(i);
+  const total = picked.length;
+  if (total === 0) throw new MetadataError(`none of the ${all} images is of the model's classes (${classOf.join(', ')})`);
   const batch = exe.inputs[0].shape[0];
   const classes = meta.labels.length;
   const predictions = new Uint8Array(total);
@@ -36,14 +43,14 @@ export async function evaluateClassifier(
   for (let first = 0; first < total; first += batch) {
     const n = Math.min(batch, total - first);
     const chunk = new Uint8Array(batch * h * w);
-    chunk.set(images.data.subarray(first * h * w, (first + n) * h * w));
+    for (let i = 0; i < n; i++) chunk.set(images.data.subarray(picked[first + i] * h * w, (picked[first + i] + 1) * h * w), i * h * w);
     const x = grayImagesToInput(chunk, batch, h, w, meta);
     const logits = (await exe.run(x))[exe.outputs[0].name].data;
     for (let i = 0; i < n; i++) {
       let best = 0;
       for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
-      predictions[first + i] = best;
-      if (best === labels.data[first + i]) correct++;
+      predictions[first + i] = classOf[best];
+      if (classOf[best] === labels.data[picked[first + i]]) correct++;
     }
   }
   return { correct, total, accuracy: correct / total, predictions };

@@ -25,6 +25,12 @@ export interface ModelMetadata {
     readonly padValue?: number;
   };
   readonly labels: readonly string[];
+  /**
+   * The dataset's class of each output, when the model knows only some of the dataset's
+   * classes (a transfer-learning head, a backbone trained on five of ten): evaluation then
+   * counts only images of these classes. Absent: output i is the dataset's class i.
+   */
+  readonly datasetClasses?: readonly number[];
   /** As measured by whoever trained it, on its test set. */
   readonly testAccuracy?: number;
 }
@@ -51,10 +57,15 @@ export function parseMetadata(json: unknown, graph?: Graph, source = 'the metada
   if (!isInt(pad, 0) || !isNum(padValue)) throw bad('input.pad must be an integer >= 0 and input.padValue a number');
   const labels = m.labels;
   if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string')) throw bad("'labels' must be a non-empty list of strings");
+  const dc = m.datasetClasses;
+  if (dc !== undefined && (!Array.isArray(dc) || dc.length !== labels.length || !dc.every((c) => isInt(c, 0)) || new Set(dc).size !== dc.length)) {
+    throw bad(`'datasetClasses' must hold ${labels.length} distinct class numbers, one per label`);
+  }
   const meta: ModelMetadata = {
     ...(typeof m.name === 'string' ? { name: m.name } : {}),
     input: { channels, height, width, channelOrder, scale, mean: mean as number[], std: std as number[], pad, padValue },
     labels: labels as string[],
+    ...(dc !== undefined ? { datasetClasses: dc as number[] } : {}),
     ...(isNum(m.testAccuracy) ? { testAccuracy: m.testAccuracy } : {}),
   };
   if (graph) checkFits(meta, graph, source);
