@@ -9,19 +9,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
 import { ImageError, MetadataError } from '../src/graph/errors.js';
 import { decodeImage, readImageFile } from '../src/io/decode-image.js';
-import { fashionMnistDir } from '../src/io/fashion-mnist.js';
-import { parseIdx } from '../src/io/idx.js';
 import type { RgbaImage } from '../src/io/image.js';
 import type { Classifier } from '../src/models/classifier.js';
 import { loadClassifier } from '../src/models/load-classifier.js';
-import { requireOracle } from './helpers/python.js';
+import { fashionMnistFile, haveFashionMnist } from './helpers/fashion-mnist.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MODEL = join(ROOT, 'models/lenet5-fashion-mnist.onnx');
@@ -30,13 +27,6 @@ const TORCH = new Uint8Array(readFileSync(join(ROOT, 'models/lenet5-fashion-mnis
 const CLI = join(ROOT, 'dist/cli/main.js');
 const COUNT = 20;
 
-let dir: string | undefined;
-try {
-  dir = fashionMnistDir();
-} catch {
-  dir = undefined;
-}
-const haveData = requireOracle(dir !== undefined, 'Fashion-MNIST (Debian package dataset-fashion-mnist)', 'apt-get install dataset-fashion-mnist');
 const work = mkdtempSync(join(tmpdir(), 'webconv-classify-'));
 const files: string[] = [];
 let classifier: Classifier;
@@ -49,8 +39,8 @@ function testImage(images: Uint8Array, i: number): RgbaImage {
 }
 
 beforeAll(async () => {
-  if (!dir) return;
-  const images = parseIdx(gunzipSync(readFileSync(join(dir, 't10k-images-idx3-ubyte.gz')))).data;
+  if (!haveFashionMnist) return;
+  const images = fashionMnistFile('t10k-images-idx3-ubyte.gz').data;
   for (let i = 0; i < COUNT; i++) {
     const img = testImage(images, i);
     const png = new PNG({ width: 28, height: 28 });
@@ -67,7 +57,7 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe.runIf(haveData)('classify: images in, labels out', () => {
+describe.runIf(haveFashionMnist)('classify: images in, labels out', () => {
   it(`gives each of ${COUNT} test images, written as PNG, PyTorch's class`, async () => {
     for (let i = 0; i < COUNT; i++) {
       const top = await classifier.classify(readImageFile(files[i]), { topK: 3 });

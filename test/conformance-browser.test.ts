@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, openBrowserPage, type BrowserPage } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useWebgpuPage } from './helpers/browser.js';
 import { dataSets, expectedOn, findConformanceData, listCases, scoreOutputs, type Expectations } from './helpers/conformance.js';
 import { requireOracle } from './helpers/python.js';
 
@@ -35,27 +35,19 @@ const RUN_IN_PAGE = `async (name, model, sets) => {
 
 const revive = (v: number | string) => (v === 'NaN' ? NaN : v === 'Inf' ? Infinity : v === '-Inf' ? -Infinity : (v as number));
 
-let page: BrowserPage | undefined;
-let why = root ? browserMissing() : 'no conformance data';
-
-beforeAll(async () => {
-  if (why) return;
-  page = await openBrowserPage();
-  const adapter = await page.page.evaluate('navigator.gpu ? navigator.gpu.requestAdapter().then((a) => a !== null) : false');
-  if (!adapter) why = 'headless Chromium has no WebGPU adapter';
-}, 120_000);
-afterAll(() => page?.close());
+const gpu = useWebgpuPage(root ? undefined : 'no conformance data');
 
 describe('ONNX conformance on webgpu in headless Chromium', () => {
   const cases = root ? listCases(root).filter((c) => expectedOn(expected, c, 'webgpu') === 'pass') : [];
 
   it('has the cases, and Chromium with a WebGPU adapter (required under CI)', (ctx) => {
-    if (!requireOracle(!why, `conformance data and WebGPU in headless Chromium (${why})`, 'apt-get install libonnx-testdata chromium')) return ctx.skip();
+    if (!requireOracle(!gpu.why(), `conformance data and WebGPU in headless Chromium (${gpu.why()})`, 'apt-get install libonnx-testdata chromium')) return ctx.skip();
     expect(cases.length).toBeGreaterThan(100);
   });
 
   it('passes every case that passes on webgpu in Node', async (ctx) => {
-    if (!page || why) return ctx.skip();
+    const page = gpu.page;
+    if (!page || gpu.why()) return ctx.skip();
     const failures: string[] = [];
     for (const name of cases) {
       const dir = join(root!, name);

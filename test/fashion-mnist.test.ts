@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
 import { getBackend } from '../src/backends/registry.js';
@@ -18,7 +17,7 @@ import { parseIdx } from '../src/io/idx.js';
 import { evaluateClassifier } from '../src/models/evaluate.js';
 import { parseMetadata } from '../src/models/metadata.js';
 import { loadOnnxFile } from '../src/onnx/load-file.js';
-import { fashionMnistDir } from '../src/io/fashion-mnist.js';
+import { fashionMnistFile, haveFashionMnist } from './helpers/fashion-mnist.js';
 import { requireOracle } from './helpers/python.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,18 +26,11 @@ const META = JSON.parse(readFileSync(join(ROOT, 'models/lenet5-fashion-mnist.jso
 const TORCH = new Uint8Array(readFileSync(join(ROOT, 'models/lenet5-fashion-mnist.predictions')));
 const CLI = join(ROOT, 'dist/cli/main.js');
 
-let dir: string | undefined;
-try {
-  dir = fashionMnistDir();
-} catch {
-  dir = undefined;
-}
-const haveData = requireOracle(dir !== undefined, 'Fashion-MNIST (Debian package dataset-fashion-mnist)', 'apt-get install dataset-fashion-mnist');
-const idx = (name: string) => parseIdx(gunzipSync(readFileSync(join(dir!, name))), name);
+const idx = fashionMnistFile;
 
 afterAll(() => releaseSharedGpu());
 
-describe.runIf(haveData)('the shipped LeNet-5 on Fashion-MNIST', () => {
+describe.runIf(haveFashionMnist)('the shipped LeNet-5 on Fashion-MNIST', () => {
   it('ships its metadata and PyTorch test accuracy >= 89%, and the metadata fits the model', async () => {
     const graph = await loadOnnxFile(MODEL, { batch: 1 });
     const meta = parseMetadata(META, graph, 'lenet5-fashion-mnist.json');

@@ -13,26 +13,19 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph/builder.js';
 import { OptionError } from '../src/graph/errors.js';
-import { fashionMnistDir } from '../src/io/fashion-mnist.js';
 import { attachHead, featureExtractor, penultimate, trainSoftmaxHead } from '../src/models/transfer.js';
 import { referenceBackend } from '../src/backends/reference/reference-backend.js';
-import { requireOracle } from './helpers/python.js';
+import { haveFashionMnist } from './helpers/fashion-mnist.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-let haveData = true;
-try {
-  fashionMnistDir();
-} catch {
-  haveData = false;
-}
 
 function example(out: string): { lines: string[]; status: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'examples/transfer-learning.mjs'), '--out', out], { encoding: 'utf8', timeout: 120_000 });
   return { lines: r.stdout.trim().split('\n'), status: r.status, stderr: r.stderr };
 }
 
-describe.runIf(requireOracle(haveData, 'Fashion-MNIST (Debian package dataset-fashion-mnist)', 'apt-get install dataset-fashion-mnist'))('transfer learning on Fashion-MNIST', () => {
+describe.runIf(haveFashionMnist)('transfer learning on Fashion-MNIST', () => {
   it('reaches the accuracy the README states, twice over, and saves the same model', () => {
     const dirs = [mkdtempSync(join(tmpdir(), 'webconv-transfer-')), mkdtempSync(join(tmpdir(), 'webconv-transfer-'))];
     try {

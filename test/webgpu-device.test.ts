@@ -57,7 +57,7 @@ async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Arra
   const storage = device.createBuffer({ label: `${op}.storage`, size: bytes, usage: U.STORAGE | U.COPY_DST | U.COPY_SRC });
   const readback = device.createBuffer({ label: `${op}.readback`, size: n * 4, usage: U.MAP_READ | U.COPY_DST });
   device.queue.writeBuffer(uniform, 0, params);
-  device.queue.writeBuffer(storage, 0, x);
+  device.queue.writeBuffer(storage, 0, x as Float32Array<ArrayBuffer>);
   const bindGroup = device.createBindGroup({
     label: `${op}.bindings`,
     layout: pipeline.getBindGroupLayout(0),

@@ -4,9 +4,9 @@
  * <= 1e-4 x max |reference|. The page builds each model from the bundle (the same seeded
  * weights) and runs it on the input sent from here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../src/index.js';
-import { browserMissing, openBrowserPage, type BrowserPage } from './helpers/browser.js';
+import { useWebgpuPage } from './helpers/browser.js';
 import { requireOracle } from './helpers/python.js';
 import { maxError, ZOO_CASES, zooReference } from './helpers/zoo-cases.js';
 
@@ -23,28 +23,20 @@ const RUN_IN_PAGE = `async (name, batch, side, input) => {
   }
 }`;
 
-let page: BrowserPage | undefined;
-let why = browserMissing();
-
-beforeAll(async () => {
-  if (why) return;
-  page = await openBrowserPage();
-  const adapter = await page.page.evaluate('navigator.gpu ? navigator.gpu.requestAdapter().then((a) => a !== null) : false');
-  if (!adapter) why = 'headless Chromium has no WebGPU adapter';
-}, 120_000);
-afterAll(() => page?.close());
+const gpu = useWebgpuPage();
 
 describe('zoo models on webgpu in headless Chromium against the reference backend', () => {
   it('has Chromium with a WebGPU adapter (required under CI)', (ctx) => {
-    if (!requireOracle(!why, `WebGPU in headless Chromium (${why})`, "Debian's chromium package and the npm package puppeteer-core")) return ctx.skip();
+    if (!requireOracle(!gpu.why(), `WebGPU in headless Chromium (${gpu.why()})`, "Debian's chromium package and the npm package puppeteer-core")) return ctx.skip();
   });
   for (const c of ZOO_CASES) {
     it(c.title, async (ctx) => {
-      if (!page || why) return ctx.skip();
+      const page = gpu.page;
+      if (!page || gpu.why()) return ctx.skip();
       const { input, expected, maxRef } = await zooReference(c);
       const args = JSON.stringify([c.model, c.batch, c.side ?? null, Array.from(input)]);
       const got = (await page.page.evaluate(`(${RUN_IN_PAGE})(...${args})`).catch((e: Error) => {
-        throw new Error(`${e.message}; the page's console: ${page!.log.slice(-5).join(' | ')}`);
+        throw new Error(`${e.message}; the page's console: ${page.log.slice(-5).join(' | ')}`);
       })) as { output: number[]; info: BackendInfo };
       expect(maxError(got.output, expected)).toBeLessThanOrEqual(1e-4 * maxRef);
       expect(got.info.backend).toBe('webgpu');

@@ -6,7 +6,7 @@
  * `svg#layers-<model>` one `g[data-layer]` per such layer (an attainable and an achieved
  * bar), `svg#memory-<model>` `rect[data-bar]`s, `svg#peers-<model>` one bar per runtime.
  */
-import { modelRoof, type BenchReport, type Environment, type LayerReport, type ModelReport, type Peaks } from './report.js';
+import { modelRoof, type BenchReport, type Environment, type ModelReport, type Peaks } from './report.js';
 
 /** Escapes text for HTML content and quoted attribute values. */
 export function esc(v: unknown): string {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll } from 'vitest';
 import { CHROMIUM_ARGS, findChromium, servePage } from '../../src/bench/browser-runner.js';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
@@ -56,4 +57,27 @@ export async function openBrowserPage(): Promise<BrowserPage> {
     rmSync(profile, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * A page with WebGPU for a test file, opened in beforeAll and closed in afterAll: `page`
+ * once it is open, `why()` when there is none (no Chromium, no bundle, no adapter, or the
+ * `missing` reason given).
+ */
+export function useWebgpuPage(missing?: string): { readonly page: BrowserPage | undefined; why(): string | undefined } {
+  let page: BrowserPage | undefined;
+  let why = missing ?? browserMissing();
+  beforeAll(async () => {
+    if (why) return;
+    page = await openBrowserPage();
+    const adapter = await page.page.evaluate('navigator.gpu ? navigator.gpu.requestAdapter().then((a) => a !== null) : false');
+    if (!adapter) why = 'headless Chromium has no WebGPU adapter';
+  }, 120_000);
+  afterAll(() => page?.close());
+  return {
+    get page() {
+      return page;
+    },
+    why: () => why,
+  };
 }
