@@ -1,7 +1,8 @@
 // The library is compiled by `tsc` (JavaScript + .d.ts in dist/); rollup then bundles the
 // emitted ESM for browsers: the whole SDK (dist/webconv.browser.js, and minified), and the
 // runtime alone with the wasm backend (dist/webconv-runtime.min.js), whose gzipped size the
-// build reports; and the browser benchmark page (dist/bench-page/: index.html + main.js).
+// build reports; the browser benchmark page (dist/bench-page/: index.html + main.js); and the
+// example classifier page (dist/example/).
 // Node-only modules (the CLI, file access) are not reachable from these
 // entries. protobufjs ships CommonJS only, hence the commonjs plugin.
 import commonjs from '@rollup/plugin-commonjs';
@@ -21,14 +22,14 @@ const reportSize = (label) => ({
   },
 });
 
-/** Copies the benchmark page's index.html beside its bundle. */
-const copyPageHtml = (from) => ({
-  name: 'copy-page-html',
+/** Copies files beside a bundle: [source path, name in the output folder]. */
+const copyFiles = (files) => ({
+  name: 'copy-files',
   buildStart() {
-    this.addWatchFile(from);
+    for (const [from] of files) this.addWatchFile(from);
   },
   generateBundle() {
-    this.emitFile({ type: 'asset', fileName: 'index.html', source: readFileSync(from, 'utf8') });
+    for (const [from, fileName] of files) this.emitFile({ type: 'asset', fileName, source: readFileSync(from) });
   },
 });
 
@@ -50,6 +51,20 @@ export default [
     // The browser benchmark page: one classic script (it also opens from file://) + index.html.
     input: 'bench/page/main.js',
     output: { file: 'dist/bench-page/main.js', format: 'iife', sourcemap: true },
-    plugins: [...plugins(), copyPageHtml('bench/page/index.html')],
+    plugins: [...plugins(), copyFiles([['bench/page/index.html', 'index.html']])],
+  },
+  {
+    // The example page (examples/classifier-page): the shipped classifier with its metadata
+    // beside it, so any static server serves it offline.
+    input: 'examples/classifier-page/main.js',
+    output: { file: 'dist/example/main.js', format: 'iife', plugins: [terser()] },
+    plugins: [
+      ...plugins(),
+      copyFiles([
+        ['examples/classifier-page/index.html', 'index.html'],
+        ['models/lenet5-fashion-mnist.onnx', 'lenet5-fashion-mnist.onnx'],
+        ['models/lenet5-fashion-mnist.json', 'lenet5-fashion-mnist.json'],
+      ]),
+    ],
   },
 ];

@@ -1,0 +1,128 @@
+// The example page: a picture in, the top-3 labels out, on wasm and on WebGPU where the
+// browser has it, with the time each took. Loads the model and its metadata from beside the
+// page (works offline from any static server). Bundled by rollup into dist/example/.
+// For automation: body[data-ready] once the model is loaded, and after each classification
+// the result rows carry data-backend and data-label; data-error on failure.
+import '../../dist/backends/register-all.js';
+import { getBackend } from '../../dist/backends/registry.js';
+import { Classifier } from '../../dist/models/classifier.js';
+import { importOnnx } from '../../dist/onnx/import.js';
+
+const $ = (id) => document.getElementById(id);
+const canvas = /** @type {HTMLCanvasElement} */ ($('canvas'));
+const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d', { willReadFrequently: true }));
+const status = (text, error = false) => {
+  $('status').textContent = text;
+  $('status').className = error ? 'error' : 'muted';
+  if (error) document.body.dataset.error = text;
+};
+
+function clear() {
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  $('hint').hidden = false;
+}
+
+/** Draws an image file onto the canvas, scaled to fit. */
+async function drawFile(file) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    throw new Error(`${file.name}: not an image this browser can decode`);
+  }
+  clear();
+  const s = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
+  const w = bitmap.width * s;
+  const h = bitmap.height * s;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+  $('hint').hidden = true;
+}
+
+async function main() {
+  const [modelBytes, metadata] = await Promise.all([
+    fetch('lenet5-fashion-mnist.onnx').then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`the model: HTTP ${r.status}`)))),
+    fetch('lenet5-fashion-mnist.json').then((r) => (r.ok ? r.json() : Promise.reject(new Error(`the metadata: HTTP ${r.status}`)))),
+  ]);
+  const graph = importOnnx(new Uint8Array(modelBytes), { batch: 1 });
+  const classifiers = [{ name: 'wasm', classifier: await Classifier.create(graph, metadata, { backend: 'wasm' }) }];
+  let gpuNote = '';
+  if (await getBackend('webgpu').isAvailable()) {
+    const c = await Classifier.create(graph, metadata, { backend: 'webgpu' });
+    classifiers.push({ name: `webgpu (${c.info().adapter})`, classifier: c });
+  } else {
+    gpuNote = ' WebGPU is not available in this browser: wasm only.';
+  }
+  clear();
+  status(`ready.${gpuNote}`);
+  document.body.dataset.ready = 'true';
+
+  async function classify() {
+    const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const rows = [];
+    for (const { name, classifier } of classifiers) {
+      const t = performance.now();
+      const top = await classifier.classify(image, { topK: 3 });
+      rows.push({ name, top, ms: performance.now() - t });
+    }
+    const body = $('results').querySelector('tbody');
+    body.replaceChildren(
+      ...rows.map(({ name, top, ms }) => {
+        const tr = document.createElement('tr');
+        tr.dataset.backend = name.split(' ')[0];
+        tr.dataset.label = top[0].label;
+        const cells = [name, top.map((c) => `${c.label} ${(100 * c.probability).toFixed(1)}%`).join(', '), `${ms.toFixed(1)} ms`];
+        cells.forEach((text, i) => {
+          const td = document.createElement('td');
+          td.textContent = text;
+          if (i === 2) td.className = 'ms';
+          tr.append(td);
+        });
+        return tr;
+      }),
+    );
+    $('results').hidden = false;
+    status(`classified: ${rows[0].top[0].label}`);
+  }
+  const run = (f) => f().catch((e) => status(String(e.message ?? e), true));
+
+  $('classify').addEventListener('click', () => run(classify));
+  $('clear').addEventListener('click', clear);
+  $('file').addEventListener('change', (e) => {
+    const file = /** @type {HTMLInputElement} */ (e.target).files?.[0];
+    if (file) run(async () => { await drawFile(file); await classify(); });
+  });
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const file = e.dataTransfer?.files?.[0];
+    if (file) run(async () => { await drawFile(file); await classify(); });
+  });
+  // Drawing: a thick white brush, as Fashion-MNIST's pictures are light on black.
+  let drawing = false;
+  const point = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) * canvas.width) / r.width, ((e.clientY - r.top) * canvas.height) / r.height];
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    $('hint').hidden = true;
+    ctx.beginPath();
+    ctx.moveTo(...point(e));
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!drawing) return;
+    ctx.lineTo(...point(e));
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = 22;
+    ctx.lineCap = ctx.lineJoin = 'round';
+    ctx.stroke();
+  });
+  addEventListener('pointerup', () => { drawing = false; });
+}
+
+main().catch((e) => status(`The page failed: ${e.message ?? e}`, true));
