@@ -95,5 +95,8 @@ if (values.out) {
   mkdirSync(values.out, { recursive: true });
   writeFileSync(join(values.out, 'lenet5-fashion-mnist-transfer.onnx'), onnx);
   writeFileSync(join(values.out, 'lenet5-fashion-mnist-transfer.json'), `${JSON.stringify({ ...meta, testAccuracy: r.accuracy }, null, 2)}\n`);
-  console.log(`wrote ${values.out}/lenet5-fashion-mnist-transfer.onnx and .json`);
+  // The head alone, to put on the same backbone again (attachHead) without training.
+  const headJson = { tensor, features: head.features, classes: head.classes, labels: meta.labels, weight: Array.from(head.weight), bias: Array.from(head.bias) };
+  writeFileSync(join(values.out, 'head.json'), `${JSON.stringify(headJson)}\n`);
+  console.log(`wrote ${values.out}/lenet5-fashion-mnist-transfer.onnx and .json, and the head alone, head.json`);
 }

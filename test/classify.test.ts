@@ -75,6 +75,9 @@ describe.runIf(haveFashionMnist)('classify: images in, labels out', () => {
     for (let y = 0; y < 56; y++) for (let x = 0; x < 56; x++) big.data.set(small.data.subarray(((y >> 1) * 28 + (x >> 1)) * 4, ((y >> 1) * 28 + (x >> 1)) * 4 + 4), (y * 56 + x) * 4);
     expect((await classifier.classify(big))[0].index).toBe(TORCH[0]);
     expect((await classifier.classify(readImageFile(join(work, 'test-0.jpg'))))[0].index).toBe(TORCH[0]);
+    // In Node, a path will do.
+    expect((await classifier.classify(join(work, 'test-0.jpg')))[0].index).toBe(TORCH[0]);
+    await expect(classifier.classify(join(work, 'nowhere.png'))).rejects.toThrow(ImageError);
   });
 
   it('webconv classify prints the top labels of each image', () => {

@@ -35,8 +35,18 @@ export class Classifier {
     return new Classifier(exe, meta);
   }
 
-  /** The top `topK` (default 3) classes of one image, most probable first. */
-  async classify(image: RgbaImage, options: { topK?: number } = {}): Promise<Classification[]> {
+  /**
+   * The top `topK` (default 3) classes of one image, most probable first. The image: RGBA
+   * pixels (an `ImageData`, a canvas's pixels, a decoded file), or in Node a PNG or JPEG
+   * file's path.
+   */
+  async classify(image: RgbaImage | string, options: { topK?: number } = {}): Promise<Classification[]> {
+    if (typeof image === 'string') {
+      // A variable specifier: browser bundles neither resolve nor pull the Node decoders.
+      const decoder = '../io/decode-image.js';
+      const { readImageFile } = (await import(/* @vite-ignore */ decoder)) as typeof import('../io/decode-image.js');
+      image = readImageFile(image);
+    }
     const x = imageToInput(image, this.metadata);
     const logits = (await this.exe.run(x))[this.exe.outputs[0].name].data;
     return topClasses(logits, this.metadata.labels, options.topK ?? 3);
