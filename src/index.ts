@@ -38,6 +38,8 @@ export { parseMetadata, grayImagesToInput } from './models/metadata.js';
 export type { ModelMetadata } from './models/metadata.js';
 export { evaluateClassifier } from './models/evaluate.js';
 export { Classifier, topClasses } from './models/classifier.js';
+export { featureExtractor, trainSoftmaxHead, attachHead, penultimate } from './models/transfer.js';
+export type { HeadOptions, LinearHead } from './models/transfer.js';
 export type { Classification, ClassifierOptions } from './models/classifier.js';
 export { imageToInput, checkImage, MAX_IMAGE_PIXELS } from './io/image.js';
 export type { RgbaImage } from './io/image.js';
