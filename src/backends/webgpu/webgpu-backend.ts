@@ -367,13 +367,6 @@ class WebgpuExecutable implements Executable {
     };
   }
 
-  /** The GPU buffers this executable holds: their number and bytes. */
-  gpuBuffers(): { count: number; bytes: number } {
-    let bytes = 0;
-    for (const b of this.buffers) bytes += b.size;
-    return { count: this.buffers.size, bytes };
-  }
-
   private release(): void {
     for (const b of this.buffers) b.destroy();
     this.buffers.clear();
