@@ -31,3 +31,13 @@ fn activate(act: u32, v: f32, p0: f32, p1: f32) -> f32 {
 fn flat_index(wid: vec3<u32>, groups: vec3<u32>, lid: u32, size: u32) -> u32 {
   return (wid.y * groups.x + wid.x) * size + lid;
 }
+
+// NaN by its bits: compilers may fold `v != v` to false (WGSL lets them assume no NaN).
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// Math.max's rule: a NaN wins, and once taken stays.
+fn nan_max(m: f32, v: f32) -> f32 {
+  return select(m, v, !is_nan(m) && (v > m || is_nan(v)));
+}

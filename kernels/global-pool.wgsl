@@ -15,16 +15,6 @@ struct Params {
   x_off: u32, y_off: u32,
 }
 
-// NaN by its bits: compilers may fold `v != v` to false (WGSL lets them assume no NaN).
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-// Math.max's rule: a NaN wins, and once taken stays.
-fn nan_max(m: f32, v: f32) -> f32 {
-  return select(m, v, !is_nan(m) && (v > m || is_nan(v)));
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
