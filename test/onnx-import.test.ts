@@ -487,6 +487,115 @@ describe('importOnnx: malformed and unsupported input', () => {
   });
 });
 
+describe('importOnnx: messages name the node, the input and what was expected (issue 11)', () => {
+  const w4 = tensor('w', [1, 1, 1, 1], [1]);
+  const convOn = (dims: Dim[], weight: object = w4): ModelSpec => ({
+    inputs: [vi('x', dims)], outputs: [vi('y', undefined)], initializers: [weight],
+    nodes: [node('Conv', ['x', 'w'], ['y'], [], 'conv1')],
+  });
+
+  it('a rank-2 input into Conv is invalid, and says Conv needs 4-D NCHW', () => {
+    const e = expectOnnxError(
+      () => model(convOn([1, 4])),
+      'invalid', "node 'conv1' (Conv): input 0 (X) 'x' has shape [1, 4] (rank 2)", 'needs a 4-D N x C x H x W input',
+    );
+    expect(e.message).not.toMatch(/unsupported|2-D/);
+    expectOnnxError(
+      () => model({ inputs: [vi('x', [1, 4])], outputs: [vi('y', undefined)], nodes: [node('MaxPool', ['x'], ['y'], [a.ints('kernel_shape', [2])], 'pool1')] }),
+      'invalid', "node 'pool1' (MaxPool): input 0 (X) 'x' has shape [1, 4] (rank 2)",
+    );
+    expectOnnxError(
+      () => model({ inputs: [vi('x', [1, 4])], outputs: [vi('y', undefined)], nodes: [node('GlobalAveragePool', ['x'], ['y'], [], 'gap')] }),
+      'invalid', "node 'gap' (GlobalAveragePool): input 0 (X) 'x' has shape [1, 4] (rank 2)",
+    );
+  });
+
+  it('a 1-D or 3-D Conv is a valid model webconv does not support', () => {
+    expectOnnxError(() => model(convOn([1, 1, 8], tensor('w', [1, 1, 1], [1]))), 'unsupported', "Conv 1-D (node 'conv1')");
+    expectOnnxError(() => model(convOn([1, 1, 4, 4, 4], tensor('w', [1, 1, 1, 1, 1], [1]))), 'unsupported', "Conv 3-D (node 'conv1')");
+  });
+
+  it('a Conv weight whose rank differs from the input is invalid, naming W', () => {
+    expectOnnxError(
+      () => model(convOn([1, 1, 4, 4], tensor('w', [1, 1, 1], [1]))),
+      'invalid', "node 'conv1' (Conv): input 1 (W) 'w' has shape [1, 1, 1] (rank 3)", 'rank-4 weight',
+    );
+  });
+
+  it('dim_value 0 off the batch axis says the size is 0, naming the input and axis', () => {
+    const e = expectOnnxError(
+      () => model({ inputs: [vi('x', [1, 3, 0, 4])], outputs: [vi('y', undefined)], nodes: [node('Relu', ['x'], ['y'])] }),
+      'unsupported', "graph input 'x' has size 0 on axis 2 (shape [1, 3, 0, 4])", 'does not run zero-size tensors',
+    );
+    expect(e.message).not.toMatch(/symbolic/);
+    expectOnnxError(
+      () => model({ inputs: [vi('x', [1, -2])], outputs: [vi('y', undefined)], nodes: [node('Relu', ['x'], ['y'])] }),
+      'invalid', "graph input 'x' has size -2 on axis 1",
+    );
+  });
+
+  it('an IR tensor with no elements is refused by name (a zero-size weight, an empty Reshape)', () => {
+    expectOnnxError(
+      () => model(convOn([1, 1, 4, 4], tensor('w', [0, 1, 1, 1], []))),
+      'unsupported', "node 'conv1' (Conv): input 'w' has shape [0, 1, 1, 1]", 'zero-size',
+    );
+  });
+
+  it('an empty required input says which one, and that it is required', () => {
+    const e = expectOnnxError(
+      () => model({ inputs: [vi('x', [1, 1, 4, 4])], outputs: [vi('y', undefined)], nodes: [node('Conv', ['x', ''], ['y'], [], 'conv1')] }),
+      'invalid', "node 'conv1' (Conv): input 1 (W) is empty (''), but required", 'X, W, and optionally B',
+    );
+    expect(e.message).not.toMatch(/expects|found 2/);
+    expectOnnxError(
+      () => model({ inputs: [vi('x', [1, 1, 4, 4])], outputs: [vi('y', undefined)], nodes: [node('Conv', ['x'], ['y'], [], 'conv1')] }),
+      'invalid', "node 'conv1' (Conv): input 1 (W) is missing, but required",
+    );
+    expectOnnxError(
+      () => model({ inputs: [vi('x', [1, 1, 4, 4])], outputs: [vi('y', undefined)], initializers: [w4], nodes: [node('Conv', ['x', 'w', 'b', 'extra'].map((t, i) => (i > 1 ? '' : t)), ['y'], [], 'conv1')] }),
+      'invalid', "node 'conv1' (Conv): has 4 inputs ('x', 'w', '', ''), but Conv (opset 13) takes at most 3: X, W, and optionally B",
+    );
+    expectOnnxError(
+      () => model({ inputs: [vi('x', [2])], outputs: [vi('y', undefined)], nodes: [node('Concat', ['x', '', 'x'], ['y'], [a.i('axis', 0)], 'cat')] }),
+      'invalid', "node 'cat' (Concat): input 1 (inputs[1]) is empty (''), but required",
+    );
+    expectOnnxError(
+      () => model({ inputs: [vi('x', [2])], outputs: [vi('y', undefined)], nodes: [node('Constant', ['x'], ['y'], [a.f('value_float', 1)], 'k')] }),
+      'invalid', "node 'k' (Constant): has 1 input ('x'), but Constant (opset 13) takes none",
+    );
+  });
+
+  it('empty optional inputs are allowed: Conv bias, Clip min and max, Pad constant_value', () => {
+    expect(model({ inputs: [vi('x', [1, 1, 4, 4])], outputs: [vi('y', undefined)], initializers: [w4], nodes: [node('Conv', ['x', 'w', ''], ['y'])] }).nodes[0].inputs).toEqual(['x', 'w']);
+    const clip = model({
+      inputs: [vi('x', [4])], outputs: [vi('y', undefined)], initializers: [tensor('hi', [], [6])],
+      nodes: [node('Clip', ['x', '', 'hi'], ['y'])],
+    });
+    expect(clip.nodes[0].attrs).toEqual({ min: -Infinity, max: 6 });
+    const pad = model({
+      inputs: [vi('x', [1, 1, 2, 2])], outputs: [vi('y', undefined)], initializers: [tensor('p', [8], [0, 0, 1, 1, 0, 0, 1, 1], DataType.INT64)],
+      nodes: [node('Pad', ['x', 'p', ''], ['y'])],
+    });
+    expect(pad.nodes[0].attrs).toEqual({ pads: [0, 0, 1, 1, 0, 0, 1, 1], value: 0 });
+  });
+
+  it('a tensor whose dims claim 2^27 elements but holds 4 bytes fails on the length, allocating nothing', () => {
+    const liar = { name: 'w', dims: [2 ** 27], data_type: DataType.FLOAT, raw_data: new Uint8Array(4) };
+    const bytes = encodeModel({ inputs: [vi('x', [2 ** 27])], outputs: [vi('y', undefined)], initializers: [liar], nodes: [node('Add', ['x', 'w'], ['y'])] });
+    const before = process.memoryUsage().arrayBuffers;
+    expectOnnxError(() => importOnnx(bytes), 'invalid', "initializer 'w': raw_data holds 4 bytes, but dims [134217728] of FLOAT need 536870912");
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(100 * 2 ** 20);
+    const fewValues = { name: 'w', dims: [2 ** 27], data_type: DataType.INT64, int64_data: [1] };
+    const bytes2 = encodeModel({
+      inputs: [vi('x', [1])], outputs: [vi('y', undefined)], initializers: [fewValues],
+      nodes: [node('Reshape', ['x', 'w'], ['y'])],
+    });
+    const before2 = process.memoryUsage().arrayBuffers;
+    expectOnnxError(() => importOnnx(bytes2), 'invalid', "initializer 'w': int64_data holds 1 value, but dims [134217728] need 134217728");
+    expect(process.memoryUsage().arrayBuffers - before2).toBeLessThan(100 * 2 ** 20);
+  });
+});
+
 describe('loadOnnxFile and decodeTensorProto', () => {
   const dir = mkdtempSync(join(tmpdir(), 'webconv-onnx-'));
 

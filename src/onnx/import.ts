@@ -214,12 +214,7 @@ class Importer {
           continue;
         }
         const step = new Step(this, msg, opset);
-        const [min, max] = arity(msg.op_type, opset);
-        const count = msg.input.length;
-        if (count > max || msg.input.slice(0, min).some((t) => !t) || count < min) {
-          const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-          step.invalid(`expects ${expected} input${/^(at least )?1$/.test(expected) ? '' : 's'}, found ${msg.input.filter((t) => t).length}`);
-        }
+        checkInputs(step);
         HANDLERS[msg.op_type](step);
       }
       outputs = this.readOutputs();
@@ -299,24 +294,40 @@ class Importer {
     for (const k of Object.keys(given)) {
       if (!names.includes(k)) throw new OptionError(`inputShapes names '${k}', which is not an input of the model (inputs: ${names.join(', ')})`);
     }
-    const inputs: GraphInput[] = [];
-    for (const vi of this.graph.input) {
-      if (this.initMsgs.has(vi.name)) continue; // IR < 4 lists initializers among the inputs
+    const runtimeInputs = this.graph.input.filter((vi) => !this.initMsgs.has(vi.name)); // IR < 4 lists initializers among the inputs
+    // Types first: a model that is not float32 is refused as such, whatever its shapes.
+    for (const vi of runtimeInputs) {
       const what = `graph input '${vi.name}'`;
       const tt = vi.type?.tensor_type;
       if (!tt) throw new OnnxError('unsupported', `${what} is not a tensor`);
       if (tt.elem_type !== DataType.FLOAT) {
         throw new OnnxError('unsupported', `${what} is ${dataTypeName(tt.elem_type)}; webconv runs float32 models only`);
       }
+    }
+    const inputs: GraphInput[] = [];
+    for (const vi of runtimeInputs) {
+      const what = `graph input '${vi.name}'`;
+      const tt = vi.type!.tensor_type!;
       let shape: number[];
       if (given[vi.name]) {
         shape = [...given[vi.name]];
         if (!shape.every((d) => Number.isInteger(d) && d > 0)) throw new OptionError(`inputShapes['${vi.name}'] must hold positive integers, found [${shape.join(', ')}]`);
       } else {
         if (!tt.shape) throw new OnnxError('unsupported', `${what} has no shape in the model; give it in options.inputShapes`);
+        const declared = `[${tt.shape.dim.map((d) => d.dim_value ?? (d.dim_param ? `'${d.dim_param}'` : '?')).join(', ')}]`;
         shape = tt.shape.dim.map((d, axis) => {
           if (d.dim_value !== undefined && d.dim_value > 0) return d.dim_value;
-          if (d.dim_value !== undefined && d.dim_value < 0) throw new OnnxError('invalid', `${what}: dimension ${d.dim_value} on axis ${axis}`);
+          if (d.dim_value !== undefined && d.dim_value < 0) {
+            throw new OnnxError('invalid', `${what} has size ${d.dim_value} on axis ${axis} (shape ${declared}); a dimension must be a non-negative integer or symbolic`);
+          }
+          // A 0 on the batch axis is taken as an unknown batch, as some exporters write it.
+          // Elsewhere it is a valid ONNX shape (an empty tensor), but nothing to run.
+          if (d.dim_value === 0 && axis > 0) {
+            throw new OnnxError(
+              'unsupported',
+              `${what} has size 0 on axis ${axis} (shape ${declared}), so it holds no values; webconv does not run zero-size tensors (if the size is meant to be unknown, give the input's full shape in options.inputShapes)`,
+            );
+          }
           if (axis === 0) return batch;
           throw new OnnxError(
             'unsupported',
@@ -421,8 +432,13 @@ class Importer {
     const layer = def.elementwise && producerLayer !== undefined ? producerLayer : name;
     const node: Node = { name, op, inputs: irInputs, outputs: [output], attrs, layer };
     def.validate(node);
-    const [shape] = def.inferShapes(node, irInputs.map((t) => this.runtime.get(t) ?? this.inits.get(t)!.shape));
+    const inShapes = irInputs.map((t) => this.runtime.get(t) ?? this.inits.get(t)!.shape);
+    inShapes.forEach((sh, i) => {
+      if (sh.includes(0)) throw zeroSize(`${where}: input '${inputs[i]}'`, sh);
+    });
+    const [shape] = def.inferShapes(node, inShapes);
     checkedShape(shape, `${where}, output '${output}'`);
+    if (shape.includes(0)) throw zeroSize(`${where}: output '${output}'`, shape);
     this.nodes.push(node);
     this.runtime.set(output, shape);
     this.layerOf.set(output, layer);
@@ -445,6 +461,11 @@ class Importer {
     });
     return new OnnxError('unsupported', `unsupported ONNX ops: ${parts.join(', ')}`);
   }
+}
+
+/** An IR tensor with no elements: valid ONNX, but nothing webconv runs. */
+function zeroSize(what: string, shape: readonly number[]): OnnxError {
+  return new OnnxError('unsupported', `${what} has shape [${shape.join(', ')}], so it holds no values; webconv does not run zero-size tensors`);
 }
 
 function opTypeLabel(n: NodeMessage): string {
@@ -502,10 +523,37 @@ function window2d(s: Step, input: readonly number[], kernel: number[]) {
   return { kernel, stride, pads, dilation };
 }
 
-const conv: Handler = (s) => {
+/**
+ * The shape of input 0 of a conv, pool or LRN node when it is 4-D (N x C x H x W), all
+ * webconv runs. ONNX defines these ops on N x C x D1 x ... x Dn, n >= 1: a lower rank is
+ * an invalid model; a 1-D or 3-D one is valid and is marked unsupported (undefined).
+ */
+function nchwInput(s: Step): readonly number[] | undefined {
   const x = s.shape(0);
+  const op = s.msg.op_type;
+  if (x.length < 3) {
+    return s.invalid(
+      `input 0 (X) '${s.input(0)}' has shape [${x.join(', ')}] (rank ${x.length}), but ${op} needs a 4-D N x C x H x W input ` +
+        `(ONNX defines ${op} on N x C x D1 x ... x Dn, rank 3 or more)`,
+    );
+  }
+  if (x.length !== 4) {
+    s.unsupported(`${op} ${x.length - 2}-D`);
+    return undefined;
+  }
+  return x;
+}
+
+const conv: Handler = (s) => {
+  const x = nchwInput(s);
+  if (!x) return;
   const w = s.shape(1);
-  if (x.length !== 4 || w.length !== 4) return s.unsupported(`Conv ${Math.max(x.length, w.length) - 2}-D`);
+  if (w.length !== x.length) {
+    return s.invalid(
+      `input 1 (W) '${s.input(1)}' has shape [${w.join(', ')}] (rank ${w.length}), but a Conv of the rank-${x.length} input ` +
+        `'${s.input(0)}' needs a rank-${x.length} weight (M x C/group x kH x kW)`,
+    );
+  }
   const win = window2d(s, x, s.attrs.ints('kernel_shape') ?? w.slice(2));
   const inputs = s.has(2) ? [s.input(0), s.input(1), s.input(2)] : [s.input(0), s.input(1)];
   s.emit('conv2d', inputs, { ...win, groups: s.attrs.int('group', 1) });
@@ -513,14 +561,14 @@ const conv: Handler = (s) => {
 
 function pool(op: 'maxpool' | 'avgpool'): Handler {
   return (s) => {
-    const x = s.shape(0);
-    if (x.length !== 4) return s.unsupported(`${s.msg.op_type} ${x.length - 2}-D`);
+    const x = nchwInput(s);
+    if (!x) return;
     if (op === 'maxpool') {
       if (s.outputUsed(1)) return s.unsupported('MaxPool Indices output');
       if (s.attrs.int('storage_order', 0) === 1) return s.unsupported('MaxPool storage_order=1');
     }
     const kernel = s.attrs.ints('kernel_shape');
-    if (!kernel) return s.invalid('attribute kernel_shape is required');
+    if (!kernel) return s.invalid("attribute 'kernel_shape' is required");
     const attrs: Record<string, unknown> = { ...window2d(s, x, kernel), ceilMode: s.attrs.int('ceil_mode', 0) === 1 };
     if (op === 'avgpool') attrs.countIncludePad = s.attrs.int('count_include_pad', 0) === 1;
     s.emit(op, [s.input(0)], attrs);
@@ -529,8 +577,7 @@ function pool(op: 'maxpool' | 'avgpool'): Handler {
 
 function globalPool(op: 'globalavgpool' | 'globalmaxpool'): Handler {
   return (s) => {
-    const rank = s.shape(0).length;
-    if (rank !== 4) return s.unsupported(`${s.msg.op_type} ${rank - 2}-D`);
+    if (!nchwInput(s)) return;
     s.emit(op, [s.input(0)], {});
   };
 }
@@ -578,7 +625,9 @@ const gemm: Handler = (s) => {
   const beta = s.attrs.float('beta', 1);
   const a = s.shape(0);
   const b = s.shape(1);
-  if (a.length !== 2 || b.length !== 2) return s.invalid(`A and B must be 2-D, found [${a}] and [${b}]`);
+  if (a.length !== 2 || b.length !== 2) {
+    return s.invalid(`inputs A '${s.input(0)}' and B '${s.input(1)}' must be 2-D matrices, found shapes [${a.join(', ')}] and [${b.join(', ')}]`);
+  }
   if (s.isConst(1) && !transA) {
     const bias = s.has(2) ? rowBias(s, transB ? b[0] : b[1], beta) : undefined;
     if (!s.has(2) || bias) return fcFromConstant(s, transB, alpha, bias);
@@ -606,7 +655,7 @@ const flatten: Handler = (s) => {
 
 const reshape: Handler = (s) => {
   const shape = s.opset < 5 ? s.attrs.ints('shape') : s.constInts(1);
-  if (!shape) return s.opset < 5 ? s.invalid('attribute shape is required') : s.unsupported('Reshape to a computed shape');
+  if (!shape) return s.opset < 5 ? s.invalid("attribute 'shape' is required before opset 5") : s.unsupported('Reshape to a computed shape');
   const allowzero = s.opset >= 14 && s.attrs.int('allowzero', 0) === 1;
   if (s.isConst(0)) {
     const c = s.konst(0);
@@ -623,7 +672,7 @@ function squeeze(kind: 'Squeeze' | 'Unsqueeze'): Handler {
     const x = s.shape(0);
     let dims: number[];
     if (kind === 'Squeeze') dims = fold.squeezeDims(x, axes, s.where);
-    else if (!axes) return s.invalid('axes are required');
+    else if (!axes) return s.invalid("attribute 'axes' is required before opset 13");
     else dims = fold.unsqueezeDims(x, axes, s.where);
     if (s.isConst(0)) return s.define(fold.withShape(s.konst(0), dims));
     s.emit('reshape', [s.input(0)], { shape: dims, allowzero: false });
@@ -649,9 +698,9 @@ const clip: Handler = (s) => {
 };
 
 const lrn: Handler = (s) => {
-  if (s.shape(0).length !== 4) return s.unsupported(`LRN ${s.shape(0).length - 2}-D`);
+  if (!nchwInput(s)) return;
   const size = s.attrs.int('size');
-  if (size === undefined) return s.invalid('attribute size is required');
+  if (size === undefined) return s.invalid("attribute 'size' is required");
   const attrs = { size, alpha: s.attrs.float('alpha', 1e-4), beta: s.attrs.float('beta', 0.75), bias: s.attrs.float('bias', 1) };
   s.emit('lrn', [s.input(0)], attrs);
 };
@@ -696,10 +745,10 @@ function arithmetic(kind: 'Add' | 'Sub' | 'Mul' | 'Div'): Handler {
 }
 
 const concat: Handler = (s) => {
-  const inputs = s.msg.input.filter((t) => t !== '');
+  const inputs = s.msg.input; // none is '' (checkInputs)
   const rank = s.im.shapeOf(inputs[0], s).length;
   const raw = s.attrs.int('axis') ?? (s.opset < 4 ? 1 : undefined);
-  if (raw === undefined) return s.invalid('attribute axis is required');
+  if (raw === undefined) return s.invalid("attribute 'axis' is required");
   const axis = fold.normAxis(raw, rank, s.where);
   if (inputs.every((t) => s.im.isConst(t))) return s.define(fold.concat(inputs.map((t) => s.im.konst(t, s)), axis, s.where, s.im.foldLimit));
   s.emit('concat', inputs, { axis });
@@ -718,8 +767,8 @@ const dropout: Handler = (s) => {
   // At inference Dropout is the identity whatever the ratio, so a computed ratio is harmless.
   let ratio: number | undefined = s.attrs.float('ratio', 0.5);
   if (s.opset >= 12) {
-    ratio = !s.has(1) ? 0.5 : s.isConst(1) ? fold.scalarValue(s.konst(1), s.where) : undefined;
-    if (s.has(2) && (!s.isConst(2) || fold.scalarValue(s.konst(2), s.where) !== 0)) return s.unsupported('Dropout training_mode');
+    ratio = !s.has(1) ? 0.5 : s.isConst(1) ? fold.scalarValue(s.konst(1), `${s.where}, input 1 (ratio) '${s.input(1)}'`) : undefined;
+    if (s.has(2) && (!s.isConst(2) || fold.scalarValue(s.konst(2), `${s.where}, input 2 (training_mode) '${s.input(2)}'`) !== 0)) return s.unsupported('Dropout training_mode');
   }
   if (s.isConst(0)) return s.define(s.konst(0));
   s.emit('dropout', [s.input(0)], ratio === undefined ? {} : { ratio });
@@ -739,18 +788,18 @@ const pad: Handler = (s) => {
   if (s.opset < 11) {
     pads = s.attrs.ints('pads') ?? s.attrs.ints('paddings'); // 'paddings' in opset 1
     value = s.attrs.float('value', 0);
-    if (!pads) return s.invalid('attribute pads is required');
+    if (!pads) return s.invalid("attribute 'pads' is required before opset 11");
   } else {
     pads = s.constInts(1);
     if (!pads) return s.unsupported('Pad with computed pads');
     if (s.has(2)) {
       if (!s.isConst(2)) return s.unsupported('Pad with a computed value');
-      value = fold.scalarValue(s.konst(2), s.where);
+      value = fold.scalarValue(s.konst(2), `${s.where}, input 2 (constant_value) '${s.input(2)}'`);
     }
     if (s.has(3)) {
       const axes = s.constInts(3);
       if (!axes) return s.unsupported('Pad with computed axes');
-      if (pads.length !== 2 * axes.length) return s.invalid(`${pads.length} pads for ${axes.length} axes`);
+      if (pads.length !== 2 * axes.length) return s.invalid(`input 1 (pads) holds ${pads.length} values for the ${axes.length} axes of input 3 (axes); expected ${2 * axes.length} (a begin and an end per axis)`);
       const full = new Array<number>(2 * rank).fill(0);
       axes.forEach((a, k) => {
         const ax = fold.normAxis(a, rank, s.where);
@@ -760,7 +809,7 @@ const pad: Handler = (s) => {
       pads = full;
     }
   }
-  if (pads.length !== 2 * rank) return s.invalid(`expected ${2 * rank} pads for a rank-${rank} input, found ${pads.length}`);
+  if (pads.length !== 2 * rank) return s.invalid(`pads hold ${pads.length} values, but the rank-${rank} input '${s.input(0)}' needs ${2 * rank} (a begin and an end per axis)`);
   s.emit('pad', [s.input(0)], { pads, value });
 };
 
@@ -778,7 +827,7 @@ const constant: Handler = (s) => {
   if (is) return s.define({ dtype: DataType.INT64, shape: [is.length], data: Float64Array.from(is) });
   const other = s.msg.attribute[0]?.name;
   if (other) return s.unsupported(`Constant ${other}`);
-  s.invalid('no value attribute');
+  s.invalid('has no value attribute (one of value, value_float, value_floats, value_int, value_ints)');
 };
 
 const constantOfShape: Handler = (s) => {
@@ -787,7 +836,7 @@ const constantOfShape: Handler = (s) => {
   const shape = checkedShape(dims, s.where, s.im.foldLimit);
   const t = s.attrs.tensor('value');
   const v = t ? tensorFromMessage(t, `${s.where}, attribute 'value'`) : { dtype: DataType.FLOAT, shape: [1], data: Float32Array.of(0) };
-  if (v.data.length !== 1) return s.invalid('attribute value must hold one element');
+  if (v.data.length !== 1) return s.invalid(`attribute 'value' must hold one element, found shape [${v.shape.join(', ')}]`);
   const data = fold.allocFor(v.dtype, elementCount(shape)).fill(v.data[0]);
   s.define({ dtype: v.dtype, shape, data });
 };
@@ -825,18 +874,18 @@ const slice: Handler = (s) => {
     if (s.has(4)) steps = s.constInts(4) ?? [NaN];
     if (!starts || !ends || axes?.some(Number.isNaN) || steps?.some(Number.isNaN)) return s.unsupported('Slice with computed bounds');
   }
-  if (!starts || !ends) return s.invalid('starts and ends are required');
+  if (!starts || !ends) return s.invalid("attributes 'starts' and 'ends' are required before opset 10");
   axes ??= starts.map((_, i) => i);
   steps ??= starts.map(() => 1);
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
-    return s.invalid('starts, ends, axes and steps must have the same length');
+    return s.invalid(`starts, ends, axes and steps must have the same length, found ${starts.length}, ${ends.length}, ${axes.length} and ${steps.length}`);
   }
   s.define(fold.slice(data, starts, ends, axes, steps, s.where));
 };
 
 const castOp: Handler = (s) => {
   const to = s.attrs.int('to');
-  if (to === undefined) return s.invalid('attribute to is required');
+  if (to === undefined) return s.invalid("attribute 'to' is required");
   if (!s.isConst(0)) {
     if (to === DataType.FLOAT) return s.emit('identity', [s.input(0)], {});
     return s.unsupported(`Cast to ${dataTypeName(to)}`);
@@ -845,22 +894,68 @@ const castOp: Handler = (s) => {
   s.define(fold.cast(s.konst(0), to));
 };
 
-/** [min, max] inputs of an op (skipped optional inputs count), as the opset defines them. */
-function arity(op: string, opset: number): [number, number] {
+/**
+ * The inputs of an op as its opset defines them: their names in the ONNX operator docs
+ * (for messages), and how many lead the list as required. The rest are optional: skipped
+ * with '' or left off the end. Concat's inputs are variadic, each required.
+ */
+interface InputSpec {
+  readonly names: readonly string[];
+  readonly required: number;
+  readonly variadic?: boolean;
+}
+
+function inputSpec(op: string, opset: number): InputSpec {
+  const spec = (names: string, required?: number): InputSpec => {
+    const list = names ? names.split(' ') : [];
+    return { names: list, required: required ?? list.length };
+  };
   switch (op) {
-    case 'Constant': return [0, 0];
-    case 'Conv': case 'Gemm': return [2, 3];
-    case 'MatMul': case 'Add': case 'Mul': case 'Sub': case 'Div': case 'Gather': return [2, 2];
-    case 'BatchNormalization': return [5, 5];
-    case 'Concat': return [1, Infinity];
-    case 'Reshape': return opset < 5 ? [1, 1] : [2, 2];
-    case 'Squeeze': return opset < 13 ? [1, 1] : [1, 2];
-    case 'Unsqueeze': return opset < 13 ? [1, 1] : [2, 2];
-    case 'Clip': return opset < 11 ? [1, 1] : [1, 3];
-    case 'Dropout': return opset < 12 ? [1, 1] : [1, 3];
-    case 'Pad': return opset < 11 ? [1, 1] : [2, opset < 18 ? 3 : 4];
-    case 'Slice': return opset < 10 ? [1, 1] : [3, 5];
-    default: return [1, 1];
+    case 'Constant': return spec('');
+    case 'Conv': return spec('X W B', 2);
+    case 'Gemm': return spec('A B C', 2);
+    case 'MatMul': case 'Add': case 'Mul': case 'Sub': case 'Div': return spec('A B');
+    case 'Gather': return spec('data indices');
+    case 'BatchNormalization': return spec(opset < 14 ? 'X scale B mean var' : 'X scale B input_mean input_var');
+    case 'Concat': return { names: ['inputs'], required: 1, variadic: true };
+    case 'Reshape': return spec(opset < 5 ? 'data' : 'data shape');
+    case 'Squeeze': return opset < 13 ? spec('data') : spec('data axes', 1);
+    case 'Unsqueeze': return spec(opset < 13 ? 'data' : 'data axes');
+    case 'Clip': return opset < 11 ? spec('input') : spec('input min max', 1);
+    case 'Dropout': return opset < 12 ? spec('data') : spec('data ratio training_mode', 1);
+    case 'Pad': return opset < 11 ? spec('data') : spec(opset < 18 ? 'data pads constant_value' : 'data pads constant_value axes', 2);
+    case 'Slice': return opset < 10 ? spec('data') : spec('data starts ends axes steps', 3);
+    case 'Relu': case 'LeakyRelu': case 'Sigmoid': case 'LRN': case 'MaxPool': case 'AveragePool':
+    case 'GlobalAveragePool': case 'GlobalMaxPool': return spec('X');
+    case 'Shape': return spec('data');
+    default: return spec('input'); // Tanh, Softmax, Flatten, Identity, ConstantOfShape, Cast
+  }
+}
+
+/**
+ * Checks a node's inputs against its op's {@link inputSpec}: not too many, and no
+ * required one missing or skipped with ''. (An optional input skipped with '' is fine.)
+ */
+function checkInputs(s: Step): void {
+  const { names, required, variadic } = inputSpec(s.msg.op_type, s.opset);
+  const op = s.msg.op_type;
+  const found = s.msg.input;
+  const takes = names.length === 0
+    ? 'no inputs'
+    : variadic
+      ? `one or more ${names[0]}`
+      : names.slice(0, required).join(', ') + (required < names.length ? `, and optionally ${names.slice(required).join(', ')}` : '');
+  const opName = `${op} (opset ${s.opset})`;
+  if (!variadic && found.length > names.length) {
+    const list = found.map((t) => `'${t}'`).join(', ');
+    s.invalid(`has ${found.length} input${found.length > 1 ? 's' : ''} (${list}), but ${opName} takes ${names.length === 0 ? 'none' : `at most ${names.length}: ${takes}`}`);
+  }
+  const n = variadic ? Math.max(found.length, required) : required;
+  for (let i = 0; i < n; i++) {
+    if (found[i]) continue;
+    const name = variadic ? `${names[0]}[${i}]` : names[i];
+    const state = i < found.length ? "is empty ('')" : 'is missing';
+    s.invalid(`input ${i} (${name}) ${state}, but required: ${opName} takes ${takes}`);
   }
 }
 

@@ -101,6 +101,16 @@ function typedField(t: TensorMessage): number[] {
   }
 }
 
+/** The name of the field {@link typedField} reads, for messages. */
+function typedFieldName(dtype: number): string {
+  switch (dtype) {
+    case DataType.FLOAT: return 'float_data';
+    case DataType.DOUBLE: return 'double_data';
+    case DataType.INT64: return 'int64_data';
+    default: return 'int32_data';
+  }
+}
+
 /**
  * The values of a decoded TensorProto. Dims and data length are checked before the
  * values array is allocated; external data, strings and exotic types are refused.
@@ -120,18 +130,21 @@ export function tensorFromMessage(t: TensorMessage, what: string): ConstTensor {
   const n = elementCount(shape);
   const raw = t.raw_data;
   const field = typedField(t);
+  // The data must match the dims before the values array is allocated: dims are only a
+  // claim, and a few bytes of file may claim a gigabyte.
+  if (raw.length > 0) {
+    if (raw.length !== n * width) {
+      throw new OnnxError('invalid', `${what}: raw_data holds ${raw.length} bytes, but dims [${shape.join(', ')}] of ${dataTypeName(dtype)} need ${n * width} (${n} elements of ${width} byte${width > 1 ? 's' : ''})`);
+    }
+  } else if (field.length !== n) {
+    throw new OnnxError('invalid', `${what}: ${typedFieldName(dtype)} holds ${field.length} value${field.length === 1 ? '' : 's'}, but dims [${shape.join(', ')}] need ${n}`);
+  }
   // FLOAT16/BFLOAT16 are widened to the float64 store; they become float32 exactly.
   const out = dtype === DataType.FLOAT ? new Float32Array(n) : new Float64Array(n);
   if (raw.length > 0) {
-    if (raw.length !== n * width) {
-      throw new OnnxError('invalid', `${what}: raw_data holds ${raw.length} bytes, but dims [${shape.join(', ')}] of ${dataTypeName(dtype)} need ${n * width}`);
-    }
     const read = rawReader(dtype, new DataView(raw.buffer, raw.byteOffset, raw.byteLength));
     for (let i = 0; i < n; i++) out[i] = read(i);
   } else {
-    if (field.length !== n) {
-      throw new OnnxError('invalid', `${what}: holds ${field.length} values, but dims [${shape.join(', ')}] need ${n}`);
-    }
     const convert = dtype === DataType.FLOAT16 ? halfToFloat : dtype === DataType.BFLOAT16 ? bfloat16ToFloat : (v: number) => v;
     for (let i = 0; i < n; i++) out[i] = convert(field[i]);
   }
