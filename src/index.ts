@@ -41,7 +41,7 @@ export { Classifier, topClasses } from './models/classifier.js';
 export { featureExtractor, trainSoftmaxHead, attachHead, penultimate } from './models/transfer.js';
 export type { HeadOptions, LinearHead } from './models/transfer.js';
 export type { Classification, ClassifierOptions } from './models/classifier.js';
-export { imageToInput, checkImage, MAX_IMAGE_PIXELS } from './io/image.js';
+export { imageToInput, checkImage, checkImageSize, MAX_IMAGE_PIXELS, MAX_IMAGE_DIMENSION } from './io/image.js';
 export type { RgbaImage } from './io/image.js';
 export type { Evaluation } from './models/evaluate.js';
 export type { NpyArray } from './io/npy.js';

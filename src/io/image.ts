@@ -13,16 +13,39 @@ export interface RgbaImage {
   readonly data: Uint8Array | Uint8ClampedArray;
 }
 
-/** The largest image accepted: 8192 x 8192 pixels. */
+/**
+ * The largest image accepted: 8192 x 8192 = 67,108,864 pixels in all (256 MiB of RGBA), and
+ * no side longer than {@link MAX_IMAGE_DIMENSION}. Decoded files are held to these limits
+ * (and to the decode budget of src/io/decode-image.ts) from their headers, before decoding.
+ */
 export const MAX_IMAGE_PIXELS = 8192 * 8192;
+
+/**
+ * The longest side accepted, 16384 pixels: twice the side of the largest square image, so
+ * that a panorama of 16384 x 4096 passes while a header claiming 1 x 100000 does not.
+ */
+export const MAX_IMAGE_DIMENSION = 16384;
+
+/**
+ * Checks a width and height (from an image or a file header) against the limits: positive
+ * integers, each side at most {@link MAX_IMAGE_DIMENSION}, their product at most
+ * {@link MAX_IMAGE_PIXELS}. Each side is checked before the product, so no product of
+ * unchecked 32-bit figures is ever formed.
+ */
+export function checkImageSize(width: number, height: number, source = 'image'): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new ImageError(`${source}: an image needs a positive integer width and height, found ${width} x ${height}`);
+  }
+  if (width > MAX_IMAGE_DIMENSION || height > MAX_IMAGE_DIMENSION) {
+    throw new ImageError(`${source}: ${width} x ${height} pixels is more than the ${MAX_IMAGE_DIMENSION} accepted on a side`);
+  }
+  if (width * height > MAX_IMAGE_PIXELS) throw new ImageError(`${source}: ${width} x ${height} pixels is more than the ${MAX_IMAGE_PIXELS} accepted`);
+}
 
 /** Checks an image's size and buffer before anything is allocated for it. */
 export function checkImage(img: RgbaImage, source = 'image'): void {
   const { width, height, data } = img ?? ({} as RgbaImage);
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new ImageError(`${source}: an image needs a positive integer width and height, found ${width} x ${height}`);
-  }
-  if (width * height > MAX_IMAGE_PIXELS) throw new ImageError(`${source}: ${width} x ${height} pixels is more than the ${MAX_IMAGE_PIXELS} accepted`);
+  checkImageSize(width, height, source);
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray) || data.length !== width * height * 4) {
     throw new ImageError(`${source}: expected ${width * height * 4} RGBA bytes for ${width} x ${height}, found ${data?.length ?? 'none'}`);
   }
