@@ -36,6 +36,9 @@ export interface MemoryReport {
   readonly totalBytes: number;
 }
 
+/** What memory() reports once an executable is disposed: it holds nothing. */
+export const DISPOSED_MEMORY: MemoryReport = Object.freeze({ weightBytes: 0, arenaBytes: 0, peakBytes: 0, totalBytes: 0 });
+
 /** What actually ran: never a surprise. */
 export interface BackendInfo {
   readonly backend: string;
@@ -59,6 +62,7 @@ export interface Executable {
   run(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Record<string, TensorData>>;
   /** Per-node timings of the last run, in execution order. */
   profile(): NodeTiming[];
+  /** What the executable holds; all zero once disposed. */
   memory(): MemoryReport;
   info(): BackendInfo;
   /** Frees everything; later calls to run() throw. */

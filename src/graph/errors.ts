@@ -82,6 +82,32 @@ export class InputError extends WebconvError {
   }
 }
 
+/**
+ * A model (at this batch) needs more than a limit allows: wasm32's 4 GiB memory, the GPU
+ * adapter's largest buffer, the reference backend's arena. Thrown at compile, before the
+ * large allocation; names the model, the figure and the limit.
+ */
+export class LimitError extends WebconvError {
+  constructor(
+    readonly model: string,
+    /** What was measured, e.g. 'wasm memory (arena + weights + scratch)'. */
+    readonly what: string,
+    /** Bytes needed. */
+    readonly figure: number,
+    /** Bytes allowed. */
+    readonly limit: number,
+    advice = 'use a smaller batch or input size',
+  ) {
+    super('E_LIMIT', `model '${model}': ${what} needs ${formatBytes(figure)}, more than the ${formatBytes(limit)} allowed; ${advice}`);
+  }
+}
+
+/** Bytes as MiB or GiB with the exact figure beside. */
+export function formatBytes(n: number): string {
+  const unit = n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+  return `${unit} (${n} bytes)`;
+}
+
 /** The executable was disposed, or its device was lost. */
 export class ExecutableError extends WebconvError {
   constructor(message: string) {

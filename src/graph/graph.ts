@@ -73,6 +73,20 @@ export function sizeOf(shape: Shape): number {
 }
 
 /**
+ * The values of an initializer: its data, or computed once (derived by a graph pass, or
+ * generated from its seed) and kept. `init` undefined is a missing initializer.
+ */
+export function initializerValues(init: Initializer | undefined, name: string, graphName: string): Float32Array {
+  if (!init) throw new GraphError(`graph '${graphName}': missing initializer '${name}'`);
+  if (!init.data) {
+    if (init.derive) init.data = init.derive();
+    else if (init.init) init.data = seededValues(init.init, sizeOf(init.shape));
+    else throw new GraphError(`graph '${graphName}': initializer '${name}' has no values`);
+  }
+  return init.data;
+}
+
+/**
  * A model: inputs, nodes in topological order, initializers and the inferred shape of
  * every tensor. Build one with {@link GraphBuilder} or import it from ONNX.
  */
@@ -96,14 +110,7 @@ export class Graph {
 
   /** The values of an initializer, generated from its seed on first use. */
   weight(name: string): Float32Array {
-    const init = this.initializers.get(name);
-    if (!init) throw new GraphError(`graph '${this.name}': missing initializer '${name}'`);
-    if (!init.data) {
-      if (init.derive) init.data = init.derive();
-      else if (init.init) init.data = seededValues(init.init, sizeOf(init.shape));
-      else throw new GraphError(`graph '${this.name}': initializer '${name}' has no values`);
-    }
-    return init.data;
+    return initializerValues(this.initializers.get(name), name, this.name);
   }
 
   /** Total number of trainable parameters. */

@@ -16,6 +16,7 @@ export function finalizeGraph(
 ): Graph {
   const producer = new Map<string, Node>();
   const nodeNames = new Set<string>();
+  const inputNames = new Set(inputs.map((i) => i.name));
   for (const i of inputs) {
     if (initializers.has(i.name)) throw new GraphError(`graph '${name}': input '${i.name}' is also an initializer`);
     if (i.shape.some((d) => !Number.isInteger(d) || d <= 0)) {
@@ -32,13 +33,13 @@ export function finalizeGraph(
       );
     }
     for (const t of n.outputs) {
-      if (producer.has(t) || initializers.has(t) || inputs.some((i) => i.name === t)) {
+      if (producer.has(t) || initializers.has(t) || inputNames.has(t)) {
         throw new GraphError(`graph '${name}': tensor '${t}' is defined twice (by node '${n.name}')`);
       }
       producer.set(t, n);
     }
   }
-  const isSource = (t: string) => initializers.has(t) || inputs.some((i) => i.name === t);
+  const isSource = (t: string) => initializers.has(t) || inputNames.has(t);
   for (const n of nodes) {
     for (const t of n.inputs) {
       if (!isSource(t) && !producer.has(t)) {
@@ -63,35 +64,71 @@ export function finalizeGraph(
   return graph;
 }
 
-/** Kahn's algorithm, stable: nodes already in order stay in order. A cycle is an error. */
+/**
+ * Kahn's algorithm, stable: nodes already in order stay in order (the ready node first in
+ * the given order goes next, from a binary heap: O(n log n)). A cycle is an error.
+ */
 function topologicalOrder(name: string, nodes: readonly Node[], producer: Map<string, Node>): Node[] {
-  const pending = new Map<Node, number>();
-  const consumers = new Map<Node, Node[]>();
-  for (const n of nodes) {
-    const deps = new Set<Node>();
+  const index = new Map(nodes.map((n, i) => [n, i]));
+  const pending = new Int32Array(nodes.length);
+  const consumers: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => {
+    const deps = new Set<number>();
     for (const t of n.inputs) {
       const p = producer.get(t);
-      if (p) deps.add(p);
+      if (p) deps.add(index.get(p)!);
     }
-    pending.set(n, deps.size);
-    for (const d of deps) (consumers.get(d) ?? consumers.set(d, []).get(d)!).push(n);
-  }
-  const index = new Map(nodes.map((n, i) => [n, i]));
-  const ready = nodes.filter((n) => pending.get(n) === 0);
+    pending[i] = deps.size;
+    for (const d of deps) consumers[d].push(i);
+  });
+  const ready = new MinHeap();
+  nodes.forEach((_, i) => pending[i] === 0 && ready.push(i));
   const out: Node[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => index.get(a)! - index.get(b)!);
-    const n = ready.shift()!;
-    out.push(n);
-    for (const c of consumers.get(n) ?? []) {
-      const left = pending.get(c)! - 1;
-      pending.set(c, left);
-      if (left === 0) ready.push(c);
-    }
+  while (ready.size) {
+    const i = ready.pop();
+    out.push(nodes[i]);
+    for (const c of consumers[i]) if (--pending[c] === 0) ready.push(c);
   }
   if (out.length !== nodes.length) {
-    const stuck = nodes.filter((n) => !out.includes(n)).map((n) => n.name);
-    throw new GraphError(`graph '${name}' has a cycle through nodes: ${stuck.slice(0, 8).join(', ')}`);
+    const stuck = nodes.filter((_, i) => pending[i] > 0).map((n) => n.name);
+    throw new GraphError(`graph '${name}' has a cycle through nodes: ${stuck.slice(0, 8).join(', ')}${stuck.length > 8 ? ', ...' : ''}`);
   }
   return out;
+}
+
+/** A binary min-heap of node indices. */
+class MinHeap {
+  private readonly a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(v: number): void {
+    const a = this.a;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= v) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }

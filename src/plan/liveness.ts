@@ -25,23 +25,34 @@ export interface Liveness {
  * allocated when the node runs; an input is freed after its last reader. An in-place op
  * (activation, batch norm, residual add, flatten) reuses its first input's buffer when
  * that input is read by no later node. Graph inputs are live from the start, outputs to
- * the end. The cost model's inference memory and the runtime's memory plan share this.
+ * the end; a graph output that is an initializer is not an activation and has no lifetime.
+ * The cost model's inference memory and the runtime's memory plan share this.
  */
 export function liveness(graph: Graph): Liveness {
   const n = graph.nodes.length;
+  // Activations only: a graph output that is an initializer is returned from the weights
+  // and takes no arena space.
+  const activation = (t: string) => !graph.initializers.has(t);
   const lastRead = new Map<string, number>();
   graph.nodes.forEach((node, i) => node.inputs.forEach((t) => lastRead.set(t, i)));
-  for (const t of graph.outputs) lastRead.set(t, n);
+  const outputs = [...new Set(graph.outputs)].filter(activation);
+  for (const t of outputs) lastRead.set(t, n);
   const bytes = (t: string) => sizeOf(graph.shape(t)) * 4;
 
   const lifetimes: Lifetime[] = [];
   const owner = new Map<string, string>(); // tensor -> the tensor whose buffer holds it
   const live = new Map<string, number>(); // buffer owner -> bytes
+  // buffer owner -> the last step any tensor held in it is read (so freeing is O(1))
+  const bufferLastRead = new Map<string, number>();
+  const hold = (t: string, buf: string) => {
+    owner.set(t, buf);
+    bufferLastRead.set(buf, Math.max(bufferLastRead.get(buf) ?? -1, lastRead.get(t) ?? -1));
+  };
   let current = 0;
   let peakBytes = 0;
   let peakNode = '';
   for (const inp of graph.inputs) {
-    owner.set(inp.name, inp.name);
+    hold(inp.name, inp.name);
     live.set(inp.name, bytes(inp.name));
     current += bytes(inp.name);
   }
@@ -56,9 +67,9 @@ export function liveness(graph: Graph): Liveness {
       def.inplace && owner.has(x) && (lastRead.get(x) ?? -1) === i && bytes(x) === bytes(out) &&
       node.inputs.indexOf(x) === node.inputs.lastIndexOf(x);
     if (reuse) {
-      owner.set(out, owner.get(x)!);
+      hold(out, owner.get(x)!);
     } else {
-      owner.set(out, out);
+      hold(out, out);
       live.set(out, bytes(out));
       current += bytes(out);
     }
@@ -72,7 +83,8 @@ export function liveness(graph: Graph): Liveness {
       const buf = owner.get(t)!;
       const aliasedForward = reuse && t === x;
       lifetimes.push({ tensor: t, bytes: bytes(t), first: firstStep.get(t)!, last: i, ...(buf !== t ? { aliasOf: buf } : {}) });
-      if (!aliasedForward && live.has(buf) && ![...owner.entries()].some(([k, v]) => v === buf && k !== t && (lastRead.get(k) ?? -1) > i)) {
+      // Freed when no tensor held in the buffer is read after this step.
+      if (!aliasedForward && live.has(buf) && bufferLastRead.get(buf)! <= i) {
         current -= live.get(buf)!;
         live.delete(buf);
       }
@@ -90,7 +102,7 @@ export function liveness(graph: Graph): Liveness {
   for (const inp of graph.inputs) {
     if (!lastRead.has(inp.name)) lifetimes.push({ tensor: inp.name, bytes: bytes(inp.name), first: -1, last: -1 });
   }
-  for (const t of graph.outputs) {
+  for (const t of outputs) {
     const buf = owner.get(t);
     lifetimes.push({ tensor: t, bytes: bytes(t), first: firstStep.get(t) ?? -1, last: n, ...(buf && buf !== t ? { aliasOf: buf } : {}) });
   }

@@ -47,16 +47,17 @@ export function planMemory(graph: Graph): MemoryPlan {
   }
   const order = [...groups.entries()].sort((a, b) => b[1].bytes - a[1].bytes || a[1].first - b[1].first);
   const placed: PlannedBuffer[] = [];
+  const byTime = new TimeBuckets(graph.nodes.length);
   for (const [owner, g] of order) {
-    const overlapping = placed
-      .filter((p) => p.first <= g.last && g.first <= p.last)
-      .sort((a, b) => a.offset - b.offset);
+    const overlapping = byTime.overlapping(g.first, g.last).sort((a, b) => a.offset - b.offset);
     let offset = 0;
     for (const p of overlapping) {
       if (offset + g.bytes <= p.offset) break;
       offset = Math.max(offset, align(p.offset + p.bytes));
     }
-    placed.push({ owner, tensors: g.tensors, bytes: g.bytes, offset, first: g.first, last: g.last });
+    const b: PlannedBuffer = { owner, tensors: g.tensors, bytes: g.bytes, offset, first: g.first, last: g.last };
+    placed.push(b);
+    byTime.add(b);
   }
   const offsets = new Map<string, number>();
   for (const b of placed) for (const t of b.tensors) offsets.set(t, b.offset);
@@ -67,3 +68,32 @@ export function planMemory(graph: Graph): MemoryPlan {
 function align(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
+
+/**
+ * Placed buffers indexed by the steps they are live in, in buckets of {@link BUCKET} steps,
+ * so finding those live at the same time as a new one reads only the buckets its lifetime
+ * touches: planning a long chain is linear, not quadratic, in its length.
+ */
+class TimeBuckets {
+  private readonly buckets: PlannedBuffer[][];
+  constructor(steps: number) {
+    // Steps run from -1 (before the first node) to `steps` (graph outputs, after the last).
+    this.buckets = Array.from({ length: Math.floor((steps + 1) / BUCKET) + 1 }, () => []);
+  }
+  private bucket(step: number): number {
+    return Math.floor((step + 1) / BUCKET);
+  }
+  add(b: PlannedBuffer): void {
+    for (let k = this.bucket(b.first); k <= this.bucket(b.last); k++) this.buckets[k].push(b);
+  }
+  /** The placed buffers whose lifetime overlaps [first, last], each once. */
+  overlapping(first: number, last: number): PlannedBuffer[] {
+    const out = new Set<PlannedBuffer>();
+    for (let k = this.bucket(first); k <= this.bucket(last); k++) {
+      for (const p of this.buckets[k]) if (p.first <= last && first <= p.last) out.add(p);
+    }
+    return [...out];
+  }
+}
+
+const BUCKET = 32;

@@ -1,5 +1,5 @@
 import type { Graph, Initializer, Node } from '../graph/graph.js';
-import { sizeOf } from '../graph/graph.js';
+import { initializerValues, sizeOf } from '../graph/graph.js';
 import { finalizeGraph } from '../graph/validate.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 
@@ -17,14 +17,83 @@ export interface OptimizedGraph {
 }
 
 /**
+ * The nodes of a graph being rewritten, with who produces and who reads each tensor kept
+ * up to date, so every query and every rewrite costs O(degree), not O(nodes): the passes
+ * are linear in the size of the graph.
+ */
+class Rewriter {
+  private readonly slots: (Node | undefined)[];
+  private readonly producers = new Map<string, number>();
+  private readonly readerSets = new Map<string, Set<number>>();
+
+  constructor(nodes: readonly Node[]) {
+    this.slots = [...nodes];
+    this.slots.forEach((n, i) => this.link(i, n!));
+  }
+
+  /** Indices of the live nodes of an op, in order (taken once: a pass may remove some as it goes). */
+  indicesOf(...ops: string[]): number[] {
+    const out: number[] = [];
+    this.slots.forEach((n, i) => n && ops.includes(n.op) && out.push(i));
+    return out;
+  }
+
+  node(i: number): Node | undefined {
+    return this.slots[i];
+  }
+
+  /** The node whose first output is `t`. */
+  producer(t: string): number | undefined {
+    return this.producers.get(t);
+  }
+
+  readers(t: string): ReadonlySet<number> {
+    return this.readerSets.get(t) ?? EMPTY;
+  }
+
+  replace(i: number, n: Node): void {
+    this.unlink(i, this.slots[i]!);
+    this.slots[i] = n;
+    this.link(i, n);
+  }
+
+  remove(i: number): void {
+    this.unlink(i, this.slots[i]!);
+    this.slots[i] = undefined;
+  }
+
+  nodes(): Node[] {
+    return this.slots.filter((n): n is Node => n !== undefined);
+  }
+
+  private link(i: number, n: Node): void {
+    if (n.outputs.length) this.producers.set(n.outputs[0], i);
+    for (const t of n.inputs) {
+      let s = this.readerSets.get(t);
+      if (!s) this.readerSets.set(t, (s = new Set()));
+      s.add(i);
+    }
+  }
+
+  private unlink(i: number, n: Node): void {
+    if (n.outputs.length && this.producers.get(n.outputs[0]) === i) this.producers.delete(n.outputs[0]);
+    for (const t of n.inputs) this.readerSets.get(t)?.delete(i);
+  }
+}
+
+const EMPTY: ReadonlySet<number> = new Set();
+
+/**
  * The planner's graph passes, in order: Identity and Dropout removed; BatchNormalization
- * folded into the conv before it; a residual add folded into the epilogue of the conv that
- * computes one of its operands; ReLU / Clip / LeakyReLU fused into the conv or fc before
- * it (so a ResNet block's conv + BN + add + ReLU runs as one conv). Tensor names of graph outputs are kept, so a caller's outputs do not change name.
- * Folded weights are computed on first use, not here.
+ * folded into the conv before it (a chain of them folds one after another); a residual add
+ * folded into the epilogue of the conv that computes one of its operands; ReLU / Clip /
+ * LeakyReLU fused into the conv or fc before it (so a ResNet block's conv + BN + add + ReLU
+ * runs as one conv). Tensor names of graph outputs are kept, so a caller's outputs do not
+ * change name. Folded weights are computed on first use, not here, under names no other
+ * tensor of the graph has. Every pass is linear in the number of nodes.
  */
 export function optimizeGraph(graph: Graph): OptimizedGraph {
-  let nodes = [...graph.nodes];
+  const g = new Rewriter(graph.nodes);
   const inits = new Map(graph.initializers);
   const outputs = new Set(graph.outputs);
   const removed: string[] = [];
@@ -32,103 +101,128 @@ export function optimizeGraph(graph: Graph): OptimizedGraph {
   const fused: string[] = [];
   const residuals: string[] = [];
 
-  const consumers = (t: string) => nodes.filter((n) => n.inputs.includes(t));
-  const producer = (t: string) => nodes.find((n) => n.outputs[0] === t);
-  /** Removes `gone` (a single-input, single-output node) by giving its output name to `keep`. */
-  const absorb = (keep: Node, gone: Node, patch: Partial<Node>) => {
-    const out = gone.outputs[0];
-    const merged: Node = { ...keep, ...patch, outputs: [out] };
-    nodes = nodes.filter((n) => n !== gone).map((n) => (n === keep ? merged : n));
+  const taken = new Set<string>([...graph.inputs.map((i) => i.name), ...inits.keys(), ...graph.nodes.flatMap((n) => n.outputs)]);
+  /** `base`, or `base_2`, `base_3`, ...: a tensor name no tensor of the graph has. */
+  const freshName = (base: string) => {
+    let name = base;
+    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
   };
-  const soleConsumer = (n: Node) => {
-    const t = n.outputs[0];
-    const c = consumers(t);
-    return c.length === 1 && !outputs.has(t) ? c[0] : undefined;
+  /** An initializer's values, rewritten ones (folded weights) included. */
+  const values = (name: string) => initializerValues(inits.get(name), name, graph.name);
+  /** Removes `gone` (a single-input, single-output node) by giving its output name to `keep`. */
+  const absorb = (keep: number, gone: number, patch: Partial<Node>) => {
+    const out = g.node(gone)!.outputs[0];
+    const merged: Node = { ...g.node(keep)!, ...patch, outputs: [out] };
+    g.remove(gone);
+    g.replace(keep, merged);
+  };
+  /** The one node reading `i`'s output, when there is exactly one and the output is not a graph output. */
+  const soleConsumer = (i: number) => {
+    const t = g.node(i)!.outputs[0];
+    const r = g.readers(t);
+    return r.size === 1 && !outputs.has(t) ? [...r][0] : undefined;
   };
 
   // 1. Identity and dropout are no-ops at inference.
-  for (const name of nodes.filter((m) => m.op === 'identity' || m.op === 'dropout').map((m) => m.name)) {
-    const n = nodes.find((m) => m.name === name)!;
+  for (const i of g.indicesOf('identity', 'dropout')) {
+    const n = g.node(i)!;
     const src = n.inputs[0];
-    const p = producer(src);
-    if (!outputs.has(n.outputs[0])) {
-      const out = n.outputs[0];
-      nodes = nodes.filter((m) => m !== n).map((m) => (m.inputs.includes(out) ? { ...m, inputs: m.inputs.map((t) => (t === out ? src : t)) } : m));
-    } else if (p && !outputs.has(src) && consumers(src).length === 1) {
-      absorb(p, n, {});
+    const out = n.outputs[0];
+    const p = g.producer(src);
+    if (!outputs.has(out)) {
+      for (const r of [...g.readers(out)]) {
+        const m = g.node(r)!;
+        g.replace(r, { ...m, inputs: m.inputs.map((t) => (t === out ? src : t)) });
+      }
+      g.remove(i);
+    } else if (p !== undefined && !outputs.has(src) && g.readers(src).size === 1) {
+      absorb(p, i, {});
     } else continue; // a graph output that is the graph's input or a shared tensor: keep it
     removed.push(n.name);
   }
 
   // 2. Batch norm folded into the preceding conv: W' = W * a, b' = (b - mean) * a + beta.
-  for (const bn of nodes.filter((n) => n.op === 'batchnorm')) {
-    const conv = producer(bn.inputs[0]);
-    if (!conv || conv.op !== 'conv2d' || soleConsumer(conv) !== bn) continue;
+  for (const i of g.indicesOf('batchnorm')) {
+    const bn = g.node(i)!;
+    const c = g.producer(bn.inputs[0]);
+    const conv = c === undefined ? undefined : g.node(c)!;
+    if (c === undefined || !conv || conv.op !== 'conv2d' || soleConsumer(c) !== i) continue;
+    if (conv.inputs.length > 3 || (conv.attrs as { activation?: unknown }).activation) continue;
     if (!bn.inputs.slice(1).every((t) => inits.has(t))) continue;
     const [wName, bName] = [conv.inputs[1], conv.inputs[2]];
-    const w = inits.get(wName)!;
+    const w = inits.get(wName);
+    if (!w || (bName && !inits.has(bName))) continue; // weights computed at run time: nothing to fold into
     const cout = w.shape[0];
     const eps = (bn.attrs as { epsilon: number }).epsilon;
+    const stats = bn.inputs.slice(1);
     const scaleShift = () => {
-      const [gamma, beta, mean, variance] = bn.inputs.slice(1).map((t) => graph.weight(t));
+      const [gamma, beta, mean, variance] = stats.map(values);
       const a = new Float64Array(cout);
-      for (let c = 0; c < cout; c++) a[c] = gamma[c] / Math.sqrt(variance[c] + eps);
+      for (let k = 0; k < cout; k++) a[k] = gamma[k] / Math.sqrt(variance[k] + eps);
       return { a, beta, mean };
     };
     const newW: Initializer = {
-      name: `${conv.name}.weight_folded`, shape: w.shape, trainable: true,
+      name: freshName(`${conv.name}.weight_folded`), shape: w.shape, trainable: true,
       derive: () => {
         const { a } = scaleShift();
-        const src = graph.weight(wName);
+        const src = values(wName);
         const per = sizeOf(w.shape) / cout;
         const out = new Float32Array(src.length);
-        for (let i = 0; i < src.length; i++) out[i] = src[i] * a[Math.floor(i / per)];
+        for (let k = 0; k < src.length; k++) out[k] = src[k] * a[Math.floor(k / per)];
         return out;
       },
     };
     const newB: Initializer = {
-      name: `${conv.name}.bias_folded`, shape: [cout], trainable: true,
+      name: freshName(`${conv.name}.bias_folded`), shape: [cout], trainable: true,
       derive: () => {
         const { a, beta, mean } = scaleShift();
-        const b = bName ? graph.weight(bName) : undefined;
+        const b = bName ? values(bName) : undefined;
         const out = new Float32Array(cout);
-        for (let c = 0; c < cout; c++) out[c] = ((b ? b[c] : 0) - mean[c]) * a[c] + beta[c];
+        for (let k = 0; k < cout; k++) out[k] = ((b ? b[k] : 0) - mean[k]) * a[k] + beta[k];
         return out;
       },
     };
     inits.set(newW.name, newW);
     inits.set(newB.name, newB);
-    absorb(conv, bn, { inputs: [conv.inputs[0], newW.name, newB.name] });
+    absorb(c, i, { inputs: [conv.inputs[0], newW.name, newB.name] });
     folded.push(bn.name);
   }
 
   // 3. A residual add folded into the epilogue of the conv computing one operand.
-  for (const add of nodes.filter((n) => n.op === 'add')) {
+  for (const i of g.indicesOf('add')) {
+    const add = g.node(i)!;
     const [a, b] = add.inputs;
     const same = (t: string, u: string) => graph.shape(t).join() === graph.shape(u).join();
     for (const [mine, other] of [[a, b], [b, a]]) {
-      const conv = producer(mine);
-      if (!conv || conv.op !== 'conv2d' || conv.inputs.length !== 3 || soleConsumer(conv) !== add) continue;
+      const c = g.producer(mine);
+      const conv = c === undefined ? undefined : g.node(c)!;
+      if (c === undefined || !conv || conv.op !== 'conv2d' || conv.inputs.length !== 3 || soleConsumer(c) !== i) continue;
       if ((conv.attrs as { activation?: unknown }).activation || !same(mine, other) || mine === other) continue;
-      absorb(conv, add, { inputs: [...conv.inputs, other] });
+      absorb(c, i, { inputs: [...conv.inputs, other] });
       residuals.push(add.name);
       break;
     }
   }
 
   // 4. Activations fused into the conv / fc epilogue.
-  for (const act of nodes.filter((n) => n.op === 'relu' || n.op === 'clip' || n.op === 'leakyrelu')) {
-    const p = producer(act.inputs[0]);
-    if (!p || (p.op !== 'conv2d' && p.op !== 'fc') || soleConsumer(p) !== act) continue;
-    if ((p.attrs as { activation?: unknown }).activation) continue;
+  for (const i of g.indicesOf('relu', 'clip', 'leakyrelu')) {
+    const act = g.node(i)!;
+    const p = g.producer(act.inputs[0]);
+    const prod = p === undefined ? undefined : g.node(p)!;
+    if (p === undefined || !prod || (prod.op !== 'conv2d' && prod.op !== 'fc') || soleConsumer(p) !== i) continue;
+    if ((prod.attrs as { activation?: unknown }).activation) continue;
     const a = act.attrs as { min?: number; max?: number; alpha?: number };
     const activation: FusedActivation =
       act.op === 'relu' ? { op: 'relu' } : act.op === 'clip' ? { op: 'clip', min: a.min!, max: a.max! } : { op: 'leakyrelu', alpha: a.alpha! };
-    absorb(p, act, { attrs: { ...p.attrs, activation } });
+    absorb(p, i, { attrs: { ...prod.attrs, activation } });
     fused.push(act.name);
   }
 
-  const used = new Set(nodes.flatMap((n) => n.inputs));
+  const nodes = g.nodes();
+  // Initializers still read by a node, or returned as graph outputs.
+  const used = new Set([...nodes.flatMap((n) => n.inputs), ...graph.outputs]);
   const keptInits = new Map([...inits].filter(([name]) => used.has(name)));
   const optimized = finalizeGraph(graph.name, graph.inputs, graph.outputs, nodes, keptInits);
   return { graph: optimized, report: { removed, foldedBatchNorms: folded, fusedResiduals: residuals, fusedActivations: fused } };

@@ -4,9 +4,9 @@ import type { TensorView } from '../../ops/op.js';
 import { opDef } from '../../ops/registry.js';
 import { planMemory } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
-import type { Backend, BackendInfo, CompileOptions, Executable, MemoryReport, NodeTiming, TensorData } from '../backend.js';
+import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
-import { ExecutableError } from '../../graph/errors.js';
+import { ExecutableError, LimitError } from '../../graph/errors.js';
 
 /**
  * The reference backend: every op's plain TypeScript kernel (declared beside the op in
@@ -22,6 +22,9 @@ export const referenceBackend: Backend = {
   },
 };
 
+/** The largest arena the reference backend allocates: 4 GiB, as wasm32 (one Float32Array). */
+export const MAX_REFERENCE_ARENA_BYTES = 2 ** 32;
+
 class ReferenceExecutable implements Executable {
   readonly inputs;
   readonly outputs: { name: string; shape: Shape }[];
@@ -35,6 +38,9 @@ class ReferenceExecutable implements Executable {
     this.inputs = graph.inputs;
     this.outputs = graph.outputs.map((name) => ({ name, shape: graph.shape(name) }));
     this.plan = planMemory(graph);
+    if (this.plan.arenaBytes > MAX_REFERENCE_ARENA_BYTES) {
+      throw new LimitError(graph.name, 'the activation arena', this.plan.arenaBytes, MAX_REFERENCE_ARENA_BYTES, 'the reference backend holds it in one Float32Array: use a smaller batch or input size');
+    }
     // One arena for every activation; offsets are bytes, views are float32.
     this.arena = new Float32Array(this.plan.arenaBytes / 4);
     for (const [tensor, offset] of this.plan.offsets) {
@@ -71,6 +77,7 @@ class ReferenceExecutable implements Executable {
   }
 
   memory(): MemoryReport {
+    if (!this.arena) return DISPOSED_MEMORY;
     let weightBytes = 0;
     for (const w of this.weights.values()) weightBytes += w.data.byteLength;
     return { weightBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes, totalBytes: weightBytes + this.plan.arenaBytes };

@@ -1,10 +1,10 @@
-import { ExecutableError, UnsupportedOpError } from '../../graph/errors.js';
+import { ExecutableError, LimitError, UnsupportedOpError } from '../../graph/errors.js';
 import type { Graph, Node, Shape } from '../../graph/graph.js';
 import { sizeOf } from '../../graph/graph.js';
 import { opDef } from '../../ops/registry.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
-import type { Backend, BackendInfo, CompileOptions, Executable, MemoryReport, NodeTiming, TensorData } from '../backend.js';
+import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import type { KernelContext, KernelExports, Param, Step } from './kernel.js';
 import { WASM_KERNELS } from './register-kernels.js';
@@ -18,6 +18,8 @@ export interface WasmCompileOptions extends CompileOptions {
 }
 
 const PAGE = 65536;
+/** wasm32 addresses at most 65536 pages: 4 GiB, everything an executable holds. */
+export const MAX_WASM_MEMORY_BYTES = 65536 * PAGE;
 const ALIGN = 16;
 /**
  * Offsets below this are never handed out: a zero pointer means "none" to a kernel.
@@ -89,8 +91,17 @@ class WasmExecutable implements Executable, KernelContext {
     const control = align(this.arenaBase + this.plan.arenaBytes);
     this.scratch = align(control + controlBytes(this.threads));
     this.top = this.scratch + this.threads * this.scratchBytes;
+    // Everything checked against wasm32's 4 GiB before the memory is made: the arena,
+    // scratch and the weights as they are (packing may add a little; alloc() checks that).
+    let weightBytes = 0;
+    for (const init of this.graph.initializers.values()) weightBytes += align(sizeOf(init.shape) * 4);
+    this.checkFits(this.top + weightBytes);
     const pages = Math.ceil(this.top / PAGE);
-    this.wasmMemory = shared ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: pages });
+    try {
+      this.wasmMemory = shared ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: pages });
+    } catch (e) {
+      throw new LimitError(this.graph.name, 'a wasm memory', this.top, MAX_WASM_MEMORY_BYTES, `this engine refused to allocate it (${(e as Error).message}): use a smaller batch or input size`);
+    }
     const module = await kernelsModule(this.flavor, shared);
     const instance = await WebAssembly.instantiate(module, { env: { memory: this.wasmMemory } });
     this.exports = instance.exports as unknown as KernelExports;
@@ -117,11 +128,31 @@ class WasmExecutable implements Executable, KernelContext {
 
   alloc(bytes: number): number {
     const p = this.top;
+    this.checkFits(align(this.top + bytes));
     this.top = align(this.top + bytes);
     const mem = this.wasmMemory!;
     const need = this.top - mem.buffer.byteLength;
-    if (need > 0) mem.grow(Math.ceil(need / PAGE));
+    if (need > 0) {
+      try {
+        mem.grow(Math.ceil(need / PAGE));
+      } catch (e) {
+        throw new LimitError(this.graph.name, 'the wasm memory', this.top, MAX_WASM_MEMORY_BYTES, `this engine refused to grow it (${(e as Error).message}): use a smaller batch or input size`);
+      }
+    }
     return p;
+  }
+
+  /** A typed error when `bytes` of wasm memory would be more than wasm32 can address. */
+  private checkFits(bytes: number): void {
+    if (bytes > MAX_WASM_MEMORY_BYTES) {
+      throw new LimitError(
+        this.graph.name,
+        `wasm memory (activation arena ${this.plan.arenaBytes} bytes, scratch, weights)`,
+        bytes,
+        MAX_WASM_MEMORY_BYTES,
+        'wasm32 addresses at most 4 GiB: use a smaller batch or input size, or the webgpu backend',
+      );
+    }
   }
 
   upload(data: Float32Array): number {
@@ -212,7 +243,8 @@ class WasmExecutable implements Executable, KernelContext {
   }
 
   memory(): MemoryReport {
-    return { weightBytes: this.weightBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes, totalBytes: this.wasmMemory?.buffer.byteLength ?? 0 };
+    if (!this.wasmMemory) return DISPOSED_MEMORY;
+    return { weightBytes: this.weightBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes, totalBytes: this.wasmMemory.buffer.byteLength };
   }
 
   info(): BackendInfo {

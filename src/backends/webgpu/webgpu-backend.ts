@@ -1,10 +1,10 @@
 /// <reference types="@webgpu/types" />
-import { ExecutableError, GpuError, UnsupportedOpError } from '../../graph/errors.js';
+import { ExecutableError, GpuError, LimitError, UnsupportedOpError } from '../../graph/errors.js';
 import type { Graph, Node, Shape } from '../../graph/graph.js';
 import { sizeOf } from '../../graph/graph.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
-import type { Backend, BackendInfo, CompileOptions, Executable, MemoryReport, NodeTiming, TensorData } from '../backend.js';
+import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { acquireDevice, type GpuContext } from './device.js';
 import type { Dispatch, GpuKernelContext, Param } from './kernel.js';
@@ -148,10 +148,12 @@ class WebgpuExecutable implements Executable {
     const most = plan.arenaBytes + initializerBytes + 16 * graph.initializers.size;
     const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
     if (most > limit) {
-      const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-      throw new GpuError(
-        `the model needs a storage buffer of ${mib(most)} (activations ${mib(plan.arenaBytes)} at this batch, weights ${mib(initializerBytes)}); ` +
-          `the adapter binds at most ${mib(limit)}: use a smaller batch, or the wasm backend`,
+      throw new LimitError(
+        graph.name,
+        `the GPU storage buffer (activations ${plan.arenaBytes} bytes at this batch, weights ${initializerBytes} bytes)`,
+        most,
+        limit,
+        "that is the adapter's largest storage binding: use a smaller batch or input size, or the wasm backend",
       );
     }
     // Constants go after the arena, each initializer as a kernel first asks for it.
@@ -352,6 +354,7 @@ class WebgpuExecutable implements Executable {
   }
 
   memory(): MemoryReport {
+    if (this.disposed) return DISPOSED_MEMORY;
     let totalBytes = 0;
     for (const b of this.buffers) totalBytes += b.size;
     return { weightBytes: this.constantBytes, arenaBytes: this.plan.arenaBytes, peakBytes: this.plan.peakBytes, totalBytes };
