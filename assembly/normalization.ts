@@ -65,8 +65,14 @@ const ALPHA = 7; // alpha / size
 const BETA = 8;
 const KBIAS = 9;
 
-/** d^-beta per lane (d > 0); beta = 0.75 (AlexNet, GoogLeNet) as 1 / (sqrt(d) * sqrt(sqrt(d))). */
+/**
+ * d^-beta per lane, as 1 / Math.pow(d, beta) gives it for every d (NaN, infinities, 0 and
+ * negatives included, so a NaN or an infinity in the window reaches the output as in the
+ * reference); beta = 0.75 (AlexNet, GoogLeNet) as 1 / (sqrt(d) * sqrt(sqrt(d))); beta = 0 is
+ * 1 for every d (pow(NaN, 0) = 1).
+ */
 @inline function invPow(d: v128, beta: f32): v128 {
+  if (beta == 0) return f32x4.splat(1);
   if (beta == 0.75) {
     const s = f32x4.sqrt(d);
     return f32x4.div(f32x4.splat(1), f32x4.mul(s, f32x4.sqrt(s)));

@@ -20,14 +20,18 @@ export const ACT_RELU = 1;
 export const ACT_CLIP = 2;
 export const ACT_LEAKY = 3;
 
-/** Applies a fused activation to four lanes. */
+/**
+ * Applies an activation to four lanes: the conv/fc epilogues and the unfused relu, clip and
+ * leakyrelu kernels (assembly/unary.ts) share it, so fused and unfused agree. Each is the
+ * reference's scalar rule (src/ops/fused-activation.ts), NaN passing through as in PyTorch:
+ * relu `v < 0 ? 0 : v` (and-not of a compare: NaN and -0 kept); clip by pmax/pmin, which are
+ * `a < b ? b : a` and `b < a ? b : a` (NaN kept; f32x4.min/max also keep NaN but cost more on
+ * x86, and relaxed_min/max leave it unspecified); leakyrelu `v >= 0 ? v : alpha * v`.
+ */
 @inline export function activate(v: v128, act: i32, a0: v128, a1: v128): v128 {
-  if (act == ACT_RELU) return f32x4.max(v, f32x4.splat(0));
-  if (act == ACT_CLIP) return f32x4.min(f32x4.max(v, a0), a1);
-  if (act == ACT_LEAKY) {
-    // v >= 0 ? v : alpha * v
-    return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
-  }
+  if (act == ACT_RELU) return v128.andnot(v, f32x4.lt(v, f32x4.splat(0)));
+  if (act == ACT_CLIP) return f32x4.pmin(f32x4.pmax(v, a0), a1);
+  if (act == ACT_LEAKY) return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
   return v;
 }
 

@@ -1,6 +1,6 @@
 // Elementwise activations over n contiguous floats, any rank. The planner runs them in
 // place (x == y), so each vector is loaded before the same vector is stored.
-import { pf, pi, pp } from './params';
+import { ACT_CLIP, ACT_LEAKY, ACT_RELU, activate, pf, pi, pp } from './params';
 import { lane0, vexp } from './vector';
 
 // Parameter block fields.
@@ -16,23 +16,23 @@ const A1 = 4; // clamp max
 @inline const TANH = 3;
 @inline const SIGMOID = 4;
 
-/** The reference's scalar rule of each op, for tails. */
+/** One value (loop tails) through the vector rule. */
 @inline function scalar(op: i32, v: f32, a0: f32, a1: f32): f32 {
-  if (op == RELU) return v > 0 ? v : 0;
-  if (op == CLAMP) return v < a0 ? a0 : v > a1 ? a1 : v;
-  if (op == LRELU) return v >= 0 ? v : a0 * v;
-  if (op == TANH) return lane0(tanh(f32x4.splat(v)));
-  return lane0(sigmoid(f32x4.splat(v)));
+  return lane0(vector(op, f32x4.splat(v), f32x4.splat(a0), f32x4.splat(a1)));
 }
 
-/** 1 / (1 + e^-x): e^-x overflows to +inf for very negative x, giving 0 as the reference does. */
+/**
+ * 1 / (1 + e^-x): e^-x overflows to +inf for very negative x, giving 0 as the reference does
+ * (sigmoid(-inf) = 0, sigmoid(inf) = 1, NaN kept: vexp keeps it).
+ */
 @inline function sigmoid(v: v128): v128 {
   return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), vexp(f32x4.neg(v))));
 }
 
 /**
  * tanh: an odd Taylor polynomial to x^9 below |x| = 1/4 (where 1 - 2/(e^2x + 1) would
- * cancel), that formula above it (relative error under 1e-6 throughout), sign restored.
+ * cancel), that formula above it (relative error under 1e-6 throughout), sign restored:
+ * tanh(+-inf) = +-1, and NaN stays NaN (vexp keeps it; the sign is or-ed into its bits).
  */
 @inline function tanh(v: v128): v128 {
   const a = f32x4.abs(v);
@@ -47,13 +47,12 @@ const A1 = 4; // clamp max
 }
 
 @inline function vector(op: i32, v: v128, a0: v128, a1: v128): v128 {
-  // and-with-mask keeps the reference's `v > 0 ? v : 0` exactly (NaN and -0 give +0).
-  if (op == RELU) return v128.and(v, f32x4.gt(v, f32x4.splat(0)));
-  // pmax/pmin are the reference's comparisons (`v < min ? min : v`), one instruction each on x86.
-  if (op == CLAMP) return f32x4.pmin(f32x4.pmax(v, a0), a1);
+  // relu, clip, leakyrelu: the epilogues' rule (params.ts), so fused and unfused agree.
+  if (op == RELU) return activate(v, ACT_RELU, a0, a1);
+  if (op == CLAMP) return activate(v, ACT_CLIP, a0, a1);
   if (op == SIGMOID) return sigmoid(v);
   if (op == TANH) return tanh(v);
-  return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
+  return activate(v, ACT_LEAKY, a0, a1);
 }
 
 @inline function map(p: usize, op: i32): void {
@@ -80,7 +79,7 @@ const A1 = 4; // clamp max
   }
 }
 
-/** f32_vrelu__wasmsimd: y = max(x, 0). */
+/** f32_vrelu__wasmsimd: y = x < 0 ? 0 : x (NaN kept). */
 export function f32_vrelu__wasmsimd(p: usize): void {
   map(p, RELU);
 }

@@ -48,11 +48,16 @@
 }
 
 /**
- * ln x per lane for positive normal x: x = m 2^e with m in [sqrt(1/2), sqrt(2)), and
- * ln m = 2 atanh(s), s = (m - 1) / (m + 1), by its series to s^9 (error below 1e-8).
+ * ln x per lane: x = m 2^e with m in [sqrt(1/2), sqrt(2)), and ln m = 2 atanh(s),
+ * s = (m - 1) / (m + 1), by its series to s^9 (error below 1e-8). Subnormals are scaled by
+ * 2^24 first; the rest as Math.log: ln(+inf) = +inf, ln(+-0) = -inf, ln(x < 0) = ln(NaN) =
+ * NaN (the bit arithmetic alone would give finite values for these, which let a NaN or an
+ * infinity vanish from LRN's power).
  */
-@inline export function vlog(x: v128): v128 {
-  let e = i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(127));
+@inline export function vlog(x0: v128): v128 {
+  const tiny = f32x4.lt(x0, f32x4.splat(1.17549435e-38)); // below the least normal (or negative, or 0)
+  const x = v128.bitselect(f32x4.mul(x0, f32x4.splat(16777216)), x0, tiny);
+  let e = i32x4.sub(i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(127)), v128.and(tiny, i32x4.splat(24)));
   let m = v128.or(v128.and(x, i32x4.splat(0x7fffff)), i32x4.splat(0x3f800000));
   const big = f32x4.gt(m, f32x4.splat(1.41421356));
   m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
@@ -64,7 +69,11 @@
   q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(1.0 / 3));
   q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(1));
   const lnm = f32x4.mul(f32x4.add(s, s), q);
-  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(e), f32x4.splat(0.693147181)), lnm);
+  let r = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(e), f32x4.splat(0.693147181)), lnm);
+  r = v128.bitselect(f32x4.splat(Infinity), r, f32x4.eq(x0, f32x4.splat(Infinity)));
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x0, f32x4.splat(0)));
+  // x < 0, and NaN (the only x not equal to itself): NaN.
+  return v128.bitselect(f32x4.splat(NaN), r, v128.or(f32x4.lt(x0, f32x4.splat(0)), f32x4.ne(x0, x0)));
 }
 
 /** A scalar through a vector function (for loop tails). */

@@ -14,14 +14,17 @@ const ACT_RELU: u32 = 1u;
 const ACT_CLIP: u32 = 2u;
 const ACT_LEAKYRELU: u32 = 3u;
 
-// Comparisons use select() so NaN follows the reference kernels (relu(NaN) = 0, clip and
-// leakyrelu pass NaN through); WGSL's max/min/clamp leave NaN unspecified.
-// clip: [p0, p1] = [min, max]; leakyrelu: p0 = alpha.
+// The reference's rules (src/ops/fused-activation.ts), the same fused or not: NaN passes
+// through relu, clip and leakyrelu, as in PyTorch and ONNX. WGSL's max/min/clamp may return
+// the non-NaN operand, and a compiler may assume there is no NaN (SwiftShader folds `v != v`
+// to false, and `v * 0.0` to 0), so NaN is tested by its bits (is_nan, below) and written
+// back as v itself. relu is `v < 0 ? 0 : v`; clip: [p0, p1] = [min, max]; leakyrelu: p0 = alpha.
 fn activate(act: u32, v: f32, p0: f32, p1: f32) -> f32 {
+  let nan = is_nan(v);
   switch act {
-    case 1u: { return select(0.0, v, v > 0.0); }
-    case 2u: { return select(select(v, p1, v > p1), p0, v < p0); }
-    case 3u: { return select(p0 * v, v, v >= 0.0); }
+    case 1u: { return select(v, 0.0, v < 0.0 && !nan); }
+    case 2u: { return select(select(select(v, p1, v > p1), p0, v < p0), v, nan); }
+    case 3u: { return select(p0 * v, v, v >= 0.0 || nan); }
     default: { return v; }
   }
 }
@@ -35,6 +38,22 @@ fn flat_index(wid: vec3<u32>, groups: vec3<u32>, lid: u32, size: u32) -> u32 {
 // NaN by its bits: compilers may fold `v != v` to false (WGSL lets them assume no NaN).
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// A quiet NaN and +Infinity, made at run time: a NaN or infinite constant is an error in
+// WGSL (const-expressions must be finite), and x - x for a NaN could be folded to 0.
+var<private> nan_bits: u32 = 0x7fc00000u;
+var<private> inf_bits: u32 = 0x7f800000u;
+fn nan_f32() -> f32 {
+  return bitcast<f32>(nan_bits);
+}
+fn inf_f32() -> f32 {
+  return bitcast<f32>(inf_bits);
+}
+
+// Whether v is finite: neither NaN nor an infinity (by its bits, as is_nan).
+fn is_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
 }
 
 // Math.max's rule: a NaN wins, and once taken stays.

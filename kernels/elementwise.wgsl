@@ -31,12 +31,16 @@ struct Params {
 }
 
 fn apply(v: f32, i: u32) -> f32 {
+  // tanh and sigmoid keep NaN, as the reference (and PyTorch) do: on SwiftShader clamp(NaN)
+  // is the lower bound and exp(NaN) is +inf, so NaN is tested by its bits.
   if (OP == OP_TANH) {
-    // tanh is +-1 in f32 beyond |v| = 9.1: clamped so no implementation's exp overflows.
-    return tanh(clamp(v, -10.0, 10.0));
+    // tanh is +-1 in f32 beyond |v| = 9.1: clamped so no implementation's exp overflows
+    // (tanh(+-inf) = +-1).
+    return select(tanh(clamp(v, -10.0, 10.0)), v, is_nan(v));
   }
   if (OP == OP_SIGMOID) {
-    return 1.0 / (1.0 + exp(-v));
+    // sigmoid(-inf) = 1 / (1 + inf) = 0, sigmoid(inf) = 1 / (1 + 0) = 1.
+    return select(1.0 / (1.0 + exp(-v)), v, is_nan(v));
   }
   if (OP == OP_BATCHNORM) {
     let c = (i / params.inner) % params.channels;

@@ -36,5 +36,27 @@ fn main(
     let v = arena[params.x_off + (n * params.C + k) * params.HW + i];
     sq = fma(v, v, sq);
   }
-  arena[params.y_off + at] = arena[params.x_off + at] / pow(params.bias + params.scale * sq, params.beta);
+  arena[params.y_off + at] = arena[params.x_off + at] / power(params.bias + params.scale * sq, params.beta);
+}
+
+// d^beta as Math.pow gives it where WGSL's pow does not (its d <= 0, NaN and infinities are
+// unspecified: on SwiftShader pow(NaN, 0.75) is finite and pow(0, 0.75) is 2e-29), so that a
+// NaN or an infinity in the window reaches the output as in the reference: pow(d, 0) = 1,
+// pow(NaN, beta) = NaN, pow(0, beta) = 0 (inf for beta < 0), pow(inf, beta) = inf (0 for
+// beta < 0), pow(d < 0, beta) = NaN (LRN's d is negative only with a negative bias).
+fn power(d: f32, beta: f32) -> f32 {
+  if (beta == 0.0) {
+    return 1.0;
+  }
+  if (is_nan(d) || d < 0.0) {
+    return nan_f32();
+  }
+  let big = beta > 0.0;
+  if (d == 0.0) {
+    return select(inf_f32(), 0.0, big);
+  }
+  if (!is_finite(d)) {
+    return select(0.0, d, big);
+  }
+  return pow(d, beta);
 }

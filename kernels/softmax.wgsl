@@ -26,10 +26,20 @@ fn main(
   let start = o * params.len * params.inner + i;
   let x = params.x_off + start;
   let y = params.y_off + start;
+  // The max as Math.max takes it: a NaN wins (WGSL's max may drop it).
   var m = arena[x];
   for (var k = 1u; k < params.len; k++) {
-    m = max(m, arena[x + k * params.inner]);
+    m = nan_max(m, arena[x + k * params.inner]);
   }
+  // A row holding NaN or +inf (inf - inf), or only -inf (-inf - -inf), is all NaN in the
+  // reference and in PyTorch. Written directly: exp(NaN) is +inf on SwiftShader.
+  if (!is_finite(m)) {
+    for (var k = 0u; k < params.len; k++) {
+      arena[y + k * params.inner] = nan_f32();
+    }
+    return;
+  }
+  // m finite: x - m is in [-inf, 0], and exp(-inf) = 0 (a -inf in the row gives 0).
   var sum = 0.0;
   for (var k = 0u; k < params.len; k++) {
     sum += exp(arena[x + k * params.inner] - m);

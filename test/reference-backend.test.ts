@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { OpType } from '../src/graph/graph.js';
 import '../src/backends/register-all.js';
 import { getBackend } from '../src/backends/registry.js';
 import { buildModel, ExecutableError, InputError, type Graph } from '../src/index.js';
 import { optimizeGraph } from '../src/plan/passes.js';
 import { mulberry32 } from '../src/graph/weight-init.js';
+import { type Attrs, expectOutputsAgree, fusedGraphs, graphOf, node, pool, seededFeeds, single, specials } from './helpers/op-cases.js';
 
 const ref = getBackend('reference');
 
@@ -82,5 +84,120 @@ describe('reference backend', () => {
     const first = (await exe.run(x))[g.outputs[0]].data;
     for (let i = 0; i < 3; i++) expect((await exe.run(x))[g.outputs[0]].data).toEqual(first);
     expect(exe.memory().arenaBytes).toBeLessThan(2 * exe.memory().peakBytes);
+  });
+});
+
+/**
+ * The oracle's rules for NaN and infinities (issue 11), pinned to what PyTorch 1.13 (Debian
+ * python3-torch, CPU, float32) gives for the same inputs; the values below were printed by
+ * it. Every backend is then held to the reference on these inputs by the shared op cases
+ * (test/helpers/op-cases.ts).
+ */
+describe('reference backend: NaN and infinities as PyTorch and ONNX give them', () => {
+  const X = [NaN, Infinity, -Infinity, -0, 0, -1, 2];
+
+  /** The graph's output for these inputs, with and without the graph passes (which must agree). */
+  async function run(g: Graph, ...inputs: number[][]): Promise<number[]> {
+    const feeds = Object.fromEntries(g.inputs.map((inp, i) => [inp.name, Float32Array.from(inputs[i])]));
+    const [plain, optimized] = await Promise.all([false, true].map(async (optimize) => {
+      const exe = await ref.compile(g, { optimize });
+      const out = Array.from((await exe.run(feeds))[g.outputs[0]].data);
+      exe.dispose();
+      return out;
+    }));
+    expectLike(optimized, plain);
+    return plain;
+  }
+
+  /** Non-finite values exactly, finite ones to 1e-6 relative (the sign of a zero aside). */
+  function expectLike(got: number[], want: number[]): void {
+    expect(got.length).toBe(want.length);
+    const bad = want.flatMap((w, i) => {
+      const g = got[i];
+      const ok = Number.isFinite(w) ? Math.abs(g - w) <= 1e-6 * Math.max(1, Math.abs(w)) : Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w));
+      return ok ? [] : [`[${i}]: got ${g}, want ${w}`];
+    });
+    expect(bad).toEqual([]);
+  }
+
+  it('relu, clip, relu6, leakyrelu keep NaN; sigmoid and tanh saturate at +-inf', async () => {
+    const cases: [OpType, Attrs, number[]][] = [
+      ['relu', {}, [NaN, Infinity, 0, -0, 0, 0, 2]],
+      ['clip', { min: -0.5, max: 1 }, [NaN, 1, -0.5, -0, 0, -0.5, 1]],
+      ['clip', { min: 0, max: 6 }, [NaN, 6, 0, -0, 0, 0, 2]],
+      ['leakyrelu', { alpha: 0.1 }, [NaN, Infinity, -Infinity, -0, 0, -0.10000000149011612, 2]],
+      ['leakyrelu', { alpha: -2 }, [NaN, Infinity, Infinity, 0, -0, 2, 2]],
+      ['sigmoid', {}, [NaN, 1, 0, 0.5, 0.5, 0.2689414322376251, 0.8807970285415649]],
+      ['tanh', {}, [NaN, 1, -1, -0, 0, -0.7615941762924194, 0.9640275835990906]],
+    ];
+    for (const [op, attrs, want] of cases) expectLike(await run(single(op, [[7]], attrs), X), want);
+  });
+
+  it('fused into a conv or fc epilogue, they keep NaN too: relu(conv2d(x)) = NaN where x is', async () => {
+    const conv = graphOf({ x: [1, 1, 2, 2] }, [
+      node('c', 'conv2d', ['x', 'w'], { kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }),
+      node('y', 'relu', ['c']),
+    ], undefined, [{ name: 'w', shape: [1, 1, 1, 1], trainable: true, init: { seed: 1, low: 1, high: 1 } }]);
+    expect(optimizeGraph(conv).report.fusedActivations).toEqual(['y']);
+    expectLike(await run(conv, [NaN, 1, -2, 3]), [NaN, 1, 0, 3]);
+    const fc = graphOf({ x: [1, 3] }, [node('f', 'fc', ['x', 'w']), node('y', 'clip', ['f'], { min: 0, max: 6 })], undefined, [
+      { name: 'w', shape: [3, 3], trainable: true, init: { seed: 1, low: 1, high: 1 } },
+    ]);
+    expect(optimizeGraph(fc).report.fusedActivations).toEqual(['y']);
+    expectLike(await run(fc, [NaN, 1, 2]), [NaN, NaN, NaN]);
+  });
+
+  it('softmax: a -inf is 0; a row with +inf or NaN, or only -inf, is all NaN', async () => {
+    const rows: [number[], number[]][] = [
+      [[1, Infinity, 2], [NaN, NaN, NaN]],
+      [[1, NaN, 2], [NaN, NaN, NaN]],
+      [[1, -Infinity, 2], [0.2689414322376251, 0, 0.7310585975646973]],
+      [[-Infinity, -Infinity, -Infinity], [NaN, NaN, NaN]],
+      [[Infinity, Infinity, 1], [NaN, NaN, NaN]],
+    ];
+    for (const [x, want] of rows) expectLike(await run(single('softmax', [[1, 3]], { axis: 1 }), x), want);
+  });
+
+  it('lrn follows its formula: a NaN in the window is NaN, an infinity zeroes its neighbours and is NaN itself', async () => {
+    const attrs = { size: 3, alpha: 1e-4, beta: 0.75, bias: 1 };
+    expectLike(await run(single('lrn', [[1, 3, 1, 1]], attrs), [1, NaN, 2]), [NaN, NaN, NaN]);
+    expectLike(await run(single('lrn', [[1, 5, 1, 1]], attrs), [1, NaN, 2, 3, 4]), [NaN, NaN, NaN, 2.9978268146514893, 3.9975016117095947]);
+    expectLike(await run(single('lrn', [[1, 5, 1, 1]], attrs), [1, Infinity, 2, 3, 4]), [0, NaN, 0, 2.9978268146514893, 3.9975016117095947]);
+  });
+
+  it('max pooling propagates NaN (global too); average pooling sums NaN and inf + -inf to NaN', async () => {
+    const k = (n: number) => pool([n, n], [n, n], [0, 0, 0, 0]);
+    expectLike(await run(single('maxpool', [[1, 1, 2, 2]], k(2)), [1, NaN, 3, -Infinity]), [NaN]);
+    expectLike(await run(single('maxpool', [[1, 1, 2, 2]], k(1)), [1, NaN, 3, -Infinity]), [1, NaN, 3, -Infinity]);
+    expectLike(await run(single('maxpool', [[1, 1, 2, 2]], k(2)), [-Infinity, -Infinity, -Infinity, -Infinity]), [-Infinity]);
+    expectLike(await run(single('globalmaxpool', [[1, 1, 2, 2]]), [NaN, 1, 2, 3]), [NaN]);
+    expectLike(await run(single('avgpool', [[1, 1, 2, 2]], k(1)), [NaN, 1, 2, 3]), [NaN, 1, 2, 3]);
+    expectLike(await run(single('avgpool', [[1, 1, 2, 2]], k(2)), [Infinity, -Infinity, 2, 3]), [NaN]);
+  });
+
+  it('average pooling over a window wholly in the padding: 0/0 = NaN without count_include_pad (ONNX), 0 with it', async () => {
+    const attrs = pool([2, 2], [1, 1], [2, 2, 2, 2]);
+    const x = [1, 2, 3, 4];
+    const without = await run(single('avgpool', [[1, 1, 2, 2]], { ...attrs, countIncludePad: false }), x);
+    const withPad = await run(single('avgpool', [[1, 1, 2, 2]], { ...attrs, countIncludePad: true }), x);
+    // 5 x 5 outputs; the first (window rows -2..-1, columns -2..-1) sees no input.
+    expect(without).toHaveLength(25);
+    expect(without[0]).toBeNaN();
+    expect(withPad[0]).toBe(0);
+    expect(without[12]).toBe(2.5); // the middle window holds the whole input
+  });
+
+  it('fused and unfused graphs agree on inputs with NaN and infinities', async () => {
+    for (const [label, g] of fusedGraphs()) {
+      const feeds = seededFeeds(g, { edit: specials(29) });
+      const plain = await ref.compile(g, { optimize: false });
+      const fused = await ref.compile(g);
+      const want = await plain.run(feeds);
+      const got = await fused.run(feeds);
+      plain.dispose();
+      fused.dispose();
+      expect(fused.profile().length, label).toBeLessThan(plain.profile().length);
+      expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-5 * Math.max(1, maxRef), false, true);
+    }
   });
 });

@@ -3,33 +3,43 @@
  * (test/helpers/op-cases.ts): small seeded-random graphs with the edge shapes that break
  * SIMD code: channels and widths not divisible by 4, ceil mode, asymmetric pads, both
  * count_include_pad rules, broadcasting of rank 0..6, softmax on every axis, batch > 1,
- * in-place chains and 1x1 inputs. Each graph runs with no graph passes and no fallback, so
- * the op itself runs in wasm. Max pooling over NaN and infinities must match exactly; the
- * rest to 1e-4 of max |reference|.
+ * in-place chains and 1x1 inputs, and every op over NaN and infinities (also fused into a
+ * conv/fc epilogue). Each graph runs with no graph passes (and, for fused cases, with them)
+ * and no fallback, so the op itself runs in wasm, in both builds (plain and relaxed SIMD).
+ * Max pooling over NaN and infinities must match exactly; NaN and infinities in position;
+ * the rest to 1e-4 of max |reference|.
  */
 import { describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
 import { getBackend } from '../src/backends/registry.js';
 import type { Graph } from '../src/graph/graph.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/backends/wasm/binary.generated.js';
+import type { WasmCompileOptions } from '../src/backends/wasm/wasm-backend.js';
 import { type AgreeOptions, defineOpCaseSuites, expectOutputsAgree, seededFeeds } from './helpers/op-cases.js';
 
 /**
  * Runs the graph on the reference backend and (twice: a kernel must not depend on state a
- * previous run left, in-place chains, scratch) on wasm with no fallback, with seeded inputs
- * in [low, high), and compares every output.
+ * previous run left, in-place chains, scratch) on wasm with no fallback, in both builds
+ * (plain SIMD and relaxed SIMD: their min/max and multiply-add differ), with seeded inputs
+ * in [low, high), and compares every output; with `fused`, also compiled with the graph
+ * passes, each run held to the plain reference.
  */
 async function agree(g: Graph, options: AgreeOptions = {}): Promise<void> {
   const feeds = seededFeeds(g, options);
   const ref = await getBackend('reference').compile(g, { optimize: false });
-  const exe = await getBackend('wasm').compile(g, { optimize: false });
-  expect(exe.info().fallbackNodes).toEqual([]);
   const want = await ref.run(feeds);
-  await exe.run(feeds);
-  const got = await exe.run(feeds);
   ref.dispose();
-  exe.dispose();
-  expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-4 * maxRef, options.exact);
+  for (const optimize of options.fused ? [false, true] : [false]) {
+    for (const relaxedSimd of [false, true]) {
+      const exe = await getBackend('wasm').compile(g, { optimize, relaxedSimd } as WasmCompileOptions);
+      expect(exe.info().fallbackNodes).toEqual([]);
+      expect(exe.info().features.includes('relaxed-simd'), 'the build asked for').toBe(relaxedSimd);
+      await exe.run(feeds);
+      const got = await exe.run(feeds);
+      exe.dispose();
+      expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-4 * maxRef, options.exact, options.special);
+    }
+  }
 }
 
 /** Ids of the sections of a wasm binary. */

@@ -4,9 +4,10 @@
  * that break index arithmetic: odd sizes, ceil mode, dilation, asymmetric and negative pads,
  * both count_include_pad rules, NaN and -Infinity in a max pool, broadcasting of rank 0..6,
  * softmax on every axis, LRN of odd and even size, gemm with every transpose, in-place chains
- * and 1x1 inputs. Each graph runs with no graph passes, on the shared device (Dawn on
- * SwiftShader in Node). Max and copy ops must match exactly; the rest to 1e-5 of
- * max(1, max |reference|).
+ * and 1x1 inputs, and every op over NaN and infinities (also fused into a conv/fc epilogue).
+ * Each graph runs with no graph passes (fused cases also with them), on the shared device
+ * (Dawn on SwiftShader in Node). Max and copy ops must match exactly; NaN and infinities in
+ * position; the rest to 1e-5 of max(1, max |reference|).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backends/backend.js';
@@ -36,18 +37,21 @@ afterAll(() => releaseSharedGpu());
 
 /**
  * Runs the graph on the reference backend and (twice: no run may depend on what the last
- * left) on WebGPU with seeded inputs in [low, high), and compares every output.
+ * left) on WebGPU with seeded inputs in [low, high), and compares every output; with
+ * `fused`, also compiled with the graph passes, each run held to the plain reference.
  */
 async function agree(g: Graph, options: AgreeOptions = {}): Promise<void> {
   const feeds = seededFeeds(g, options);
   const ref = await referenceBackend.compile(g, { optimize: false });
-  const exe = await (webgpuBackend as Backend).compile(g, { optimize: false });
   const want = await ref.run(feeds);
-  await exe.run(feeds);
-  const got = await exe.run(feeds);
   ref.dispose();
-  exe.dispose();
-  expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-5 * Math.max(1, maxRef), options.exact);
+  for (const optimize of options.fused ? [false, true] : [false]) {
+    const exe = await (webgpuBackend as Backend).compile(g, { optimize });
+    await exe.run(feeds);
+    const got = await exe.run(feeds);
+    exe.dispose();
+    expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-5 * Math.max(1, maxRef), options.exact, options.special);
+  }
 }
 
 /** `it`, skipped when there is no adapter (the first test below fails under CI then). */

@@ -1,5 +1,6 @@
 import { AttributeError } from '../graph/errors.js';
 import type { Node, OpType, Shape } from '../graph/graph.js';
+import { activationFn } from './fused-activation.js';
 import { elements, numAttr, type OpDef } from './op.js';
 
 /** A unary elementwise op on a tensor of any rank, its kernel a scalar function. */
@@ -24,16 +25,19 @@ function unary(
   };
 }
 
-/** max(x, 0) */
-export const relu = unary('relu', 1, () => (v) => (v > 0 ? v : 0));
+// relu, clip and leakyrelu apply the same scalar rule as a conv/fc epilogue that fuses them
+// (activationFn): NaN passes through each, as in PyTorch and ONNX.
 
-/** min(max(x, min), max); ReLU6 is clip(0, 6). */
+/** max(x, 0), NaN kept. */
+export const relu = unary('relu', 1, () => activationFn({ op: 'relu' }));
+
+/** min(max(x, min), max), NaN kept; ReLU6 is clip(0, 6). */
 export const clip = unary(
   'clip',
   1,
   (node) => {
     const { min, max } = node.attrs as { min: number; max: number };
-    return (v) => (v < min ? min : v > max ? max : v);
+    return activationFn({ op: 'clip', min, max });
   },
   (node) => {
     const { min, max } = node.attrs as { min?: unknown; max?: unknown };
@@ -49,15 +53,15 @@ export const leakyrelu = unary(
   1,
   (node) => {
     const alpha = (node.attrs as { alpha: number }).alpha;
-    return (v) => (v >= 0 ? v : alpha * v);
+    return activationFn({ op: 'leakyrelu', alpha });
   },
   (node) => void numAttr(node, 'alpha', () => true, 'a finite number'),
 );
 
-/** Hyperbolic tangent (LeNet-5). */
+/** Hyperbolic tangent (LeNet-5): tanh(+-inf) = +-1, tanh(NaN) = NaN. */
 export const tanh = unary('tanh', 1, () => Math.tanh);
 
-/** Logistic sigmoid. */
+/** Logistic sigmoid: sigmoid(-inf) = 0, sigmoid(inf) = 1, sigmoid(NaN) = NaN (as PyTorch). */
 export const sigmoid = unary('sigmoid', 1, () => (v) => 1 / (1 + Math.exp(-v)));
 
 /** Dropout is the identity at inference: no work, removed by the planner. */

@@ -19,15 +19,25 @@ export function fusedActivation(node: Node): FusedActivation | undefined {
   return a;
 }
 
-/** A scalar function applying the activation (the identity when there is none). */
+/**
+ * A scalar function applying the activation (the identity when there is none): the one
+ * rule of each op, used by the unfused op (src/ops/activation.ts) and by every conv / fc
+ * epilogue, so fused and unfused agree. NaN passes through all three, as in PyTorch and
+ * ONNX (torch 1.13: relu(nan) = clamp(nan, -0.5, 1) = relu6(nan) = leaky_relu(nan) = nan;
+ * relu(-0.) = -0.): relu is `v < 0 ? 0 : v`, not `v > 0 ? v : 0` (which maps NaN to 0).
+ */
 export function activationFn(a: FusedActivation | undefined): (v: number) => number {
   if (!a) return (v) => v;
   switch (a.op) {
     case 'relu':
-      return (v) => (v > 0 ? v : 0);
-    case 'clip':
-      return (v) => (v < a.min ? a.min : v > a.max ? a.max : v);
-    case 'leakyrelu':
-      return (v) => (v >= 0 ? v : a.alpha * v);
+      return (v) => (v < 0 ? 0 : v);
+    case 'clip': {
+      const { min, max } = a;
+      return (v) => (v < min ? min : v > max ? max : v);
+    }
+    case 'leakyrelu': {
+      const alpha = a.alpha;
+      return (v) => (v >= 0 ? v : alpha * v);
+    }
   }
 }

@@ -33,7 +33,7 @@ export const globalavgpool: OpDef = {
   reference: (_node, [x], [y]) => globalReduce(x, y, 0, (a, v) => a + v, (a, n) => a / n),
 };
 
-/** Global max pooling: [N, C, H, W] -> [N, C, 1, 1]. */
+/** Global max pooling: [N, C, H, W] -> [N, C, 1, 1]; a NaN in the plane wins (Math.max, as PyTorch). */
 export const globalmaxpool: OpDef = {
   ...globalavgpool,
   type: 'globalmaxpool',

@@ -3,6 +3,8 @@ import { elements, expectNCHW, intAttr, numAttr, type OpDef } from './op.js';
 /**
  * Local response normalisation across channels (AlexNet, GoogLeNet), as ONNX and PyTorch
  * define it: y = x / (bias + alpha/size * sum over a window of `size` channels of x^2)^beta.
+ * Non-finite values follow the formula: a NaN in a channel's window makes it NaN, an infinity
+ * makes its neighbours 0 and itself NaN (inf / inf), as PyTorch's local_response_norm gives.
  */
 export const lrn: OpDef = {
   type: 'lrn',

@@ -52,7 +52,11 @@ function poolCost(node: Node, _in: readonly Shape[], [y]: readonly Shape[]) {
   return { macs: 0, flops: elements(y) * kh * kw, elementwiseFlops: 0 };
 }
 
-/** Max pooling: kernel, stride, pads, dilation, ceilMode. Padding never wins the max. */
+/**
+ * Max pooling: kernel, stride, pads, dilation, ceilMode. Padding never wins the max; a NaN
+ * in the window does (Math.max, as PyTorch's max_pool2d and ONNX MaxPool); a window with no
+ * tap inside the input gives -Infinity.
+ */
 export const maxpool: OpDef = {
   type: 'maxpool',
   arity: [1, 1],
@@ -72,7 +76,9 @@ export const maxpool: OpDef = {
 
 /**
  * Average pooling: as maxpool, plus countIncludePad (whether padded zeros count in the
- * divisor; PyTorch's default is true, ONNX's is false).
+ * divisor; PyTorch's default is true, ONNX's is false). NaN and infinities follow IEEE sums
+ * (inf + -inf = NaN). Without countIncludePad a window wholly in the padding is the mean of
+ * no values, 0/0 = NaN, as in ONNX's reference implementation (PyTorch refuses such pads).
  */
 export const avgpool: OpDef = {
   type: 'avgpool',

@@ -5,7 +5,8 @@ import { elements, isInt, type OpDef } from './op.js';
 /**
  * Softmax along `axis` (default 1, the class axis). With `coerce2d` (ONNX before opset 13)
  * the tensor is seen as 2-D, [prod(shape[:axis]), prod(shape[axis:])], and each row is
- * normalised.
+ * normalised. A row holding NaN or +Infinity (inf - inf), or only -Infinity, is all NaN; a
+ * -Infinity elsewhere gives 0: as PyTorch's softmax.
  */
 export const softmax: OpDef = {
   type: 'softmax',

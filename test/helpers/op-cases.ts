@@ -5,8 +5,9 @@
  * attributes that break kernels (odd sizes and widths not divisible by 4, ceil mode,
  * dilation, asymmetric and negative pads, both count_include_pad rules, broadcasting of rank
  * 0..6, softmax on every axis, LRN of odd and even size, gemm with every transpose, in-place
- * chains, 1x1 inputs), and defineOpCaseSuites, which declares the tests over all of them
- * for one backend. A case added here runs on every backend; one a backend cannot pass
+ * chains, 1x1 inputs), every op again over NaN and infinities (issue 11: one rule per op,
+ * PyTorch's and ONNX's, matched in position; conv/fc + activation fused and unfused), and
+ * defineOpCaseSuites, which declares the tests over all of them for one backend. A case added here runs on every backend; one a backend cannot pass
  * stays in its own test file, with the reason.
  */
 import { describe, expect } from 'vitest';
@@ -16,6 +17,7 @@ import type { Graph, Initializer, Node, OpType, Shape } from '../../src/graph/gr
 import { finalizeGraph } from '../../src/graph/validate.js';
 import { mulberry32 } from '../../src/graph/weight-init.js';
 import { planMemory } from '../../src/plan/memory-planner.js';
+import { optimizeGraph } from '../../src/plan/passes.js';
 
 /** A node's attributes. */
 export type Attrs = Record<string, unknown>;
@@ -59,6 +61,17 @@ export interface AgreeOptions {
   seed?: number;
   /** Bit-exact (NaN matching NaN, infinities themselves): max pooling and copies. */
   exact?: boolean;
+  /**
+   * NaN and infinities expected (issue 11): every non-finite reference value must be matched
+   * in position (NaN by NaN, an infinity by itself), the finite ones to the tolerance; at
+   * least one output value must be non-finite, so the case tests what it says.
+   */
+  special?: boolean;
+  /**
+   * Also compile with the graph passes (optimize: true, activations fused into the conv/fc
+   * epilogue) and hold that run to the plain reference as well: fused and unfused must agree.
+   */
+  fused?: boolean;
   /** Edits the seeded inputs (to plant NaN and infinities). */
   edit?: (name: string, data: Float32Array) => void;
 }
@@ -77,30 +90,45 @@ export function seededFeeds(g: Graph, { low = -2, high = 2, seed = 3, edit }: Ag
 
 /**
  * Expects every output of `got` to have the reference's shape and to match it: bit for bit
- * when `exact`, else a finite reference and a max |error| of at most `bound(max |reference|)`.
+ * when `exact`, else a finite reference and a max |error| of at most `bound(max |reference|)`;
+ * with `special`, non-finite reference values are allowed and must be matched exactly in
+ * position (NaN by NaN, +-Infinity by itself), the finite ones to the bound (and by finite
+ * values).
  */
 export function expectOutputsAgree(
   outputs: readonly string[], got: Record<string, TensorData>, want: Record<string, TensorData>,
-  bound: (maxRef: number) => number, exact = false,
+  bound: (maxRef: number) => number, exact = false, special = false,
 ): void {
+  let nonFinite = 0;
   for (const name of outputs) {
     const a = got[name].data;
     const b = want[name].data;
     expect(got[name].shape).toEqual(want[name].shape);
+    const same = (i: number) => a[i] === b[i] || (Number.isNaN(a[i]) && Number.isNaN(b[i]));
     if (exact) {
-      const bad = [...b.keys()].filter((i) => !(a[i] === b[i] || (Number.isNaN(a[i]) && Number.isNaN(b[i]))));
+      const bad = [...b.keys()].filter((i) => !same(i));
       expect(bad.slice(0, 5).map((i) => `${name}[${i}]: got ${a[i]}, want ${b[i]}`)).toEqual([]);
+      nonFinite += b.filter((v) => !Number.isFinite(v)).length;
       continue;
+    }
+    if (special) {
+      // Non-finite values: exactly; finite ones: finite here too, then to the bound below.
+      const bad = [...b.keys()].filter((i) => (Number.isFinite(b[i]) ? !Number.isFinite(a[i]) : !same(i)));
+      expect(bad.slice(0, 5).map((i) => `${name}[${i}]: got ${a[i]}, want ${b[i]}`)).toEqual([]);
+      nonFinite += b.filter((v) => !Number.isFinite(v)).length;
+    } else {
+      expect(b.every(Number.isFinite), `${name}: reference finite`).toBe(true);
     }
     let maxRef = 0;
     let maxErr = 0;
     for (let i = 0; i < b.length; i++) {
+      if (!Number.isFinite(b[i])) continue;
       maxRef = Math.max(maxRef, Math.abs(b[i]));
       maxErr = Math.max(maxErr, Math.abs(a[i] - b[i]));
     }
-    expect(b.every(Number.isFinite), `${name}: reference finite`).toBe(true);
     expect(maxErr, `${name}: max |error| against max |reference| ${maxRef}`).toBeLessThanOrEqual(bound(maxRef));
   }
+  if (special) expect(nonFinite, 'non-finite values in the reference outputs').toBeGreaterThan(0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -303,6 +331,119 @@ export function gemmGraphs([M, K, N, attrs, cShape]: (typeof GEMM_CASES)[number]
 }
 
 // ---------------------------------------------------------------------------------------
+// NaN and infinities (issue 11): one rule per op, the one PyTorch and ONNX use, on every
+// backend and in every fusion. Checked with PyTorch 1.13 (Debian python3-torch):
+//   relu([nan, inf, -inf, -0, 0, -1, 2]) = [nan, inf, 0, -0, 0, 0, 2]
+//   clamp(same, -0.5, 1) = [nan, 1, -0.5, -0, 0, -0.5, 1]; relu6(nan) = nan
+//   leaky_relu(same, 0.1) = [nan, inf, -inf, -0, 0, -0.1, 2]
+//   sigmoid(same) = [nan, 1, 0, 0.5, 0.5, 0.269, 0.881]; tanh(same) = [nan, 1, -1, -0, 0, -0.762, 0.964]
+//   softmax([1, inf, 2]) = softmax([1, nan, 2]) = softmax([-inf, -inf, -inf]) = [nan, nan, nan],
+//   softmax([1, -inf, 2]) = [0.269, 0, 0.731]
+//   local_response_norm([1, nan, 2], size 3) = [nan, nan, nan];
+//   local_response_norm([1, inf, 2, 3, 4], size 3) = [0, nan, 0, 2.998, 3.998]
+//   max_pool2d: a NaN in the window wins; a window of -inf gives -inf; avg_pool2d: nan, and
+//   inf + -inf, give nan; adaptive_max_pool2d (global) of a plane with a nan: nan
+//   relu(conv2d(x with a nan)) = nan where the window saw it (also with inplace=True)
+// ONNX AveragePool with count_include_pad 0 over a window wholly in the padding: the mean of
+// no values, 0/0 = NaN (PyTorch refuses such padding).
+
+/**
+ * An `edit` planting NaN, +Infinity and -Infinity about once every `every`, `every + 4`,
+ * `every + 6` values, at places that differ per input (by the last letter of its name).
+ */
+export const specials = (every = 13) => (name: string, d: Float32Array): void => {
+  const shift = 3 * name.charCodeAt(name.length - 1);
+  for (let i = 0; i < d.length; i++) {
+    const j = i + shift;
+    if (j % every === every >> 1) d[i] = NaN;
+    else if (j % (every + 4) === 2) d[i] = Infinity;
+    else if (j % (every + 6) === every + 4) d[i] = -Infinity;
+  }
+};
+
+/** An `edit` setting the first values of every input to `values`. */
+export const startWith = (values: number[]) => (_: string, d: Float32Array): void => d.set(values.slice(0, d.length));
+
+/** Pooling cases whose inputs hold NaN and infinities (max bit-exact; avg under both rules). */
+export const SPECIAL_POOL_CASES: readonly (readonly [string, Shape, Attrs])[] = [POOL_CASES[0], POOL_CASES[1], POOL_CASES[4], POOL_CASES[8], POOL_CASES[9]];
+
+/** LRN on the issue's [1, NaN, 2] (size 3: all NaN) and [1, inf, 2, 3, 4] (0, NaN, 0, finite, finite), one plane each. */
+export const LRN_ISSUE_CASES: readonly (readonly [Shape, Attrs, number[]])[] = [
+  [[1, 3, 1, 1], { size: 3, alpha: 1e-4, beta: 0.75, bias: 1 }, [1, NaN, 2]],
+  [[1, 3, 1, 1], { size: 3, alpha: 1e-4, beta: 0.5, bias: 1 }, [1, NaN, 2]],
+  [[1, 5, 1, 1], { size: 3, alpha: 1e-4, beta: 0.75, bias: 1 }, [1, Infinity, 2, 3, 4]],
+  [[1, 5, 1, 1], { size: 3, alpha: 1e-4, beta: 1.3, bias: 1 }, [1, Infinity, 2, 3, 4]],
+];
+
+/**
+ * Softmax rows as PyTorch gives them: a -inf is 0; a row of -inf, a row with +inf, a row
+ * with NaN are all NaN. Rows of 5 (a vector and a tail) along the last axis, and the same
+ * rows along axis 1 of [.., 5, 3] (columns, several rows per vector).
+ */
+export const SOFTMAX_ROWS = [
+  [1, -Infinity, 2, 3, -Infinity], [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity], [1, Infinity, 2, 3, 4],
+  [1, NaN, 2, 3, 4], [Infinity, Infinity, 1, 2, 3], [0.5, 1, 2, 3, 4],
+];
+export const softmaxRowsGraphs = (): readonly (readonly [Graph, AgreeOptions])[] => {
+  const rows = SOFTMAX_ROWS;
+  const lastAxis = single('softmax', [[rows.length, 5]], { axis: 1 });
+  // [2, 5, 3]: row r of the table is (o, i) = (floor(r / 3), r % 3), its k-th value at (o, k, i).
+  const middle = single('softmax', [[2, 5, 3]], { axis: 1 });
+  const planted = (d: Float32Array) => rows.forEach((row, r) => row.forEach((v, k) => (d[(Math.floor(r / 3) * 5 + k) * 3 + (r % 3)] = v)));
+  return [
+    [lastAxis, { edit: (_, d) => d.set(rows.flat()) }],
+    [middle, { edit: (_, d) => planted(d) }],
+  ];
+};
+
+/** Convolutions over inputs with NaN and infinities: input shape, weight shape, attributes (every path: GEMM, depthwise, direct, grouped). */
+export const CONV_CASES: readonly (readonly [string, Shape, Shape, Attrs])[] = [
+  ['3x3 pad 1, 8 of 3 channels', [1, 3, 9, 10], [8, 3, 3, 3], { kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 }],
+  ['3x3 s2 pad 1, 6 of 5 channels, batch 2', [2, 5, 11, 13], [6, 5, 3, 3], { kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 }],
+  ['1x1, 13 of 20 channels', [1, 20, 5, 7], [13, 20, 1, 1], { kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }],
+  ['depthwise 3x3 pad 1', [1, 6, 7, 9], [6, 1, 3, 3], { kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 6 }],
+  ['grouped 3x3 dilation 2', [1, 4, 9, 9], [6, 2, 3, 3], { kernel: [3, 3], stride: [1, 1], pads: [2, 2, 2, 2], dilation: [2, 2], groups: 2 }],
+  ['3x3 on a 2x2 input (few pixels)', [1, 16, 2, 2], [8, 16, 3, 3], { kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 }],
+];
+/** conv2d with constant weight and bias. */
+export const convGraph = ([, x, w, attrs]: (typeof CONV_CASES)[number]): Graph =>
+  single('conv2d', [x], attrs, [constant('cw', w, -0.5, 0.5), constant('cb', [w[0]])]);
+
+/** fc with constant weight and bias: batch, in, out (small batches and a large one, which WebGPU runs as a GEMM). */
+export const FC_CASES: readonly (readonly [number, number, number])[] = [[1, 37, 13], [3, 64, 10], [12, 21, 9]];
+export const fcGraph = ([n, k, m]: (typeof FC_CASES)[number]): Graph => single('fc', [[n, k]], {}, [constant('fw', [m, k], -0.5, 0.5), constant('fb', [m])]);
+
+/**
+ * Graphs whose activation (or batchnorm + activation, or residual add + activation) the
+ * graph passes fuse into the conv or fc epilogue: run unfused and fused, with NaN and
+ * infinities in the input, each must match the plain reference.
+ */
+export function fusedGraphs(): readonly (readonly [string, Graph])[] {
+  const [conv3, convS2, conv1, dw] = CONV_CASES;
+  const convThen = ([, x, w, attrs]: (typeof CONV_CASES)[number], ...tail: Node[]): Graph => graphOf(
+    { x }, [node('c', 'conv2d', ['x', 'cw', 'cb'], attrs), ...tail], undefined,
+    [constant('cw', w, -0.5, 0.5), constant('cb', [w[0]]), ...batchnormStats(w[0], 'bn')],
+  );
+  const fcThen = ([n, k, m]: (typeof FC_CASES)[number], tail: Node): Graph =>
+    graphOf({ x: [n, k] }, [node('f', 'fc', ['x', 'fw', 'fb']), tail], undefined, [constant('fw', [m, k], -0.5, 0.5), constant('fb', [m])]);
+  const bn = (input: string) => node('n', 'batchnorm', [input, 'bn.scale', 'bn.bias', 'bn.mean', 'bn.var'], { epsilon: 1e-5 });
+  return [
+    ['conv2d + relu', convThen(conv3, node('y', 'relu', ['c']))],
+    ['conv2d + relu, stride 2, batch 2', convThen(convS2, node('y', 'relu', ['c']))],
+    ['conv2d + clip(0, 6)', convThen(conv3, node('y', 'clip', ['c'], { min: 0, max: 6 }))],
+    ['conv2d 1x1 + clip(-0.5, 1)', convThen(conv1, node('y', 'clip', ['c'], { min: -0.5, max: 1 }))],
+    ['conv2d + leakyrelu(0.1)', convThen(conv3, node('y', 'leakyrelu', ['c'], { alpha: 0.1 }))],
+    ['depthwise conv2d + clip(0, 6)', convThen(dw, node('y', 'clip', ['c'], { min: 0, max: 6 }))],
+    ['depthwise conv2d + relu', convThen(dw, node('y', 'relu', ['c']))],
+    ['conv2d + batchnorm (folded) + relu', convThen(conv3, bn('c'), node('y', 'relu', ['n']))],
+    ['conv2d + residual add + relu', convThen(CONV_CASES[3], node('a', 'add', ['c', 'x']), node('y', 'relu', ['a']))],
+    ...FC_CASES.map(([n, k, m]) => [`fc [${n}, ${k}] -> ${m} + relu`, fcThen([n, k, m], node('y', 'relu', ['f']))] as const),
+    ['fc + clip(0, 6)', fcThen(FC_CASES[0], node('y', 'clip', ['f'], { min: 0, max: 6 }))],
+    ['fc + leakyrelu(0.2), batch 12', fcThen(FC_CASES[2], node('y', 'leakyrelu', ['f'], { alpha: 0.2 }))],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
 // The tests
 
 export interface OpCaseSuiteOptions {
@@ -321,7 +462,8 @@ export interface OpCaseSuiteOptions {
 /**
  * Declares, in describe blocks named after the backend, a test for every case above
  * (pooling, activations, copies, batchnorm, LRN, softmax, broadcasting add and mul,
- * in-place chains, concat, pad, gemm). Cases with NaN or infinities are always bit-exact.
+ * in-place chains, concat, pad, gemm), and every op again over NaN and infinities (matched in
+ * position, see `special`), unfused and fused into a conv/fc epilogue.
  */
 export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndCopies: exact }: OpCaseSuiteOptions): void {
   describe(`${backend} pooling kernels`, () => {
@@ -331,9 +473,10 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
         test(`avgpool ${label}, countIncludePad ${countIncludePad}`, () => agree(single('avgpool', [shape], { ...attrs, countIncludePad })));
       }
     }
-    test('windows wholly in the padding: maxpool -Infinity, avgpool with countIncludePad 0', async () => {
+    test('windows wholly in the padding: maxpool -Infinity, avgpool 0/0 = NaN with countIncludePad 0, 0 with 1', async () => {
       const { shape, attrs } = PADDING_ONLY_WINDOWS;
-      await agree(single('maxpool', [shape], attrs), { exact: true });
+      await agree(single('maxpool', [shape], attrs), { exact: true, special: true });
+      await agree(single('avgpool', [shape], { ...attrs, countIncludePad: false }), { special: true });
       await agree(single('avgpool', [shape], { ...attrs, countIncludePad: true }));
     });
     test('maxpool with NaN and -Infinity in the input: NaN wins, -Infinity is a value, padding never wins', async () => {
@@ -429,6 +572,89 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
     for (const gemm of GEMM_CASES) {
       test(gemmLabel(gemm), async () => {
         for (const g of gemmGraphs(gemm)) await agree(g);
+      });
+    }
+  });
+
+  describe(`${backend}: NaN and infinities, as PyTorch and ONNX give them (issue 11)`, () => {
+    /** Agrees with `special`, on cases whose inputs really hold a NaN or an infinity. */
+    const agreeSpecial = (g: Graph, options: AgreeOptions) => {
+      const feeds = seededFeeds(g, options);
+      expect(Object.values(feeds).some((d) => d.some((v) => !Number.isFinite(v))), 'planted NaN or infinity').toBe(true);
+      return agree(g, { ...options, special: true });
+    };
+    for (const [op, attrs] of ACTIVATION_OPS) {
+      test(`${op} ${JSON.stringify(attrs)}: [nan, inf, -inf, -0, 0, -1, 2], then planted on ranks 1..5`, async () => {
+        await agreeSpecial(single(op, [[7]], attrs), { edit: startWith([NaN, Infinity, -Infinity, -0, 0, -1, 2]) });
+        for (const s of ACTIVATION_SHAPES.filter((sh) => sh.reduce((a, b) => a * b, 1) > 1)) {
+          await agreeSpecial(single(op, [s], attrs), { low: -8, high: 8, edit: specials(7) });
+        }
+      });
+    }
+    for (const [label, shape, attrs] of SPECIAL_POOL_CASES) {
+      test(`maxpool and avgpool ${label}`, async () => {
+        const edit = specials(11);
+        await agreeSpecial(single('maxpool', [shape], attrs), { exact: true, edit });
+        for (const countIncludePad of [false, true]) await agreeSpecial(single('avgpool', [shape], { ...attrs, countIncludePad }), { edit });
+      });
+    }
+    test('globalavgpool and globalmaxpool', async () => {
+      for (const op of GLOBAL_POOL_OPS) {
+        for (const shape of GLOBAL_POOL_SHAPES.filter((s) => s[2] * s[3] > 1)) {
+          await agreeSpecial(single(op, [shape]), { exact: op === 'globalmaxpool', edit: specials(23) });
+        }
+      }
+    });
+    for (const [shape, attrs, values] of LRN_ISSUE_CASES) {
+      test(`lrn of [${values.join(', ')}] ${JSON.stringify(attrs)}`, () => agreeSpecial(single('lrn', [shape], attrs), { edit: startWith(values) }));
+    }
+    test('lrn, every case, planted', async () => {
+      for (const [shape, attrs] of LRN_CASES.filter(([s]) => s.reduce((a, b) => a * b, 1) >= 20)) await agreeSpecial(single('lrn', [shape], attrs), { edit: specials(11) });
+    });
+    test('softmax rows with -inf (0), all -inf, +inf, NaN (all NaN), on the last axis and the middle one', async () => {
+      for (const [g, options] of softmaxRowsGraphs()) await agreeSpecial(g, options);
+    });
+    test('softmax, every case, planted', async () => {
+      for (const [shape, attrs] of SOFTMAX_CASES.filter(([s]) => s.reduce((a, b) => a * b, 1) >= 30)) {
+        await agreeSpecial(single('softmax', [shape], attrs), { low: -20, high: 20, edit: specials(23) });
+      }
+    });
+    test('batchnorm', async () => {
+      for (const shape of BATCHNORM_SHAPES.filter((s) => s.reduce((a, b) => a * b, 1) >= 20)) {
+        await agreeSpecial(single('batchnorm', [shape], { epsilon: 1e-5 }, batchnormStats(shape[1], `bn${shape.length}`)), { edit: specials(7) });
+      }
+    });
+    for (const op of BINARY_OPS) {
+      test(`${op}, broadcasting`, async () => {
+        for (const [a, b] of BROADCAST_PAIRS.filter(([a, b]) => a.reduce((x, y) => x * y, 1) * b.reduce((x, y) => x * y, 1) >= 20)) {
+          await agreeSpecial(single(op, [a, b]), { edit: specials(7) });
+        }
+      });
+    }
+    test('gemm, every case', async () => {
+      for (const gemm of GEMM_CASES.filter(([M, K, N]) => M * K * N > 1)) {
+        for (const g of gemmGraphs(gemm)) await agreeSpecial(g, { edit: specials(11) });
+      }
+    });
+    for (const c of CONV_CASES) {
+      test(`conv2d ${c[0]}`, () => agreeSpecial(convGraph(c), { edit: specials(41) }));
+    }
+    test('fc', async () => {
+      for (const c of FC_CASES) await agreeSpecial(fcGraph(c), { edit: specials(29) });
+    });
+    test('copies, concat and pad: bit for bit', async () => {
+      for (const [op, shape, attrs] of COPY_CASES) {
+        await agreeSpecial(single(op, [shape], attrs), { exact: true, edit: specials(5) });
+        await agreeSpecial(copiedGraph(op, shape, attrs), { exact: true, edit: specials(5) });
+      }
+      for (const [shapes, axis] of CONCAT_CASES) await agreeSpecial(single('concat', shapes, { axis }), { exact: true, edit: specials(5) });
+      for (const [shape, pads, value] of PAD_CASES) await agreeSpecial(single('pad', [shape], { pads, value }), { exact: true, edit: specials(5) });
+    });
+    for (const [label, g] of fusedGraphs()) {
+      test(`fused and unfused agree: ${label}`, async () => {
+        const { report } = optimizeGraph(g);
+        expect(report.fusedActivations.length, 'the activation fuses').toBe(1);
+        await agreeSpecial(g, { fused: true, edit: specials(29) });
       });
     }
   });
