@@ -256,7 +256,24 @@ export interface ModelMessage {
  * views into `bytes`. Throws what protobufjs throws on malformed input (RangeError, Error).
  */
 function decode(type: protobuf.Type, bytes: Uint8Array): { [k: string]: any } {
-  return type.toObject(type.decode(bytes), { longs: Number, enums: Number, defaults: true, arrays: true });
+  // int64 fields decode straight to numbers, as `longs: Number` would convert them anyway:
+  // with long.js loaded, protobufjs makes a Long object per int64 first, which made a
+  // 100,000-node model take seconds. The reader's int64 functions are chosen by configure(),
+  // so Long is set aside for this synchronous decode and restored before anything else runs.
+  const util = protobuf.util as { Long: unknown };
+  const Long = util.Long;
+  if (Long) {
+    util.Long = null;
+    protobuf.configure();
+  }
+  try {
+    return type.toObject(type.decode(bytes), { longs: Number, enums: Number, defaults: true, arrays: true });
+  } finally {
+    if (Long) {
+      util.Long = Long;
+      protobuf.configure();
+    }
+  }
 }
 
 /** Decodes an ONNX ModelProto (see {@link decode} for what may be thrown). */
