@@ -84,9 +84,11 @@ export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
   const optimizer = options.optimizer ?? 'momentum';
   if (memory !== 'training' && memory !== 'inference') throw new OptionError(`memory mode must be 'training' or 'inference', found '${memory}'`);
   if (!(optimizer in COPIES)) throw new OptionError(`optimizer must be sgd, momentum or adam, found '${optimizer}'`);
+  // A model whose every tensor is a constant (ONNX lets an initializer shadow each input)
+  // has no input row's worth of activations: a batch of 1 and an empty input.
   const input = graph.inputs[0];
-  const batch = input.shape[0];
-  const perImage = (s: Shape) => sizeOf(s) / s[0];
+  const batch = input?.shape[0] ?? 1;
+  const perImage = (s: Shape) => (s.length && s[0] > 0 ? sizeOf(s) / s[0] : sizeOf(s));
 
   // Rows in order of first appearance: a layer, or its block when collapsed.
   const groups = new Map<string, Node[]>();
@@ -95,7 +97,7 @@ export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
     (groups.get(key) ?? groups.set(key, []).get(key)!).push(node);
   }
 
-  const inShape = input.shape;
+  const inShape = input?.shape ?? [1, 0];
   const rows: CostRow[] = [
     {
       name: 'input', type: 'input', kernels: null, kernel: null, stride: null, pad: null,

@@ -34,12 +34,16 @@ export function exportOnnx(graph: Graph): Uint8Array {
   const int64 = (name: string, values: readonly number[]) => {
     initializers.push({ name, dims: [values.length], data_type: DataType.INT64, int64_data: [...values] });
   };
-  for (const name of new Set(graph.nodes.flatMap((n) => n.inputs))) {
+  // Weights read by a node or returned as graph outputs.
+  for (const name of new Set([...graph.nodes.flatMap((n) => n.inputs), ...graph.outputs])) {
     const init = graph.initializers.get(name);
     if (init) tensor(name, init.shape, graph.weight(name));
   }
+  const scalar = (name: string, value: number) => {
+    initializers.push({ name, dims: [], data_type: DataType.FLOAT, float_data: [value] });
+  };
   const emit = (n: OnnxNode) => nodes.push(n);
-  for (const node of graph.nodes) exportNode(node, graph, emit, int64);
+  for (const node of graph.nodes) exportNode(node, graph, emit, int64, scalar);
   const valueInfo = (name: string) => ({
     name,
     type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: graph.shape(name).map((d) => ({ dim_value: d })) } } },
@@ -60,7 +64,13 @@ export function exportOnnx(graph: Graph): Uint8Array {
   return onnxTypes.ModelProto.encode(message).finish();
 }
 
-function exportNode(node: Node, graph: Graph, emit: (n: OnnxNode) => void, int64: (name: string, v: readonly number[]) => void): void {
+function exportNode(
+  node: Node,
+  graph: Graph,
+  emit: (n: OnnxNode) => void,
+  int64: (name: string, v: readonly number[]) => void,
+  scalar: (name: string, v: number) => void,
+): void {
   const a = node.attrs as Record<string, any>;
   const out = node.outputs[0];
   const one = (op_type: string, attribute: Attr[] = [], input = [...node.inputs], output = out) =>
@@ -112,7 +122,9 @@ function exportNode(node: Node, graph: Graph, emit: (n: OnnxNode) => void, int64
       return one('Reshape', [], [node.inputs[0], `${node.name}/shape`]);
     case 'pad':
       int64(`${node.name}/pads`, a.pads);
-      return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
+      if (!a.value) return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
+      scalar(`${node.name}/value`, a.value);
+      return one('Pad', [], [node.inputs[0], `${node.name}/pads`, `${node.name}/value`]);
     case 'relu':
       return one('Relu');
     case 'clip':
