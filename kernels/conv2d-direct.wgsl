@@ -78,6 +78,24 @@ fn main(
       }
     }
   }
+  // Padding is zeros times the weight (ONNX pads, then convolves): 0 x a NaN or infinite
+  // weight is NaN. Only windows that reach into the padding look.
+  if (i_lo > 0u || i_hi < params.KH || j_lo > 0u || j_hi < params.KW) {
+    for (var i = 0u; i < params.KH; i++) {
+      for (var j = 0u; j < params.KW; j++) {
+        if (i >= i_lo && i < i_hi && j >= j_lo && j < j_hi) {
+          continue;
+        }
+        var w_at = w_base + i * params.KW + j;
+        for (var c = 0u; c < params.Cg; c++) {
+          if (!is_finite(arena[w_at])) {
+            acc = nan_f32();
+          }
+          w_at += w_step;
+        }
+      }
+    }
+  }
   if (BIAS) {
     acc += arena[params.b_off + m];
   }

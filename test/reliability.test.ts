@@ -137,6 +137,33 @@ describe('BatchNormalization chains fold', () => {
   }
 });
 
+describe('a NaN or infinite conv weight', () => {
+  // ONNX pads, then convolves: a padded tap is 0 x weight, NaN for a NaN or infinite weight.
+  // PyTorch's im2col convolution agrees; a kernel that skips padded taps does not.
+  for (const [title, groups] of [['conv (GEMM)', 1], ['depthwise conv', 4]] as const) {
+    it(`${title}: NaN fills its output channel, +Inf gives NaN at padded and zero taps, on every backend`, async () => {
+      const b = new GraphBuilder('nan-weight');
+      const g = b.build([b.input('x', [1, 4, 5, 5]).conv('c', 4, 3, { pad: 1, groups })]);
+      const w = g.weight('c.weight');
+      const per = w.length / 4;
+      w[1 * per + 4] = NaN; // channel 1, centre tap
+      w[2 * per + 0] = Infinity; // channel 2, top-left tap: padded on the first row and column
+      const x = Float32Array.from({ length: 100 }, (_, i) => 0.5 + (i % 7) / 10); // all positive
+      for (const backend of BACKENDS) {
+        if (!available.get(backend)) continue;
+        const y = Object.values(await runOn(backend, g, x))[0];
+        const plane = (m: number) => y.slice(m * 25, m * 25 + 25);
+        expect(plane(0).every(Number.isFinite), backend).toBe(true);
+        expect(plane(1).every(Number.isNaN), backend).toBe(true);
+        // channel 2: the top-left tap reads padding for output row 0 and column 0 (NaN), real
+        // positive inputs elsewhere (+Inf)
+        plane(2).forEach((v, k) => expect(v, `${backend} [${k}]`).toBe(k < 5 || k % 5 === 0 ? NaN : Infinity));
+        expect(plane(3).every(Number.isFinite), backend).toBe(true);
+      }
+    });
+  }
+});
+
 describe('size limits are typed errors before any large allocation', () => {
   /** One 2^28-element input and four branches live at once: a 5 GiB arena. */
   function fourBranches(): Graph {

@@ -59,7 +59,8 @@ export const conv2d: OpDef = {
     const [xd, wd, yd] = [x.data, w.data, y.data];
     // A direct convolution: for each output channel, add weight x shifted input row into a
     // float64 output plane. The valid output columns of each tap are computed up front, so
-    // the inner loop has no bounds test.
+    // the inner loop has no bounds test. Padding is zeros times the weight, as ONNX defines
+    // it (pad, then convolve): a NaN or infinite weight makes its padded taps NaN too.
     const acc = new Float64Array(OH * OW);
     for (let n = 0; n < N; n++) {
       for (let m = 0; m < M; m++) {
@@ -73,12 +74,20 @@ export const conv2d: OpDef = {
               const shift = j * dw - pads[1]; // iw = ow * sw + shift
               const ow0 = Math.max(0, Math.ceil(-shift / sw));
               const ow1 = Math.min(OW, Math.floor((W - 1 - shift) / sw) + 1);
+              const padded = Number.isFinite(wv) ? 0 : 0 * wv; // NaN for a non-finite weight
               for (let oh = 0; oh < OH; oh++) {
                 const ih = oh * sh - pads[0] + i * dh;
-                if (ih < 0 || ih >= H) continue;
-                const xRow = xPlane + ih * W + shift;
                 const aRow = oh * OW;
+                if (ih < 0 || ih >= H) {
+                  if (padded !== 0) for (let ow = 0; ow < OW; ow++) acc[aRow + ow] += padded;
+                  continue;
+                }
+                const xRow = xPlane + ih * W + shift;
                 for (let ow = ow0; ow < ow1; ow++) acc[aRow + ow] += wv * xd[xRow + ow * sw];
+                if (padded !== 0) {
+                  for (let ow = 0; ow < Math.min(ow0, OW); ow++) acc[aRow + ow] += padded;
+                  for (let ow = Math.max(ow1, 0); ow < OW; ow++) acc[aRow + ow] += padded;
+                }
               }
             }
           }
