@@ -122,7 +122,7 @@ function exportNode(
       return one('Reshape', [], [node.inputs[0], `${node.name}/shape`]);
     case 'pad':
       int64(`${node.name}/pads`, a.pads);
-      if (!a.value) return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
+      if (Object.is(a.value, 0)) return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
       scalar(`${node.name}/value`, a.value);
       return one('Pad', [], [node.inputs[0], `${node.name}/pads`, `${node.name}/value`]);
     case 'relu':

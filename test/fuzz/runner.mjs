@@ -4,7 +4,9 @@
  *
  * Outcomes: ok | typed (a WebconvError, counted by code) | untyped (anything else thrown: a
  * defect) | crash (the worker died) | hang (over the time limit) | oom (over the RSS cap) |
- * disagree (backends, or an oracle, disagree) | fuzzer-bug (the generator itself threw).
+ * disagree (backends, or an oracle, disagree) | disagree-weights (backends disagree on a model
+ * whose weight values were mutated: reported, not a failure, as float32 arithmetic may differ
+ * at values like 3.4e38) | fuzzer-bug (the generator itself threw).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -12,7 +14,7 @@ import { buildCase, caseSeed, KINDS } from './cases.mjs';
 import { Pool } from './pool.mjs';
 import { mixSeed } from './rng.mjs';
 
-export const OUTCOMES = ['ok', 'typed', 'untyped', 'crash', 'hang', 'oom', 'disagree', 'fuzzer-bug'];
+export const OUTCOMES = ['ok', 'typed', 'untyped', 'crash', 'hang', 'oom', 'disagree', 'disagree-weights', 'fuzzer-bug'];
 export const FAILURES = ['untyped', 'crash', 'hang', 'oom', 'disagree', 'fuzzer-bug'];
 
 const b64 = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength).toString('base64');
@@ -145,6 +147,7 @@ export async function runFuzz(o) {
       r = { outcome: 'fuzzer-bug', message: `case generator threw: ${made.error.stack ?? made.error}`, notes: [] };
     } else {
       r = await pool.run(made.task, { timeoutMs: made.task.gpu ? opts.timeoutMs * 4 : opts.timeoutMs });
+      if (r.outcome === 'disagree' && made.c.weightsMutated) r = { ...r, outcome: 'disagree-weights' };
     }
     counts[kind][r.outcome] = (counts[kind][r.outcome] ?? 0) + 1;
     if (r.outcome === 'typed') typedCodes[kind][r.code] = (typedCodes[kind][r.code] ?? 0) + 1;
