@@ -3,5 +3,6 @@
 // speed, then the wasm backend beside onnxruntime-web and tfjs-wasm, then the webgpu backend
 // beside onnxruntime-web's WebGPU EP on the same device.
 await import('./summary.bench.mjs');
+await import('./compile.bench.mjs');
 await import('./wasm.bench.mjs');
 await import('./webgpu.bench.mjs');
