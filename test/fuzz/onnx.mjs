@@ -928,7 +928,7 @@ export const ONNX_MUTATORS = {
       spec.initializers.push(ints(c, [1, -1, 2 ** 53 - 1]));
       spec.nodes.unshift({ op_type: kind, input: [c], output: [out], name: out, attribute: [attr.i('to', rng.pick([1, 6, 7, 10, 11, 9, 8, 0, 99]))] });
     } else {
-      spec.nodes.unshift({ op_type: kind, input: [rng.pick(spec.inputs)?.name ?? 'x'], output: [out], name: out, attribute: rng.bool(0.5) ? [attr.i('start', rng.pick([-10, 1, 5])), attr.i('end', rng.pick([-1, 10, 0]))] : [] });
+      spec.nodes.unshift({ op_type: kind, input: [spec.inputs.length ? rng.pick(spec.inputs).name : 'x'], output: [out], name: out, attribute: rng.bool(0.5) ? [attr.i('start', rng.pick([-10, 1, 5])), attr.i('end', rng.pick([-1, 10, 0]))] : [] });
     }
     n.input[k] = out;
     return `${kind} plumbing into node '${n.name}' (${n.op_type}) input ${k}`;
