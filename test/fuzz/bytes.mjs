@@ -4,7 +4,8 @@
  * do what they did), and returns { bytes, desc }.
  */
 
-function cat(...parts) {
+/** The bytes of `parts`, one after another. */
+export function cat(...parts) {
   const n = parts.reduce((a, p) => a + p.length, 0);
   const out = new Uint8Array(n);
   let at = 0;

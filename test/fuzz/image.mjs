@@ -8,6 +8,7 @@
 import { deflateSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { Rng, mixSeed } from './rng.mjs';
+import { cat } from './bytes.mjs';
 
 const require = createRequire(import.meta.url);
 const jpeg = require('jpeg-js');
@@ -121,16 +122,7 @@ function encodePng(spec) {
   return concat(parts);
 }
 
-function concat(parts) {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (parts) => cat(...parts);
 
 /** zlib streams of n zero bytes (memoised: deflating 16 MiB takes a while) */
 const BOMBS = new Map();

@@ -1,20 +1,11 @@
 /**
- * The fuzzer's seeded randomness: mulberry32 (the same generator as
- * src/graph/weight-init.ts, copied so that case generation never depends on a rebuilt
- * dist/) wrapped with the helpers the generators use.
+ * The fuzzer's seeded randomness: the SDK's own mulberry32 (src/graph/weight-init.ts, from
+ * the built dist/) wrapped with the helpers the generators use.
  */
+import { distUrl } from './paths.mjs';
 
-/** mulberry32: 32-bit state, uniform floats in [0, 1). */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { mulberry32 } = await import(distUrl('graph/weight-init.js'));
+export { mulberry32 };
 
 /** A stable 32-bit seed from a run seed and some labels (FNV-1a over their text). */
 export function mixSeed(...parts) {
