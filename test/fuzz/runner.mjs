@@ -111,6 +111,8 @@ export async function runFuzz(o) {
   const stats = { ran: 0, webgpu: 0, notRun: 0, exportSkipped: 0 };
   let validOnnx = 0;
   const slow = [];
+  /** Disagreements on mutated weight values: not failures, but listed (case, mutations, message). */
+  const weightDisagreements = [];
   let peakRss = 0;
   let done = 0;
   let lastLog = 0;
@@ -158,6 +160,9 @@ export async function runFuzz(o) {
     slow.sort((a, b) => b.wallMs - a.wallMs);
     if (slow.length > 8) slow.pop();
     peakRss = Math.max(peakRss, r.rssMiB ?? 0);
+    if (r.outcome === 'disagree-weights' && weightDisagreements.length < 50) {
+      weightDisagreements.push({ kind, case: i, mutations: made.c.chain, message: String(r.message ?? '').slice(0, 300) });
+    }
     if (FAILURES.includes(r.outcome)) failures.push({ kind, index: i, caseSeed: made.cs, c: made.c, task: made.task, result: r, signature: signature(kind, r) });
     done++;
     progress();
@@ -210,6 +215,7 @@ export async function runFuzz(o) {
     workersSpawned: pool.spawned,
     peakWorkerRssMiB: peakRss,
     slowestCases: slow,
+    weightDisagreements,
     signatures: Object.fromEntries(perSignature),
     failures: failures.map((f, k) => ({
       kind: f.kind,
