@@ -5,7 +5,7 @@ import { getBackend } from '../src/backends/registry.js';
 import { buildModel, ExecutableError, InputError, type Graph } from '../src/index.js';
 import { optimizeGraph } from '../src/plan/passes.js';
 import { mulberry32 } from '../src/graph/weight-init.js';
-import { type Attrs, expectOutputsAgree, fusedGraphs, graphOf, node, pool, seededFeeds, single, specials } from './helpers/op-cases.js';
+import { type Attrs, expectOutputsAgree, fusedGraphs, graphOf, node, pool, seededFeeds, single, specials, tolerance } from './helpers/op-cases.js';
 
 const ref = getBackend('reference');
 
@@ -197,7 +197,7 @@ describe('reference backend: NaN and infinities as PyTorch and ONNX give them', 
       plain.dispose();
       fused.dispose();
       expect(fused.profile().length, label).toBeLessThan(plain.profile().length);
-      expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-5 * Math.max(1, maxRef), false, true);
+      expectOutputsAgree(g.outputs, got, want, tolerance(g, feeds, 'reference'), false, true);
     }
   });
 });

@@ -15,7 +15,7 @@ import { getBackend } from '../src/backends/registry.js';
 import type { Graph } from '../src/graph/graph.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/backends/wasm/binary.generated.js';
 import type { WasmCompileOptions } from '../src/backends/wasm/wasm-backend.js';
-import { type AgreeOptions, defineOpCaseSuites, expectOutputsAgree, seededFeeds } from './helpers/op-cases.js';
+import { type AgreeOptions, defineOpCaseSuites, expectOutputsAgree, seededFeeds, tolerance } from './helpers/op-cases.js';
 
 /**
  * Runs the graph on the reference backend and (twice: a kernel must not depend on state a
@@ -37,7 +37,7 @@ async function agree(g: Graph, options: AgreeOptions = {}): Promise<void> {
       await exe.run(feeds);
       const got = await exe.run(feeds);
       exe.dispose();
-      expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-4 * maxRef, options.exact, options.special);
+      expectOutputsAgree(g.outputs, got, want, tolerance(g, feeds, 'wasm'), options.exact, options.special);
     }
   }
 }

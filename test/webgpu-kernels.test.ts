@@ -17,7 +17,7 @@ import { releaseSharedGpu, sharedGpu, webgpuBackend } from '../src/backends/webg
 import { GpuError } from '../src/graph/errors.js';
 import type { Graph } from '../src/graph/graph.js';
 import { OP_TYPES } from '../src/ops/registry.js';
-import { type AgreeOptions, defineOpCaseSuites, expectOutputsAgree, seededFeeds } from './helpers/op-cases.js';
+import { type AgreeOptions, defineOpCaseSuites, expectOutputsAgree, seededFeeds, tolerance } from './helpers/op-cases.js';
 import { requireOracle } from './helpers/python.js';
 
 let available = false;
@@ -50,7 +50,7 @@ async function agree(g: Graph, options: AgreeOptions = {}): Promise<void> {
     await exe.run(feeds);
     const got = await exe.run(feeds);
     exe.dispose();
-    expectOutputsAgree(g.outputs, got, want, (maxRef) => 1e-5 * Math.max(1, maxRef), options.exact, options.special);
+    expectOutputsAgree(g.outputs, got, want, tolerance(g, feeds, 'webgpu'), options.exact, options.special);
   }
 }
 

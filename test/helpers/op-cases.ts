@@ -15,6 +15,7 @@ import type { TensorData } from '../../src/backends/backend.js';
 import { ExecutableError } from '../../src/graph/errors.js';
 import type { Graph, Initializer, Node, OpType, Shape } from '../../src/graph/graph.js';
 import { finalizeGraph } from '../../src/graph/validate.js';
+import { opDef } from '../../src/ops/registry.js';
 import { mulberry32 } from '../../src/graph/weight-init.js';
 import { planMemory } from '../../src/plan/memory-planner.js';
 import { optimizeGraph } from '../../src/plan/passes.js';
@@ -88,9 +89,67 @@ export function seededFeeds(g: Graph, { low = -2, high = 2, seed = 3, edit }: Ag
   );
 }
 
+// ---------------------------------------------------------------------------------------
+// Tolerances
+
+/**
+ * Named tolerances of a fast backend against the float64 reference. `relative`: of the
+ * largest reference value (at least 1): the error of an op computed once per output
+ * (transcendentals: wasm's exp/log are polynomial approximations, WGSL's are the GPU's).
+ * `perTerm`: per product term of a reduction, of the operands' magnitudes: a float32 sum of
+ * K products of size up to |x| |w| drifts by up to about K x 2^-24 x |x| |w| from the exact
+ * sum (as XNNPACK's GEMM tests bound theirs by K and the operands' ranges).
+ */
+export const TOLERANCES = {
+  /** wasm: relaxed SIMD's fused multiply-add and polynomial exp/log. */
+  wasm: { relative: 1e-4, perTerm: 2 ** -22 },
+  /** WebGPU (SwiftShader's f32; a real GPU's builtins are held to the same). */
+  webgpu: { relative: 1e-5, perTerm: 2 ** -22 },
+  /** The reference backend against itself, fused against unfused: float64 sums rounded once. */
+  reference: { relative: 1e-5, perTerm: 2 ** -24 },
+} as const;
+export type TolerancePreset = keyof typeof TOLERANCES;
+
+/**
+ * The longest reduction a node of the graph computes (a conv's Cin/groups x kh x kw, an fc's
+ * or gemm's K, a pooling window), from each op's own cost formula: MACs (or FLOPs / 2) per
+ * output value.
+ */
+export function longestReduction(g: Graph): number {
+  let most = 1;
+  for (const n of g.nodes) {
+    const outs = n.outputs.map((t) => g.shape(t));
+    const elements = outs[0].reduce((a, b) => a * b, 1);
+    if (!elements) continue;
+    const c = opDef(n.op).cost(n, n.inputs.map((t) => g.shape(t)), outs);
+    most = Math.max(most, Math.max(c.macs, c.flops / 2) / elements);
+  }
+  return most;
+}
+
+/** Largest |value| of the finite values of some arrays (1 when there are none). */
+function magnitude(arrays: Iterable<Float32Array>): number {
+  let m = 0;
+  for (const a of arrays) for (const v of a) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  return m || 1;
+}
+
+/**
+ * The max |error| allowed for the outputs of `g` run on `feeds`, given the largest reference
+ * value: the preset's relative part, plus its per-term part times the longest reduction and
+ * the magnitudes of the inputs and the weights.
+ */
+export function tolerance(g: Graph, feeds: Record<string, Float32Array>, preset: TolerancePreset): (maxRef: number) => number {
+  const { relative, perTerm } = TOLERANCES[preset];
+  const operands = magnitude(Object.values(feeds)) * magnitude([...g.initializers.keys()].map((t) => g.weight(t)));
+  const reduction = longestReduction(g) * operands * perTerm;
+  return (maxRef) => relative * Math.max(1, maxRef) + reduction;
+}
+
 /**
  * Expects every output of `got` to have the reference's shape and to match it: bit for bit
- * when `exact`, else a finite reference and a max |error| of at most `bound(max |reference|)`;
+ * when `exact`, else a finite reference and a max |error| of at most `bound(max |reference|)`
+ * (from {@link tolerance});
  * with `special`, non-finite reference values are allowed and must be matched exactly in
  * position (NaN by NaN, +-Infinity by itself), the finite ones to the bound (and by finite
  * values).
@@ -405,12 +464,49 @@ export const CONV_CASES: readonly (readonly [string, Shape, Shape, Attrs])[] = [
   ['grouped 3x3 dilation 2', [1, 4, 9, 9], [6, 2, 3, 3], { kernel: [3, 3], stride: [1, 1], pads: [2, 2, 2, 2], dilation: [2, 2], groups: 2 }],
   ['3x3 on a 2x2 input (few pixels)', [1, 16, 2, 2], [8, 16, 3, 3], { kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 }],
 ];
+const conv = (k: number[], stride: number[], pads: number[], dilation = [1, 1], groups = 1): Attrs => ({ kernel: k, stride, pads, dilation, groups });
+
+/**
+ * Convolutions every backend's conv kernels are held to (finite inputs): input shape, weight
+ * shape, attributes, each picked for a path or an edge of the GEMM, depthwise and direct
+ * kernels.
+ */
+export const CONV_KERNEL_CASES: readonly (readonly [string, Shape, Shape, Attrs])[] = [
+  ...CONV_CASES,
+  ['depthwise with channel multiplier 2', [1, 4, 7, 9], [8, 1, 3, 3], conv([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 4)],
+  ['depthwise 5x5 s2, batch 2', [2, 5, 12, 11], [5, 1, 5, 5], conv([5, 5], [2, 2], [2, 2, 2, 2], [1, 1], 5)],
+  ['3 groups of 3 output channels (not a multiple of 4)', [1, 6, 8, 8], [9, 2, 3, 3], conv([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 3)],
+  ['K = 576 > 512 (64 channels, 3x3)', [1, 64, 6, 6], [10, 64, 3, 3], conv([3, 3], [1, 1], [1, 1, 1, 1])],
+  ['K = 1040 > 512, 1x1, 35 pixels', [1, 1040, 5, 7], [12, 1040, 1, 1], conv([1, 1], [1, 1], [0, 0, 0, 0])],
+  ['35 pixels (not a multiple of 8), 70 output channels', [1, 5, 5, 7], [70, 5, 3, 3], conv([3, 3], [1, 1], [1, 1, 1, 1])],
+  ['asymmetric pads (0, 1, 2, 1)', [1, 3, 8, 9], [4, 3, 3, 3], conv([3, 3], [1, 1], [0, 1, 2, 1])],
+  ['dilation (2, 3), stride (2, 1)', [1, 3, 13, 14], [6, 3, 3, 3], conv([3, 3], [2, 1], [2, 3, 2, 3], [2, 3])],
+  ['7x7 s2 pad 3 (a ResNet stem), batch 2', [2, 3, 23, 23], [16, 3, 7, 7], conv([7, 7], [2, 2], [3, 3, 3, 3])],
+  ['1x1 s2, 17 output channels', [1, 8, 9, 9], [17, 8, 1, 1], conv([1, 1], [2, 2], [0, 0, 0, 0])],
+  ['2x4 kernel, no padding, 1 output row', [1, 2, 2, 12], [3, 2, 2, 4], conv([2, 4], [1, 2], [0, 0, 0, 0])],
+];
+
 /** conv2d with constant weight and bias. */
 export const convGraph = ([, x, w, attrs]: (typeof CONV_CASES)[number]): Graph =>
   single('conv2d', [x], attrs, [constant('cw', w, -0.5, 0.5), constant('cb', [w[0]])]);
 
 /** fc with constant weight and bias: batch, in, out (small batches and a large one, which WebGPU runs as a GEMM). */
 export const FC_CASES: readonly (readonly [number, number, number])[] = [[1, 37, 13], [3, 64, 10], [12, 21, 9]];
+/** fc cases beyond those: K > 512, outputs not a multiple of 4, batch 9 (GEMM on WebGPU). */
+export const FC_KERNEL_CASES: readonly (readonly [number, number, number])[] = [...FC_CASES, [2, 600, 17], [1, 1030, 5], [9, 520, 7], [1, 1, 1]];
+
+/** Weights (and bias) as graph inputs, not constants: conv x0 * x1 + x2, and fc. */
+export const convWeightsAsInputs = (): Graph => single('conv2d', [[1, 3, 6, 7], [5, 3, 3, 3], [5]], conv([3, 3], [1, 1], [1, 1, 1, 1]));
+export const fcWeightsAsInputs = (): Graph => single('fc', [[2, 40], [6, 40], [6]]);
+
+/** conv + bias + residual add + relu, which the passes fuse into one conv epilogue. */
+export function convResidualRelu(): Graph {
+  return graphOf({ x: [1, 8, 6, 6], r: [1, 8, 6, 6] }, [
+    node('c', 'conv2d', ['x', 'cw', 'cb'], conv([3, 3], [1, 1], [1, 1, 1, 1])),
+    node('a', 'add', ['c', 'r']),
+    node('y', 'relu', ['a']),
+  ], undefined, [constant('cw', [8, 8, 3, 3], -0.5, 0.5), constant('cb', [8])]);
+}
 export const fcGraph = ([n, k, m]: (typeof FC_CASES)[number]): Graph => single('fc', [[n, k]], {}, [constant('fw', [m, k], -0.5, 0.5), constant('fb', [m])]);
 
 /**
@@ -574,6 +670,19 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
         for (const g of gemmGraphs(gemm)) await agree(g);
       });
     }
+  });
+
+  describe(`${backend} conv2d and fc kernels`, () => {
+    for (const c of CONV_KERNEL_CASES) test(`conv2d ${c[0]}`, () => agree(convGraph(c)));
+    test('conv2d with weight and bias as graph inputs', () => agree(convWeightsAsInputs()));
+    test('conv2d + bias + residual + relu, fused into one epilogue and not', async () => {
+      const { graph, report } = optimizeGraph(convResidualRelu());
+      expect(graph.nodes.map((n) => n.op)).toEqual(['conv2d']);
+      expect([report.fusedResiduals, report.fusedActivations]).toEqual([['a'], ['y']]);
+      await agree(convResidualRelu(), { fused: true });
+    });
+    for (const c of FC_KERNEL_CASES) test(`fc [${c[0]}, ${c[1]}] -> ${c[2]}`, () => agree(fcGraph(c)));
+    test('fc with weight and bias as graph inputs', () => agree(fcWeightsAsInputs()));
   });
 
   describe(`${backend}: NaN and infinities, as PyTorch and ONNX give them (issue 11)`, () => {
