@@ -7,7 +7,7 @@
 // block of outputs in eight v128 accumulators (vacc{row}x{lanes}) over the whole of K:
 // per k it splats 4 packed weights and loads 8 pixels.
 //
-// Packed weights (src/backends/wasm/pack.ts): per group, per block of 4 output channels,
+// Packed weights (packConvWeights, src/backends/wasm/kernels/conv2d.ts): per group, per block of 4 output channels,
 // K rows of 4 floats (channels past the group's end are zero).
 import { activate, countMacs, madd, pf, pi, pp } from './params';
 

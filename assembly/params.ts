@@ -1,5 +1,5 @@
 // Kernels take one pointer to a block of 32-bit parameters written by the host
-// (src/backends/wasm/params.ts keeps the same field order). Pointers are byte offsets
+// (each host file in src/backends/wasm/kernels/ writes the fields in this order). Pointers are byte offsets
 // into this module's memory; floats are stored as f32 bits.
 
 @inline export function pi(p: usize, field: i32): i32 {

@@ -1,8 +1,9 @@
 import type { Graph, Node, OpType } from '../../graph/graph.js';
 import type { ParallelKernel } from './thread-pool.js';
 
-/** A parameter value: an i32 (a size, a pointer) or, wrapped, an f32. */
-export type Param = number | { readonly f32: number };
+import type { Param } from '../params.js';
+
+export type { Param };
 
 /** Functions exported by the kernels module: each takes a pointer to its parameter block. */
 export type KernelExports = Record<string, (params: number) => void>;

@@ -1,5 +1,5 @@
 import type { Graph, Node, OpType } from '../../graph/graph.js';
-import type { Param } from '../wasm/kernel.js';
+import type { Param } from '../params.js';
 import type { GpuContext } from './device.js';
 import type { WgslKernel } from './wgsl.js';
 

@@ -1,6 +1,6 @@
 import type { Graph } from '../graph/graph.js';
-import { buildModel } from '../models/zoo.js';
-import { costTable, type Summary, type SummaryOptions } from './summary.js';
+import { buildModel } from './zoo.js';
+import { costTable, type Summary, type SummaryOptions } from '../cost/summary.js';
 
 export interface SummarizeOptions extends SummaryOptions {
   /** Minibatch size. Default 1. */
