@@ -1,3 +1,8 @@
+// For this file's own compilation only: TypeScript (5.5 and later) drops a reference directive
+// from the emitted .d.ts unless it says preserve="true", and it must not say so. The public
+// declarations below name no WebGPU global (see WebGpuGlobal), so dist/ type-checks for a
+// consumer without @webgpu/types, and in Node with lib ES2022 + @types/node, where
+// @webgpu/types itself does not compile (it needs DOM names: ImageBitmap, VideoFrame, ...).
 /// <reference types="@webgpu/types" />
 /**
  * Acquiring a WebGPU device: `navigator.gpu` in browsers and workers; in Node, Dawn from the
@@ -28,15 +33,58 @@ export type GpuLimits = { readonly [K in (typeof SELECTED_LIMITS)[number]]: numb
 /** Features worth having when the adapter offers them (timestamps are checked before use). */
 const WANTED_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
 
+/**
+ * The type of the WebGPU global `K` (a flag namespace, or an interface's constructor) in the
+ * program that uses webconv: @webgpu/types' when that program loads it (webconv depends on
+ * it, so `"types": ["@webgpu/types"]` with the DOM lib is enough), else `Fallback`. Written
+ * through `typeof globalThis`, never as a bare global name, so the shipped declarations
+ * compile without @webgpu/types.
+ */
+type WebGpuGlobal<K extends string, Fallback> = K extends keyof typeof globalThis ? (typeof globalThis)[K] : Fallback;
+
+/** The instances' type of the WebGPU interface `K` (`GPUDevice` ...), else `Fallback`. */
+type WebGpuInstance<K extends string, Fallback> = WebGpuGlobal<K, undefined> extends { prototype: infer T } ? T : Fallback;
+
+/** `GPUDevice` from @webgpu/types when the program has it, else an opaque object. */
+export type WebGpuDevice = WebGpuInstance<'GPUDevice', object>;
+
+/** `GPUBufferUsage`'s flags (values as the spec fixes them). */
+export interface GpuBufferUsageFlags {
+  readonly MAP_READ: number;
+  readonly MAP_WRITE: number;
+  readonly COPY_SRC: number;
+  readonly COPY_DST: number;
+  readonly INDEX: number;
+  readonly VERTEX: number;
+  readonly UNIFORM: number;
+  readonly STORAGE: number;
+  readonly INDIRECT: number;
+  readonly QUERY_RESOLVE: number;
+}
+
+/** `GPUMapMode`'s flags. */
+export interface GpuMapModeFlags {
+  readonly READ: number;
+  readonly WRITE: number;
+}
+
+/** `GPUShaderStage`'s flags. */
+export interface GpuShaderStageFlags {
+  readonly VERTEX: number;
+  readonly FRAGMENT: number;
+  readonly COMPUTE: number;
+}
+
 /** The flag namespaces, which Node's `webgpu` package exports instead of defining globals. */
 export interface GpuFlags {
-  readonly bufferUsage: typeof GPUBufferUsage;
-  readonly mapMode: typeof GPUMapMode;
-  readonly shaderStage: typeof GPUShaderStage;
+  readonly bufferUsage: WebGpuGlobal<'GPUBufferUsage', GpuBufferUsageFlags>;
+  readonly mapMode: WebGpuGlobal<'GPUMapMode', GpuMapModeFlags>;
+  readonly shaderStage: WebGpuGlobal<'GPUShaderStage', GpuShaderStageFlags>;
 }
 
 export interface GpuContext {
-  readonly device: GPUDevice;
+  /** A `GPUDevice`; typed as one when the program loads @webgpu/types (see {@link WebGpuDevice}). */
+  readonly device: WebGpuDevice;
   /** e.g. "SwiftShader (software)" or "nvidia ampere". */
   readonly adapterName: string;
   /** A software adapter (SwiftShader, WARP, llvmpipe, a fallback adapter): correct, not fast. */
@@ -45,19 +93,20 @@ export interface GpuContext {
   readonly features: readonly string[];
   readonly limits: GpuLimits;
   readonly flags: GpuFlags;
-  /** The last error no error scope caught, if any. */
-  readonly lastError: GPUError | undefined;
+  /** The last error no error scope caught, if any (a `GPUError`). */
+  readonly lastError: WebGpuInstance<'GPUError', { readonly message: string }> | undefined;
   /** Set once the device is lost (reason 'destroyed' after {@link GpuContext.destroy}). */
-  readonly lost: GPUDeviceLostInfo | undefined;
+  readonly lost: WebGpuInstance<'GPUDeviceLostInfo', { readonly reason: 'unknown' | 'destroyed'; readonly message: string }> | undefined;
   destroy(): void;
 }
 
 export interface AcquireOptions {
-  powerPreference?: GPUPowerPreference;
+  /** `GPUPowerPreference`. */
+  powerPreference?: 'low-power' | 'high-performance';
   /** Ask for the fallback (software) adapter. */
   forceFallbackAdapter?: boolean;
-  /** Use this GPU instead of finding one (a test double, an OffscreenCanvas worker's). */
-  gpu?: GPU;
+  /** Use this `GPU` instead of finding one (a test double, an OffscreenCanvas worker's). */
+  gpu?: WebGpuInstance<'GPU', object>;
 }
 
 /** Where Debian's chromium ships SwiftShader's Vulkan ICD. */
@@ -129,7 +178,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|warp|software|basic render/i;
 
 /** A plain name for the adapter, and whether it is software. */
-export function describeAdapter(adapter: GPUAdapter): { name: string; software: boolean } {
+export function describeAdapter(adapter: WebGpuInstance<'GPUAdapter', object>): { name: string; software: boolean } {
   // Fields read one by one: Dawn's GPUAdapterInfo holds them as getters (JSON.stringify
   // shows none). isFallbackAdapter moved from the adapter to its info in the spec.
   const info = adapter.info as Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean };
