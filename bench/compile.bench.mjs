@@ -4,10 +4,10 @@
 // fusion), planned and compiled for wasm, and run once. Each size is measured three times
 // in this one process, the sizes interleaved (12.5k, 25k, 50k, 100k, 12.5k, ...); the
 // figures are the minimum per phase. Linear passes give a flat "us per node" column.
-// `--json out.json` writes the figures with the machine.
+// `--json out.json` writes the figures with the environment.
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { GraphBuilder, exportOnnx, importOnnx, getBackend, optimizeGraph, planMemory } from '../dist/index.js';
+import { environment, packageVersion } from '../dist/bench/harness.js';
 
 const SIZES = [12_500, 25_000, 50_000, 100_000];
 const ROUNDS = 3;
@@ -47,8 +47,8 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 
-const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version };
-console.log(`import and compile vs node count, min of ${ROUNDS} interleaved rounds (${machine.cpu}, Node ${machine.node})`);
+const env = await environment();
+console.log(`import and compile vs node count, min of ${ROUNDS} interleaved rounds (${env.cpu}, Node ${env.node})`);
 console.log('nodes     import ms  passes ms  plan ms  compile ms (wasm, passes + plan included)  run ms  total us/node');
 const rows = SIZES.map((n) => {
   const b = best.get(n);
@@ -60,4 +60,4 @@ const rows = SIZES.map((n) => {
   return { nodes: n, ...b, totalMs: total };
 });
 const i = process.argv.indexOf('--json');
-if (i > 0) writeFileSync(process.argv[i + 1], JSON.stringify({ machine, rounds: ROUNDS, rows }, null, 2));
+if (i > 0) writeFileSync(process.argv[i + 1], JSON.stringify({ tool: 'webconv', version: await packageVersion(), environment: env, rounds: ROUNDS, rows }, null, 2));

@@ -6,22 +6,22 @@
 // VGG-16's 3x3 convolutions come to it.
 //
 //   node --experimental-wasm-relaxed-simd bench/wasm.bench.mjs [--models a,b] [--json out.json]
-//        [--compare ort-web,tfjs-wasm] [--time ms]
+//        [--compare ort-web,tfjs-wasm] [--time ms] [--threads n]
 // (Node 20 needs the flag for relaxed SIMD; without it only the plain SIMD build runs.)
-// Each runtime runs in a child process of its own, one after the other: in one process,
-// onnxruntime-web ran 2.3x slower once TensorFlow.js's wasm backend had initialised (seen
-// here), and no runtime should pay for another's.
+//
+// The measuring is the harness's (src/bench/harness.ts, as `webconv bench` does it):
+// benchmarkModel for webconv's builds, measureRunner for the peers (src/bench/peers.ts),
+// measurePeaks for the peaks. What is this script's own: which runtimes, each in a child
+// process of its own, one after the other (in one process, onnxruntime-web ran 2.3x slower
+// once TensorFlow.js's wasm backend had initialised, seen here, and no runtime should pay for
+// another's), every output diffed against webconv's plain-SIMD one, and the table.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { Bench } from 'tinybench';
-import '../dist/backends/register-all.js';
-import { getBackend } from '../dist/backends/registry.js';
-import { supports, kernelsModule } from '../dist/backends/wasm/wasm-module.js';
-import { buildModel, costTable } from '../dist/index.js';
-import { mulberry32 } from '../dist/graph/weight-init.js';
+import { buildModel, costTable, getBackend, optimizeGraph } from '../dist/index.js';
+import { benchInput, benchmarkModel, environment, maxAbsDiff, measurePeaks, measureRunner, packageVersion } from '../dist/bench/harness.js';
+import { modelRoof } from '../dist/bench/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,85 +34,35 @@ const { values } = parseArgs({
   },
 });
 const threads = Number(values.threads);
-const timeBudget = Number(values.time);
-
-/** The wasm SIMD ceiling: 16 independent multiply-add chains, after warm-up (V8 tiers up). */
-async function peak(flavor) {
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const { exports } = await WebAssembly.instantiate(await kernelsModule(flavor), { env: { memory } });
-  for (let i = 0; i < 10; i++) exports.f32_peak_madd16x4(1e6);
-  let best = 0;
-  for (let r = 0; r < 5; r++) {
-    const n = 2e7;
-    const t = performance.now();
-    exports.f32_peak_madd16x4(n);
-    best = Math.max(best, (n * 16 * 4 * 2) / ((performance.now() - t) * 1e6));
-  }
-  return best;
-}
-
-function input(graph) {
-  const next = mulberry32(3);
-  return Float32Array.from({ length: graph.inputs[0].shape.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1);
-}
-
-const stats = (samples) => {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { min: s[0], median: q(0.5), p90: q(0.9), samples: s.length };
-};
-
-/** Cold: prepare (compile / session creation) + first run. Warm: tinybench over `timeBudget`. */
-async function measure(prepare, x) {
-  const t0 = performance.now();
-  const runner = await prepare();
-  const first = await runner.run(x);
-  const coldMs = performance.now() - t0;
-  for (let i = 0; i < 2; i++) await runner.run(x);
-  const bench = new Bench({ time: timeBudget, iterations: 5, warmup: false, retainSamples: true });
-  bench.add('run', async () => {
-    await runner.run(x);
-  });
-  await bench.run();
-  const task = bench.tasks[0];
-  const lat = task.result.latency;
-  const warm = lat.samples?.length ? stats(lat.samples) : { min: lat.min, median: lat.p50, p90: lat.p99, samples: lat.samplesCount };
-  return { runner, first, coldMs, warm };
-}
-
+const timeMs = Number(values.time);
 const peerNames = values.compare.split(',').filter(Boolean);
-const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` };
 const models = values.models.split(',');
 
 if (values.only) {
   // Child: one runtime, every model; one JSON line per model on stdout.
   const runtime = values.only;
   const { PEERS } = await import('../dist/bench/peers.js');
-  const peer = runtime.startsWith('webconv') ? undefined : PEERS[runtime];
-  if (!runtime.startsWith('webconv') && !peer) throw new Error(`unknown peer '${runtime}'`);
-  const peaks = { simd: await peak('simd'), ...(supports('relaxed-simd') ? { 'relaxed-simd': await peak('relaxed-simd') } : {}) };
+  const webconv = runtime.startsWith('webconv');
+  const peer = webconv ? undefined : PEERS[runtime];
+  if (!webconv && !peer) throw new Error(`unknown peer '${runtime}'`);
+  const peaks = webconv ? await measurePeaks() : undefined;
   for (const model of models) {
     const graph = buildModel(model, { batch: 1 });
-    const cost = costTable(graph);
-    const x = input(graph);
+    const x = benchInput(graph);
     // webconv's plain-SIMD output, single-threaded, is the baseline every runtime is diffed against.
     const base = await getBackend('wasm').compile(graph, { relaxedSimd: false });
     const baseline = (await base.run(x))[graph.outputs[0]].data;
     base.dispose();
-    const prep = peer
-      ? () => peer.prepare(graph, { threads })
-      : async () => {
-          const exe = await getBackend('wasm').compile(graph, { relaxedSimd: runtime.endsWith('relaxed'), threads });
-          return { exe, run: async (v) => (await exe.run(v))[graph.outputs[0]].data, dispose: () => exe.dispose() };
-        };
     let row;
     try {
-      const m = await measure(prep, x);
-      let maxDiff = 0;
-      for (let i = 0; i < baseline.length; i++) maxDiff = Math.max(maxDiff, Math.abs(baseline[i] - m.first[i]));
-      row = { runtime, info: m.runner.info ?? m.runner.exe?.info(), coldMs: m.coldMs, warmMs: m.warm, gflops: cost.totals.flops / (m.warm.median * 1e6), maxAbsDiffVsWebconv: maxDiff };
-      if (m.runner.exe && model.startsWith('vgg')) row.conv3x3 = conv3x3Efficiency(cost, m.runner.exe);
-      m.runner.dispose?.();
+      if (webconv) {
+        const r = await benchmarkModel(graph, peaks, { backend: 'wasm', threads, timeMs, compile: { relaxedSimd: runtime.endsWith('relaxed') }, reference: baseline });
+        row = { runtime, info: r.info, coldMs: r.cold.compileMs + r.cold.firstRunMs, warm: r.warm, gflops: r.totals.achievedGflops, maxAbsDiffVsWebconv: r.maxAbsDiff };
+        if (model.startsWith('vgg')) row.conv3x3 = conv3x3Efficiency(graph, r, peaks);
+      } else {
+        const m = await measureRunner(() => peer.prepare(graph, { threads }), x, { timeMs });
+        row = { runtime, info: m.info, coldMs: m.coldMs, warm: m.warm, gflops: costTable(graph).totals.flops / (m.warm.medianMs * 1e6), maxAbsDiffVsWebconv: maxAbsDiff(baseline, m.output) };
+      }
     } catch (e) {
       row = { runtime, error: String(e.message ?? e).split('\n')[0] };
     }
@@ -121,9 +71,26 @@ if (values.only) {
   process.exit(0);
 }
 
+/** GFLOP/s of the 3x3 convolutions alone (the harness's per-layer medians), and the share of the peak of the build that ran. */
+function conv3x3Efficiency(graph, report, peaks) {
+  const rows = costTable(optimizeGraph(graph).graph, { expand: true }).layers;
+  const names = new Set(rows.filter((r) => r.type === 'conv2d' && r.kernel === 3).map((r) => r.name));
+  let flops = 0;
+  let ms = 0;
+  for (const l of report.layers) {
+    if (!names.has(l.name)) continue;
+    flops += l.flops;
+    ms += l.ms;
+  }
+  const roof = modelRoof('wasm', report.info, peaks);
+  const gflops = flops / (ms * 1e6);
+  return { gflops, ms, percentOfPeak: (100 * gflops) / roof.gflops, peak: roof.label };
+}
+
 // Parent: run each runtime in its own process, then print and save the side-by-side table.
+const env = await environment();
 const script = fileURLToPath(import.meta.url);
-const runtimes = ['webconv-wasm', ...(supports('relaxed-simd') ? ['webconv-wasm-relaxed'] : []), ...peerNames];
+const runtimes = ['webconv-wasm', ...(env.wasmFeatures.includes('relaxed-simd') ? ['webconv-wasm-relaxed'] : []), ...peerNames];
 const byModel = new Map(models.map((m) => [m, []]));
 let peaks;
 for (const runtime of runtimes) {
@@ -136,30 +103,23 @@ for (const runtime of runtimes) {
   }
   for (const l of lines) {
     const { model, peaks: p, row } = JSON.parse(l.slice(7));
-    peaks ??= p;
+    peaks ??= p ?? undefined;
     byModel.get(model).push(row);
   }
 }
-console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; threads ${threads}`);
-console.log(`wasm SIMD peak (measured): ${peaks.simd.toFixed(1)} GFLOP/s plain` + (peaks['relaxed-simd'] ? `, ${peaks['relaxed-simd'].toFixed(1)} relaxed` : ''));
+console.log(`machine: ${env.cpu}, ${env.cores} cores, Node ${env.node}; threads ${threads}`);
+if (peaks) {
+  console.log(
+    `wasm SIMD peak (measured): ${peaks.wasmSimdGflops.toFixed(1)} GFLOP/s plain` +
+      (peaks.wasmRelaxedSimdGflops ? `, ${peaks.wasmRelaxedSimdGflops.toFixed(1)} relaxed` : '') +
+      `; bandwidth ${peaks.wasmBandwidthGBs.toFixed(1)} GB/s`,
+  );
+}
 const results = [];
 for (const model of models) {
   const flops = costTable(buildModel(model)).totals.flops;
   results.push({ model, gflopPerImage: flops / 1e9, rows: byModel.get(model) });
   print(model, flops, byModel.get(model));
-}
-
-/** GFLOP/s of the 3x3 convolutions alone, from the executable's per-node profile. */
-function conv3x3Efficiency(cost, exe) {
-  const byNode = new Map(exe.profile().map((p) => [p.node, p.ms]));
-  let flops = 0;
-  let ms = 0;
-  for (const row of cost.layers) {
-    if (row.type !== 'conv2d' || row.kernel !== 3) continue;
-    flops += row.flops;
-    ms += byNode.get(row.name) ?? 0;
-  }
-  return { gflops: flops / (ms * 1e6), ms };
 }
 
 function print(model, flops, rows) {
@@ -171,15 +131,15 @@ function print(model, flops, rows) {
       console.log(`${r.runtime.padEnd(22)}  error: ${r.error}`);
       continue;
     }
-    const ratio = ours ? (r.warmMs.median / ours.warmMs.median).toFixed(2) + 'x' : '';
+    const ratio = ours ? (r.warm.medianMs / ours.warm.medianMs).toFixed(2) + 'x' : '';
+    const w = r.warm;
     console.log(
-      `${r.runtime.padEnd(22)} ${r.coldMs.toFixed(1).padStart(8)} ${r.warmMs.min.toFixed(1).padStart(10)} ${r.warmMs.median.toFixed(1).padStart(8)} ${r.warmMs.p90.toFixed(1).padStart(8)} ${r.gflops.toFixed(1).padStart(9)} ${ratio.padStart(12)} ${r.maxAbsDiffVsWebconv.toExponential(1).padStart(11)}`,
+      `${r.runtime.padEnd(22)} ${r.coldMs.toFixed(1).padStart(8)} ${w.minMs.toFixed(1).padStart(10)} ${w.medianMs.toFixed(1).padStart(8)} ${w.p90Ms.toFixed(1).padStart(8)} ${r.gflops.toFixed(1).padStart(9)} ${ratio.padStart(12)} ${r.maxAbsDiffVsWebconv.toExponential(1).padStart(11)}`,
     );
-    if (r.conv3x3) {
-      const flavor = r.runtime.endsWith('relaxed') ? 'relaxed-simd' : 'simd';
-      console.log(`  3x3 convs: ${r.conv3x3.gflops.toFixed(1)} GFLOP/s = ${((100 * r.conv3x3.gflops) / peaks[flavor]).toFixed(0)}% of the ${flavor} peak`);
-    }
+    if (r.conv3x3) console.log(`  3x3 convs: ${r.conv3x3.gflops.toFixed(1)} GFLOP/s = ${r.conv3x3.percentOfPeak.toFixed(0)}% of the ${r.conv3x3.peak}`);
   }
 }
 
-if (values.json) writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine, threads, peaks, results }, null, 2));
+if (values.json) {
+  writeFileSync(values.json, JSON.stringify({ tool: 'webconv', version: await packageVersion(), date: new Date().toISOString(), environment: env, threads, peaks, results }, null, 2));
+}

@@ -8,6 +8,9 @@
 // then `--warmup` more runs each, then `--runs` timed runs each, alternating (the order flips
 // every round). Prints the median latencies and the ratio ort / webconv (> 1: webconv is
 // faster) and writes JSON to bench/results/webgpu-<date>.json (or --json).
+// The measuring is the harness's (src/bench/harness.ts): coldStart, interleave's
+// alternating rounds and latency figures, the peer ortWebgpu (src/bench/peers.ts); this
+// script adds the shared device, the Node shims below, the output check and the table.
 //
 //   node bench/webgpu.bench.mjs [--models resnet50,mobilenetv2] [--runs 3] [--warmup 1] [--json out.json]
 //
@@ -21,16 +24,14 @@
 //   where browsers accept them. So GPUQueue.writeBuffer is wrapped to copy such views into an
 //   ordinary buffer first. webconv never passes shared views, so this only touches ORT's
 //   uploads (weights at session creation, the input on every run: 0.6 MB, a fraction of a ms).
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
-import '../dist/backends/register-all.js';
-import { getBackend } from '../dist/backends/registry.js';
+import { buildModel, costTable, getBackend } from '../dist/index.js';
 import { acquireDevice } from '../dist/backends/webgpu/device.js';
-import { buildModel, costTable, exportOnnx } from '../dist/index.js';
-import { mulberry32 } from '../dist/graph/weight-init.js';
+import { benchInput, coldStart, environment, interleave, maxAbsDiff, packageVersion } from '../dist/bench/harness.js';
+import { ortWebgpu } from '../dist/bench/peers.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +45,7 @@ const models = values.models.split(',').filter(Boolean);
 const runs = Math.max(1, Number(values.runs));
 const warmup = Math.max(0, Number(values.warmup));
 const started = performance.now();
+const env = await environment(); // before the shims below: they put Dawn's navigator.gpu in place
 
 // One device for both runtimes.
 const gpu = await acquireDevice();
@@ -71,120 +73,76 @@ if (!queueProto.__webconvUnshared) {
   };
   queueProto.__webconvUnshared = true;
 }
-
-let ort;
-let ortLoadError;
-try {
-  ort = await import('onnxruntime-web/webgpu');
-  ort.env.logLevel = 'error';
-  ort.env.wasm.numThreads = 1; // its default on this 2-core machine too; the work is on the GPU
-} catch (e) {
-  ortLoadError = firstLine(e);
-}
+const ortPeer = ortWebgpu(device);
 
 function firstLine(e) {
   return String(e?.message ?? e).split('\n')[0];
 }
 
-function input(graph) {
-  const next = mulberry32(3);
-  return Float32Array.from({ length: graph.inputs[0].shape.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1);
-}
-
 const argmax = (a) => a.reduce((best, v, i) => (v > a[best] ? i : best), 0);
-const stats = (samples) => {
-  const s = [...samples].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1], samples: samples.map((v) => +v.toFixed(1)) };
-};
 const log = (msg) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
 
 const results = [];
 for (const model of models) {
   const graph = buildModel(model, { batch: 1 });
-  const x = input(graph);
-  const inName = graph.inputs[0].name;
-  const outName = graph.outputs[0];
+  const x = benchInput(graph);
   const row = { model, gflopPerImage: costTable(graph).totals.flops / 1e9 };
 
   // onnxruntime-web, WebGPU EP, on the same device.
   // Its first session creation also initialises ORT's wasm (~20 MB): seen here anywhere from
   // ~5 s to ~90 s (the main thread waiting on V8's background tasks), so the first model's
   // ORT cold time is not comparable to webconv's; the warm medians are what count.
-  let session;
   let theirs;
-  let ortRun;
-  if (ort) {
-    try {
-      log(`${model}: ort-web session + first run`);
-      const t = performance.now();
-      session = await ort.InferenceSession.create(exportOnnx(graph), { executionProviders: [{ name: 'webgpu', device }], graphOptimizationLevel: 'all' });
-      const feeds = { [inName]: new ort.Tensor('float32', x, [...graph.inputs[0].shape]) };
-      ortRun = async () => (await session.run(feeds))[outName].data;
-      theirs = await ortRun();
-      row.ort = { info: `onnxruntime-web ${ort.env.versions?.web ?? ''} (webgpu EP, same GPUDevice as webconv)`, coldMs: performance.now() - t };
-    } catch (e) {
-      row.ort = { error: firstLine(e) };
-      session?.release?.();
-      session = undefined;
-      ortRun = undefined;
-    }
-  } else {
-    row.ort = { error: `onnxruntime-web/webgpu did not load: ${ortLoadError}` };
+  try {
+    log(`${model}: ort-web session + first run`);
+    theirs = await coldStart(() => ortPeer.prepare(graph, { threads: 1 }), x);
+    row.ort = { info: theirs.runner.info, coldMs: theirs.coldMs };
+  } catch (e) {
+    row.ort = { error: firstLine(e) };
   }
 
   // webconv
   log(`${model}: webconv compile + first run`);
-  const t = performance.now();
-  const exe = await getBackend('webgpu').compile(graph, { gpu });
-  const webconvRun = async () => (await exe.run(x))[outName].data;
-  const ours = await webconvRun();
-  row.webconv = { info: exe.info(), coldMs: performance.now() - t };
+  let exe;
+  const ours = await coldStart(async () => {
+    exe = await getBackend('webgpu').compile(graph, { gpu });
+    return { info: '', run: async (v) => (await exe.run(v))[graph.outputs[0]].data, dispose: () => exe.dispose() };
+  }, x);
+  row.webconv = { info: exe.info(), coldMs: ours.coldMs };
 
   if (theirs) {
-    let maxDiff = 0;
-    for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
-    const maxAbsOutput = ours.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    row.check = { maxAbsDiff: maxDiff, maxAbsOutput, top1Webconv: argmax(ours), top1Ort: argmax(theirs), top1Agrees: argmax(ours) === argmax(theirs) };
+    const a = ours.output;
+    const b = theirs.output;
+    row.check = { maxAbsDiff: maxAbsDiff(a, b), maxAbsOutput: a.reduce((m, v) => Math.max(m, Math.abs(v)), 0), top1Webconv: argmax(a), top1Ort: argmax(b), top1Agrees: argmax(a) === argmax(b) };
   }
 
   // Warm-up, then alternate timed runs.
-  const times = { webconv: [], ort: [] };
-  const timed = async (name, fn) => {
-    const t0 = performance.now();
-    await fn();
-    times[name].push(performance.now() - t0);
-  };
-  const runners = [['webconv', webconvRun], ...(ortRun ? [['ort', ortRun]] : [])];
-  try {
-    for (let i = 0; i < warmup; i++) for (const [, fn] of runners) await fn();
-    for (let i = 0; i < runs; i++) {
-      log(`${model}: round ${i + 1}/${runs}`);
-      for (const [name, fn] of i % 2 ? [...runners].reverse() : runners) await timed(name, fn);
-    }
-  } catch (e) {
-    // A failure in the timed loop (the device lost, say) is reported, not thrown.
-    (times.ort.length < times.webconv.length ? row.ort : row.webconv).error = firstLine(e);
-  }
-  if (times.webconv.length) row.webconv.warmMs = stats(times.webconv);
+  const runners = [{ name: 'webconv', run: () => ours.runner.run(x) }, ...(theirs ? [{ name: 'ort', run: () => theirs.runner.run(x) }] : [])];
+  const timed = await interleave(runners, { warmup, rounds: runs, onRound: (i) => log(`${model}: round ${i + 1}/${runs}`) });
+  // A failure in the timed loop (the device lost, say) is reported, not thrown.
+  if (timed.failed) row[timed.failed.name].error = firstLine(timed.failed.error);
+  if (timed.latency.webconv) row.webconv.warm = timed.latency.webconv;
   row.webconv.gpuMs = exe.profile().reduce((s, p) => s + p.ms, 0); // timestamp queries, last run
-  if (times.ort.length) row.ort.warmMs = stats(times.ort);
-  if (row.webconv.warmMs && row.ort.warmMs) row.ratio = row.ort.warmMs.median / row.webconv.warmMs.median;
-  exe.dispose();
-  await session?.release();
+  if (timed.latency.ort) row.ort.warm = timed.latency.ort;
+  if (row.webconv.warm && row.ort.warm) {
+    row.ratio = row.ort.warm.medianMs / row.webconv.warm.medianMs;
+    row.ratioOfMinimums = row.ort.warm.minMs / row.webconv.warm.minMs;
+  }
+  ours.runner.dispose();
+  theirs?.runner.dispose();
   results.push(row);
 }
 
-const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` };
 const adapter = results.find((r) => r.webconv?.info)?.webconv.info.adapter ?? gpu.adapterName;
-console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
-console.log(`adapter: ${adapter}: ${adapterText}; one GPUDevice shared by webconv and onnxruntime-web ${ort?.env.versions?.web ?? ''}`);
+console.log(`machine: ${env.cpu}, ${env.cores} cores, Node ${env.node}`);
+const ortInfo = results.find((r) => r.ort?.info)?.ort.info ?? 'onnxruntime-web';
+console.log(`adapter: ${adapter}: ${adapterText}; one GPUDevice shared by webconv and ${ortInfo}`);
 console.log(`runs: ${warmup} warm-up + ${runs} timed per runtime, alternating; median ms`);
 console.log('');
 console.log('model          webconv webgpu   ort-web webgpu   ort/webconv  diff/max|y|  top-1   adapter');
 for (const r of results) {
-  const w = r.webconv.warmMs ? r.webconv.warmMs.median.toFixed(1) : 'error';
-  const o = r.ort.warmMs ? r.ort.warmMs.median.toFixed(1) : 'error';
+  const w = r.webconv.warm ? r.webconv.warm.medianMs.toFixed(1) : 'error';
+  const o = r.ort.warm ? r.ort.warm.medianMs.toFixed(1) : 'error';
   const ratio = r.ratio ? `${r.ratio.toFixed(2)}x` : '-';
   // Relative to the largest output: random weights give logits in the thousands.
   const diff = r.check ? (r.check.maxAbsDiff / r.check.maxAbsOutput).toExponential(1) : '-';
@@ -197,10 +155,10 @@ for (const r of results) {
 }
 console.log('');
 for (const r of results) {
-  const f = (s) => (s ? `min ${s.min.toFixed(1)} max ${s.max.toFixed(1)}` : '-');
+  const f = (s) => (s ? `min ${s.minMs.toFixed(1)} p90 ${s.p90Ms.toFixed(1)}` : '-');
   console.log(
     `${r.model}: cold (compile/session + first run) webconv ${r.webconv.coldMs.toFixed(0)} ms, ort ${r.ort.coldMs ? r.ort.coldMs.toFixed(0) : '-'} ms; ` +
-      `warm webconv ${f(r.webconv.warmMs)}, ort ${f(r.ort.warmMs)}; webconv GPU timestamps sum ${r.webconv.gpuMs.toFixed(1)} ms`,
+      `warm webconv ${f(r.webconv.warm)}, ort ${f(r.ort.warm)}; webconv GPU timestamps sum ${r.webconv.gpuMs.toFixed(1)} ms`,
   );
 }
 const totalS = (performance.now() - started) / 1000;
@@ -209,6 +167,9 @@ console.log(`total ${totalS.toFixed(0)} s`);
 const date = new Date().toISOString();
 const out = values.json ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `webgpu-${date.slice(0, 10)}.json`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date, machine, adapter, adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description }, sharedDevice: true, warmup, runs, totalSeconds: totalS, results }, null, 2) + '\n');
+writeFileSync(
+  out,
+  JSON.stringify({ tool: 'webconv', version: await packageVersion(), date, environment: env, adapter, adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description }, sharedDevice: true, warmup, runs, totalSeconds: totalS, results }, null, 2) + '\n',
+);
 console.log(`wrote ${out}`);
 gpu.destroy();

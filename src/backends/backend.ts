@@ -65,8 +65,24 @@ export interface Executable {
   /** What the executable holds; all zero once disposed. */
   memory(): MemoryReport;
   info(): BackendInfo;
+  /**
+   * Optional, for the benchmark: runs once and returns, per node of the compiled graph, the
+   * multiply-accumulates its kernel counted executing (block padding included), to hold
+   * against the cost model. Backends whose kernels keep no count leave it out.
+   */
+  counters?(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Map<string, number>>;
   /** Frees everything; later calls to run() throw. */
   dispose(): void;
+}
+
+/** What the device a backend runs on achieves at best, measured there and then, never assumed. */
+export interface DevicePeaks {
+  /** Multiply-add throughput of the backend's plain build, GFLOP/s (wasm: one thread). */
+  readonly gflops: number;
+  /** The throughput with a feature in use, where the backend has one that changes it (wasm: 'relaxed-simd'). */
+  readonly gflopsWith?: Readonly<Record<string, number>>;
+  /** Streaming read bandwidth, GB/s (wasm: from wasm memory; webgpu: from a storage buffer). */
+  readonly bandwidthGBs: number;
 }
 
 export interface Backend {
@@ -74,4 +90,6 @@ export interface Backend {
   /** Whether this backend can run here (wasm SIMD present, a WebGPU adapter found, ...). */
   isAvailable(): Promise<boolean>;
   compile(graph: Graph, options?: CompileOptions): Promise<Executable>;
+  /** Optional, for the benchmark: measures the device's peaks (a second or so of work). */
+  peaks?(): Promise<DevicePeaks>;
 }

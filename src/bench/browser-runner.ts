@@ -193,7 +193,9 @@ export async function runInBrowser(options: BrowserRunOptions): Promise<BenchRep
     if (error) throw new BrowserError('page-failed', `the benchmark page failed: ${error}${tail(log)}`);
     const report = (await page.evaluate('window.__webconvReport')) as BenchReport;
     if (options.inspect) await options.inspect((expression) => page.evaluate(expression));
-    return report;
+    // The page has no package.json beside it: the version is the one read here, in Node.
+    const { packageVersion } = await import('./harness.js');
+    return { ...report, version: await packageVersion() };
   } finally {
     await browser?.close().catch(() => undefined);
     await server?.close();

@@ -1,9 +1,7 @@
 import { Bench } from 'tinybench';
-import type { Executable } from '../backends/backend.js';
+import type { CompileOptions, Executable } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
-import { kernelsModule, supports, threadsPossible } from '../backends/wasm/wasm-module.js';
-import { measureGpuPeaks } from '../backends/webgpu/peaks.js';
-import { sharedGpu } from '../backends/webgpu/webgpu-backend.js';
+import { supports, threadsPossible } from '../backends/wasm/wasm-module.js';
 import { costTable } from '../cost/summary.js';
 import type { Graph } from '../graph/graph.js';
 import { sizeOf } from '../graph/graph.js';
@@ -23,20 +21,63 @@ export interface BenchOptions {
   peers?: readonly PeerRunner[];
   /** Called as work advances (a progress bar on a terminal, a line on the page). */
   onProgress?: (p: { model: string; step: string; done: number; total: number }) => void;
+  /**
+   * Compile options of the backend's own beside `threads`: `{ relaxedSimd: false }` for
+   * wasm's plain SIMD build, `{ gpu }` for webgpu on a device of the caller's.
+   */
+  compile?: CompileOptions & Record<string, unknown>;
+  /** An answer to hold webconv's first output against (ModelReport.maxAbsDiff): another build's, say. */
+  reference?: Float32Array;
+  /** The version the report states. Default: package.json's (see {@link packageVersion}). */
+  version?: string;
 }
 
-/** Another runtime on the same graph (onnxruntime-web, tfjs-wasm). */
+/** A runtime ready to run one graph: webconv's executable or a peer's session. */
+export interface Runner {
+  readonly info: string;
+  run(x: Float32Array): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** Another runtime on the same graph (onnxruntime-web, tfjs-wasm; see src/bench/peers.ts). */
 export interface PeerRunner {
   readonly name: string;
-  prepare(graph: Graph, options: { threads: number }): Promise<{ info: string; run(x: Float32Array): Promise<Float32Array>; dispose(): void }>;
+  prepare(graph: Graph, options: { threads: number }): Promise<Runner>;
 }
 
 const now = () => performance.now();
 
-function latency(samples: readonly number[]): Latency {
+/** Min, median and p90 of samples in ms (the nearest-rank quantiles: p90 is a sample). */
+export function latency(samples: readonly number[]): Latency {
   const s = [...samples].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
   return { minMs: s[0], medianMs: q(0.5), p90Ms: q(0.9), samples: s.length };
+}
+
+let version: Promise<string> | undefined;
+
+/**
+ * webconv's version, from its package.json: read from disk in Node (the nearest
+ * package.json named webconv above this module, in src/ or dist/); 'unknown' in a
+ * browser, where no package.json lies beside the code (`webconv bench --browser` stamps
+ * the report with the version it reads in Node).
+ */
+export function packageVersion(): Promise<string> {
+  version ??= (async () => {
+    if (!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) return 'unknown';
+    try {
+      const spec = 'node:fs/promises';
+      const { readFile } = (await import(/* @vite-ignore */ spec)) as typeof import('node:fs/promises');
+      for (let up = '../'; up.length <= 4 * 3; up += '../') {
+        const pkg = await readFile(new URL(`${up}package.json`, import.meta.url), 'utf8').then(JSON.parse, () => undefined);
+        if (pkg?.name === 'webconv' && typeof pkg.version === 'string') return pkg.version as string;
+      }
+    } catch {
+      // no file system here
+    }
+    return 'unknown';
+  })();
+  return version;
 }
 
 /** A seeded input in [-1, 1): every runtime sees the same values. */
@@ -46,7 +87,7 @@ export function benchInput(graph: Graph): Float32Array {
 }
 
 /** Warm samples of `run` with tinybench: at least `minSamples`, within `timeMs`; the sync is inside the timed call. */
-async function warmSamples(run: () => Promise<unknown>, timeMs: number, minSamples: number): Promise<number[]> {
+export async function warmSamples(run: () => Promise<unknown>, timeMs: number, minSamples: number): Promise<number[]> {
   for (let i = 0; i < 2; i++) await run(); // V8 tiers wasm up on later calls: never time the first ones
   const bench = new Bench({ time: timeMs, iterations: minSamples, warmup: false, retainSamples: true });
   bench.add('run', async () => {
@@ -58,48 +99,90 @@ async function warmSamples(run: () => Promise<unknown>, timeMs: number, minSampl
 }
 
 /**
- * The device's peaks, measured here: wasm SIMD multiply-add throughput (plain and relaxed
- * where the engine runs relaxed SIMD) and streaming read bandwidth of wasm memory; with
- * `webgpu`, the WebGPU device's too (src/backends/webgpu/peaks.ts).
+ * The device's peaks, measured here by the backends themselves (Backend.peaks()): wasm SIMD
+ * multiply-add throughput (plain and relaxed where the engine runs relaxed SIMD) and
+ * streaming read bandwidth of wasm memory; with `webgpu`, the WebGPU device's too.
  */
 export async function measurePeaks(options: { webgpu?: boolean } = {}): Promise<Peaks> {
-  const flops = async (flavor: 'simd' | 'relaxed-simd') => {
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const { exports } = await WebAssembly.instantiate(await kernelsModule(flavor), { env: { memory } });
-    const peak = exports.f32_peak_madd16x4 as (n: number) => number;
-    for (let i = 0; i < 10; i++) peak(1e6);
-    let best = 0;
-    for (let r = 0; r < 5; r++) {
-      const n = 1e7;
-      const t = now();
-      peak(n);
-      best = Math.max(best, (n * 16 * 4 * 2) / ((now() - t) * 1e6));
-    }
-    return best;
-  };
-  const bandwidth = async () => {
-    const bytes = 64 << 20;
-    const memory = new WebAssembly.Memory({ initial: bytes / 65536 + 2 });
-    const { exports } = await WebAssembly.instantiate(await kernelsModule('simd'), { env: { memory } });
-    // Touch every page first: untouched pages read as shared zero pages, faster than memory.
-    new Float32Array(memory.buffer, 65536, bytes / 4).fill(1);
-    const sum = exports.f32_stream_sum as (ptr: number, count: number) => number;
-    for (let i = 0; i < 2; i++) sum(65536, bytes / 4);
-    let best = 0;
-    for (let r = 0; r < 5; r++) {
-      const t = now();
-      sum(65536, bytes / 4);
-      best = Math.max(best, bytes / ((now() - t) * 1e6));
-    }
-    return best;
-  };
-  const gpu = options.webgpu ? await measureGpuPeaks(await sharedGpu()) : undefined;
+  const wasm = await getBackend('wasm').peaks?.();
+  if (!wasm) throw new Error("the wasm backend measures no peaks");
+  const gpu = options.webgpu ? await getBackend('webgpu').peaks?.() : undefined;
+  const relaxed = wasm.gflopsWith?.['relaxed-simd'];
   return {
-    wasmSimdGflops: await flops('simd'),
-    ...(supports('relaxed-simd') ? { wasmRelaxedSimdGflops: await flops('relaxed-simd') } : {}),
-    wasmBandwidthGBs: await bandwidth(),
+    wasmSimdGflops: wasm.gflops,
+    ...(relaxed !== undefined ? { wasmRelaxedSimdGflops: relaxed } : {}),
+    wasmBandwidthGBs: wasm.bandwidthGBs,
     ...(gpu ? { webgpuGflops: gpu.gflops, webgpuBandwidthGBs: gpu.bandwidthGBs } : {}),
   };
+}
+
+/** Cold start of one runtime: `prepare` (compile, session creation) + the first run, timed together. The runner stays open. */
+export async function coldStart(prepare: () => Promise<Runner>, x: Float32Array): Promise<{ runner: Runner; output: Float32Array; coldMs: number }> {
+  const c0 = now();
+  const runner = await prepare();
+  try {
+    const output = await runner.run(x);
+    return { runner, output, coldMs: now() - c0 };
+  } catch (e) {
+    runner.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Cold and warm latency of one runtime: {@link coldStart}, then {@link warmSamples}.
+ * Disposes the runner; returns its first output.
+ */
+export async function measureRunner(
+  prepare: () => Promise<Runner>,
+  x: Float32Array,
+  options: { timeMs?: number; minSamples?: number } = {},
+): Promise<{ info: string; coldMs: number; warm: Latency; output: Float32Array }> {
+  const { runner, output, coldMs } = await coldStart(prepare, x);
+  try {
+    const warm = latency(await warmSamples(() => runner.run(x), options.timeMs ?? 2000, options.minSamples ?? 5));
+    return { info: runner.info, coldMs, warm, output };
+  } finally {
+    runner.dispose();
+  }
+}
+
+/**
+ * Runtimes timed in one process, alternating: `warmup` untimed runs of each, then `rounds`
+ * rounds of one timed run each, the order reversed every other round (A B, B A, ...), so
+ * neither always runs first. The sync is inside the timed call. Stops at the first failure
+ * and returns what was timed up to it, with the runtime that failed and why.
+ */
+export async function interleave(
+  runners: readonly { readonly name: string; run(): Promise<unknown> }[],
+  options: { rounds?: number; warmup?: number; onRound?: (round: number) => void } = {},
+): Promise<{ latency: Record<string, Latency>; failed?: { name: string; error: unknown } }> {
+  const times = new Map<string, number[]>(runners.map((r) => [r.name, []]));
+  let failed: { name: string; error: unknown } | undefined;
+  let current = '';
+  try {
+    for (let i = 0; i < (options.warmup ?? 1); i++) {
+      for (const r of runners) {
+        current = r.name;
+        await r.run();
+      }
+    }
+    const rounds = options.rounds ?? 10;
+    for (let i = 0; i < rounds; i++) {
+      options.onRound?.(i);
+      for (const r of i % 2 ? [...runners].reverse() : runners) {
+        current = r.name;
+        const t = now();
+        await r.run();
+        times.get(r.name)!.push(now() - t);
+      }
+    }
+  } catch (error) {
+    failed = { name: current, error };
+  }
+  const out: Record<string, Latency> = {};
+  for (const [name, samples] of times) if (samples.length) out[name] = latency(samples);
+  return { latency: out, ...(failed ? { failed } : {}) };
 }
 
 /** Where this runs: Node or a browser, the CPU, wasm features, and whether WebGPU is there. */
@@ -167,7 +250,7 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
 
   progress('compile', 0, steps);
   const t0 = now();
-  const exe: Executable = await getBackend(backendName).compile(graph, { threads });
+  const exe: Executable = await getBackend(backendName).compile(graph, { ...options.compile, threads });
   const compileMs = now() - t0;
   const t1 = now();
   const first = (await exe.run(x))[graph.outputs[0]].data;
@@ -182,11 +265,15 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   const warm = latency(samples);
   const info = exe.info();
   const mem = exe.memory();
-  exe.dispose();
-
   progress('MAC count', 2, steps);
+  // The executable's graph is the optimised one: its node names are the cost table's.
+  let counted: Map<string, number> | undefined;
+  try {
+    counted = await exe.counters?.(x);
+  } finally {
+    exe.dispose();
+  }
   const optimized = optimizeGraph(graph).graph;
-  const counted = backendName === 'wasm' ? await countMacs(optimized, x) : undefined;
 
   const table = costTable(optimized, { expand: true, memory: 'inference' });
   const roof = modelRoof(backendName, info, peaks);
@@ -220,15 +307,9 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   for (const [i, peer] of (options.peers ?? []).entries()) {
     progress(peer.name, 3 + i, steps);
     try {
-      const c0 = now();
-      const runner = await peer.prepare(graph, { threads });
-      const theirs = await runner.run(x);
-      const coldMs = now() - c0;
-      const w = latency(await warmSamples(() => runner.run(x), timeMs, minSamples));
-      let maxAbsDiff = 0;
-      for (let k = 0; k < first.length; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(first[k] - theirs[k]));
-      compare.push({ runtime: peer.name, info: runner.info, coldMs, warm: w, achievedGflops: table.totals.flops / (w.medianMs * 1e6), speedup: w.medianMs / warm.medianMs, maxAbsDiff });
-      runner.dispose();
+      const m = await measureRunner(() => peer.prepare(graph, { threads }), x, { timeMs, minSamples });
+      const w = m.warm;
+      compare.push({ runtime: peer.name, info: m.info, coldMs: m.coldMs, warm: w, achievedGflops: table.totals.flops / (w.medianMs * 1e6), speedup: w.medianMs / warm.medianMs, maxAbsDiff: maxAbsDiff(first, m.output) });
     } catch (e) {
       compare.push({ runtime: peer.name, info: `failed: ${(e as Error).message.split('\n')[0]}`, coldMs: NaN, warm: latency([NaN]), achievedGflops: NaN, speedup: NaN, maxAbsDiff: NaN });
     }
@@ -252,20 +333,17 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
     },
     layers,
     macMismatches,
+    ...(options.reference ? { maxAbsDiff: maxAbsDiff(options.reference, first) } : {}),
     ...(compare.length ? { compare } : {}),
   };
 }
 
-/** Per node, the multiply-accumulates the wasm kernels count executing (one thread, plain SIMD). */
-async function countMacs(graph: Graph, x: Float32Array): Promise<Map<string, number>> {
-  const exe = (await getBackend('wasm').compile(graph, { optimize: false, threads: 1 })) as Executable & {
-    countMacs?(x: Float32Array): Promise<Map<string, number>>;
-  };
-  try {
-    return (await exe.countMacs?.(x)) ?? new Map();
-  } finally {
-    exe.dispose();
-  }
+/** The largest |a[i] - b[i]|; NaN where the lengths differ. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return NaN;
+  let d = 0;
+  for (let k = 0; k < a.length; k++) d = Math.max(d, Math.abs(a[k] - b[k]));
+  return d;
 }
 
 /** Benchmarks every graph; the whole report. */
@@ -274,5 +352,5 @@ export async function runBenchmark(graphs: readonly Graph[], options: BenchOptio
   const peaks = await measurePeaks({ webgpu: options.backend === 'webgpu' });
   const models: ModelReport[] = [];
   for (const g of graphs) models.push(await benchmarkModel(g, peaks, options));
-  return { tool: 'webconv', version: '0.1.0', date: new Date().toISOString(), environment: env, peaks, models };
+  return { tool: 'webconv', version: options.version ?? (await packageVersion()), date: new Date().toISOString(), environment: env, peaks, models };
 }

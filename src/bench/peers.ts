@@ -39,6 +39,33 @@ export const ortWeb: PeerRunner = {
   },
 };
 
+/**
+ * onnxruntime-web's WebGPU execution provider on a device of the caller's (webconv's own, so
+ * both runtimes share one GPUDevice). Made for browsers: in Node it needs `navigator.gpu`,
+ * `GPUDevice` and a GPUQueue.writeBuffer that takes SharedArrayBuffer views, which
+ * bench/webgpu.bench.mjs installs from Dawn (the npm package `webgpu`) and explains.
+ */
+export function ortWebgpu(device: unknown): PeerRunner {
+  return {
+    name: 'ort-web-webgpu',
+    async prepare(graph) {
+      const ort = await load<any>('onnxruntime-web/webgpu');
+      ort.env.logLevel = 'error';
+      ort.env.wasm.numThreads = 1; // the work is on the GPU
+      const session = await ort.InferenceSession.create(exportOnnx(graph), { executionProviders: [{ name: 'webgpu', device }], graphOptimizationLevel: 'all' });
+      const input = graph.inputs[0];
+      return {
+        info: `onnxruntime-web ${ort.env.versions?.web ?? ''} (webgpu EP, the caller's GPUDevice)`,
+        async run(x: Float32Array) {
+          const out = await session.run({ [input.name]: new ort.Tensor('float32', x, [...input.shape]) });
+          return out[graph.outputs[0]].data as Float32Array;
+        },
+        dispose: () => void session.release(),
+      };
+    },
+  };
+}
+
 let tfReady: Promise<any> | undefined;
 
 export const tfjsWasm: PeerRunner = {

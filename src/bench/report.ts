@@ -98,6 +98,8 @@ export interface ModelReport {
   readonly layers: LayerReport[];
   /** Layers whose counted MACs differ from the cost model's (padding, or a bug). */
   readonly macMismatches: readonly { readonly layer: string; readonly analytic: number; readonly counted: number }[];
+  /** Largest |difference| of the first output from BenchOptions.reference, when one was given. */
+  readonly maxAbsDiff?: number;
   readonly compare?: PeerReport[];
 }
 

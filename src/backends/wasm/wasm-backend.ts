@@ -4,7 +4,7 @@ import { sizeOf } from '../../graph/graph.js';
 import { opDef } from '../../ops/registry.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
-import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
+import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import type { KernelContext, KernelExports, Param, Step } from './kernel.js';
 import { WASM_KERNELS } from './register-kernels.js';
@@ -54,7 +54,52 @@ export const wasmBackend: Backend = {
     await exe.init();
     return exe;
   },
+  peaks: measureWasmPeaks,
 };
+
+/**
+ * This engine's wasm peaks, measured: SIMD multiply-add throughput on one thread (16
+ * independent multiply-add chains, kernels' f32_peak_madd16x4), plain and, where the engine
+ * runs it, relaxed; and streaming read bandwidth of wasm memory (a sum over 64 MiB). Best of
+ * five rounds after warm-up (V8 tiers wasm up on later calls).
+ */
+async function measureWasmPeaks(): Promise<DevicePeaks> {
+  const now = () => performance.now();
+  const flops = async (flavor: WasmFlavor) => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { exports } = await WebAssembly.instantiate(await kernelsModule(flavor), { env: { memory } });
+    const peak = exports.f32_peak_madd16x4 as (n: number) => number;
+    for (let i = 0; i < 10; i++) peak(1e6);
+    let best = 0;
+    for (let r = 0; r < 5; r++) {
+      const n = 1e7;
+      const t = now();
+      peak(n);
+      best = Math.max(best, (n * 16 * 4 * 2) / ((now() - t) * 1e6));
+    }
+    return best;
+  };
+  const bandwidth = async () => {
+    const bytes = 64 << 20;
+    const memory = new WebAssembly.Memory({ initial: bytes / PAGE + 2 });
+    const { exports } = await WebAssembly.instantiate(await kernelsModule('simd'), { env: { memory } });
+    // Touch every page first: untouched pages read as shared zero pages, faster than memory.
+    new Float32Array(memory.buffer, PAGE, bytes / 4).fill(1);
+    const sum = exports.f32_stream_sum as (ptr: number, count: number) => number;
+    for (let i = 0; i < 2; i++) sum(PAGE, bytes / 4);
+    let best = 0;
+    for (let r = 0; r < 5; r++) {
+      const t = now();
+      sum(PAGE, bytes / 4);
+      best = Math.max(best, bytes / ((now() - t) * 1e6));
+    }
+    return best;
+  };
+  if (!supports('simd')) throw new ExecutableError('this engine has no WebAssembly SIMD');
+  const gflops = await flops('simd');
+  const relaxed = supports('relaxed-simd') ? await flops('relaxed-simd') : undefined;
+  return { gflops, ...(relaxed !== undefined ? { gflopsWith: { 'relaxed-simd': relaxed } } : {}), bandwidthGBs: await bandwidth() };
+}
 
 class WasmExecutable implements Executable, KernelContext {
   readonly inputs;
@@ -220,12 +265,20 @@ class WasmExecutable implements Executable, KernelContext {
 
   /**
    * Runs once and returns, per node, the multiply-accumulates its kernel counted executing
-   * (block padding included), for the benchmark to hold against the cost model. One thread
-   * only: each worker keeps a count of its own.
+   * (block padding included). Each worker keeps a count of its own, so a threaded executable
+   * counts on a one-thread twin of itself (same graph, same build), made and freed here.
    */
-  async countMacs(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Map<string, number>> {
+  async counters(inputs: Record<string, TensorData | Float32Array> | Float32Array): Promise<Map<string, number>> {
     if (!this.wasmMemory) throw new ExecutableError('this executable was disposed');
-    if (this.pool) throw new ExecutableError('countMacs() needs an executable compiled with one thread');
+    if (this.pool) {
+      const twin = new WasmExecutable(this.graph, this.flavor, this.fallbackNodes, 1);
+      try {
+        await twin.init();
+        return await twin.counters(inputs);
+      } finally {
+        twin.dispose();
+      }
+    }
     const f32 = this.f32();
     for (const [name, data] of readInputs(this.inputs, inputs)) f32.set(data, this.ptr(name) / 4);
     const exports = this.exports as unknown as { mac_reset(): void; mac_count(): number };

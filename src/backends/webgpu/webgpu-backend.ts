@@ -4,9 +4,10 @@ import type { Graph, Node, Shape } from '../../graph/graph.js';
 import { sizeOf } from '../../graph/graph.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
-import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
+import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { acquireDevice, type GpuContext } from './device.js';
+import { measureGpuPeaks } from './peaks.js';
 import type { Dispatch, GpuKernelContext, Param } from './kernel.js';
 import { GPU_KERNELS } from './register-kernels.js';
 import { wgslSource, type WgslKernel } from './wgsl.js';
@@ -71,6 +72,11 @@ export const webgpuBackend: Backend = {
     const exe = new WebgpuExecutable(g, gpu, options.timestamps !== false && gpu.features.includes('timestamp-query'));
     await exe.init();
     return exe;
+  },
+  /** The shared device's peaks (kernels/peak.wgsl, see peaks.ts). */
+  async peaks(): Promise<DevicePeaks> {
+    const { gflops, bandwidthGBs } = await measureGpuPeaks(await sharedGpu());
+    return { gflops, bandwidthGBs };
   },
 };
 
