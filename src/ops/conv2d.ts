@@ -56,46 +56,111 @@ export const conv2d: OpDef = {
     const Mg = M / groups;
     const [sh, sw] = stride;
     const [dh, dw] = dilation;
-    const [xd, wd, yd] = [x.data, w.data, y.data];
-    // A direct convolution: for each output channel, add weight x shifted input row into a
-    // float64 output plane. The valid output columns of each tap are computed up front, so
-    // the inner loop has no bounds test. Padding is zeros times the weight, as ONNX defines
-    // it (pad, then convolve): a NaN or infinite weight makes its padded taps NaN too.
-    const acc = new Float64Array(OH * OW);
+    const [xd, yd] = [x.data, y.data];
+    const wd = Float64Array.from(w.data); // the weights as float64 once, not at every multiply
+    // im2col, then a matrix product accumulated in float64. For one image, one group and a
+    // block of at most P output pixels, `col` holds each pixel's K = Cg*kh*kw input taps in
+    // the weight's (c, i, j) order: col[p*K + k]. A tap in the padding is an explicit 0,
+    // so padding is zeros times the weight, as ONNX defines it (pad, then convolve): a NaN
+    // or infinite weight makes its padded taps NaN too. Each output is then
+    // bias + sum over k = 0..K-1 of weight[m, k] * col[p, k], added in ascending k: the
+    // same terms in the same order as a direct convolution.
+    const K = Cg * KH * KW;
+    const OHW = OH * OW;
+    const P = Math.max(1, Math.min(OHW, Math.floor(COL_BLOCK_ELEMENTS / K)));
+    const col = new Float64Array(P * K);
+    const acc = new Float64Array(Mg * P); // acc[m*P + p], m within the group
     for (let n = 0; n < N; n++) {
-      for (let m = 0; m < M; m++) {
-        acc.fill(b ? b.data[m] : 0);
-        const g = Math.floor(m / Mg);
-        for (let c = 0; c < Cg; c++) {
-          const xPlane = (n * C + g * Cg + c) * H * W;
-          for (let i = 0; i < KH; i++) {
-            for (let j = 0; j < KW; j++) {
-              const wv = wd[((m * Cg + c) * KH + i) * KW + j];
-              const shift = j * dw - pads[1]; // iw = ow * sw + shift
-              const ow0 = Math.max(0, Math.ceil(-shift / sw));
-              const ow1 = Math.min(OW, Math.floor((W - 1 - shift) / sw) + 1);
-              const padded = Number.isFinite(wv) ? 0 : 0 * wv; // NaN for a non-finite weight
-              for (let oh = 0; oh < OH; oh++) {
+      for (let g = 0; g < groups; g++) {
+        const xImage = (n * C + g * Cg) * H * W; // channel c of the group at xImage + c*H*W
+        const wGroup = g * Mg * K; // weight row m of the group at wGroup + m*K
+        for (let p0 = 0; p0 < OHW; p0 += P) {
+          const np = Math.min(P, OHW - p0);
+          for (let p = 0; p < np; p++) {
+            const oh = Math.floor((p0 + p) / OW);
+            const ow = (p0 + p) % OW;
+            let k = p * K;
+            for (let c = 0; c < Cg; c++) {
+              for (let i = 0; i < KH; i++) {
                 const ih = oh * sh - pads[0] + i * dh;
-                const aRow = oh * OW;
-                if (ih < 0 || ih >= H) {
-                  if (padded !== 0) for (let ow = 0; ow < OW; ow++) acc[aRow + ow] += padded;
-                  continue;
-                }
-                const xRow = xPlane + ih * W + shift;
-                for (let ow = ow0; ow < ow1; ow++) acc[aRow + ow] += wv * xd[xRow + ow * sw];
-                if (padded !== 0) {
-                  for (let ow = 0; ow < Math.min(ow0, OW); ow++) acc[aRow + ow] += padded;
-                  for (let ow = Math.max(ow1, 0); ow < OW; ow++) acc[aRow + ow] += padded;
+                for (let j = 0; j < KW; j++) {
+                  const iw = ow * sw - pads[1] + j * dw;
+                  col[k++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? xd[xImage + (c * H + ih) * W + iw] : 0;
                 }
               }
             }
           }
+          for (let m = 0; m < Mg; m++) acc.fill(b ? b.data[g * Mg + m] : 0, m * P, m * P + np);
+          matmulAccumulate(wd, wGroup, col, acc, Mg, np, K, P);
+          for (let m = 0; m < Mg; m++) {
+            const yPlane = (n * M + g * Mg + m) * OHW + p0;
+            for (let p = 0; p < np; p++) yd[yPlane + p] = act(acc[m * P + p] + (r ? r.data[yPlane + p] : 0));
+          }
         }
-        const yPlane = (n * M + m) * OH * OW;
-        for (let k = 0; k < OH * OW; k++) yd[yPlane + k] = act(acc[k] + (r ? r.data[yPlane + k] : 0));
       }
     }
   },
 };
 
+
+/** The im2col block's size in elements (float64): 64K, 512 KiB, to stay in a core's L2. */
+const COL_BLOCK_ELEMENTS = 1 << 16;
+
+/**
+ * acc[m*P + p] += sum over k = 0..K-1, in ascending k, of w[w0 + m*K + k] * col[p*K + k],
+ * for m < rows and p < cols: a product of two row-major matrices that share their inner
+ * dimension. Four weight rows and two pixels at a time (eight float64 sums held in
+ * locals, each loaded weight and tap used by several of them), then the leftover pixel
+ * and rows one at a time; every sum still adds its K terms one by one in ascending k.
+ */
+function matmulAccumulate(w: Float64Array, w0: number, col: Float64Array, acc: Float64Array, rows: number, cols: number, K: number, P: number): void {
+  let m = 0;
+  for (; m + 4 <= rows; m += 4) {
+    const r0 = w0 + m * K;
+    const r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
+    const a0 = m * P, a1 = a0 + P, a2 = a1 + P, a3 = a2 + P;
+    let p = 0;
+    for (; p + 2 <= cols; p += 2) {
+      const c0 = p * K;
+      const c1 = c0 + K;
+      let s00 = acc[a0 + p], s01 = acc[a0 + p + 1];
+      let s10 = acc[a1 + p], s11 = acc[a1 + p + 1];
+      let s20 = acc[a2 + p], s21 = acc[a2 + p + 1];
+      let s30 = acc[a3 + p], s31 = acc[a3 + p + 1];
+      for (let k = 0; k < K; k++) {
+        const x0 = col[c0 + k];
+        const x1 = col[c1 + k];
+        const w0k = w[r0 + k], w1k = w[r1 + k], w2k = w[r2 + k], w3k = w[r3 + k];
+        s00 += w0k * x0; s01 += w0k * x1;
+        s10 += w1k * x0; s11 += w1k * x1;
+        s20 += w2k * x0; s21 += w2k * x1;
+        s30 += w3k * x0; s31 += w3k * x1;
+      }
+      acc[a0 + p] = s00; acc[a0 + p + 1] = s01;
+      acc[a1 + p] = s10; acc[a1 + p + 1] = s11;
+      acc[a2 + p] = s20; acc[a2 + p + 1] = s21;
+      acc[a3 + p] = s30; acc[a3 + p + 1] = s31;
+    }
+    for (; p < cols; p++) {
+      const c0 = p * K;
+      let s0 = acc[a0 + p], s1 = acc[a1 + p], s2 = acc[a2 + p], s3 = acc[a3 + p];
+      for (let k = 0; k < K; k++) {
+        const x0 = col[c0 + k];
+        s0 += w[r0 + k] * x0;
+        s1 += w[r1 + k] * x0;
+        s2 += w[r2 + k] * x0;
+        s3 += w[r3 + k] * x0;
+      }
+      acc[a0 + p] = s0; acc[a1 + p] = s1; acc[a2 + p] = s2; acc[a3 + p] = s3;
+    }
+  }
+  for (; m < rows; m++) {
+    const r0 = w0 + m * K;
+    for (let p = 0; p < cols; p++) {
+      const c0 = p * K;
+      let s = acc[m * P + p];
+      for (let k = 0; k < K; k++) s += w[r0 + k] * col[c0 + k];
+      acc[m * P + p] = s;
+    }
+  }
+}

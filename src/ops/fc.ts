@@ -26,10 +26,13 @@ export const fc: OpDef = {
     const act = activationFn(fusedActivation(node));
     const [N, K] = x.shape;
     const M = w.shape[0];
+    const [xd, wd] = [x.data, w.data];
     for (let n = 0; n < N; n++) {
+      const xRow = n * K;
       for (let m = 0; m < M; m++) {
+        const wRow = m * K;
         let sum = b ? b.data[m] : 0;
-        for (let k = 0; k < K; k++) sum += x.data[n * K + k] * w.data[m * K + k];
+        for (let k = 0; k < K; k++) sum += xd[xRow + k] * wd[wRow + k];
         y.data[n * M + m] = act(sum);
       }
     }
