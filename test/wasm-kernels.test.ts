@@ -68,6 +68,6 @@ defineOpCaseSuites({
   backend: 'wasm',
   test: it,
   agree,
-  compile: (g) => getBackend('wasm').compile(g, { optimize: false }),
+  compile: (g, options) => getBackend('wasm').compile(g, { ...options, optimize: false }),
   exactMaxAndCopies: false,
 });

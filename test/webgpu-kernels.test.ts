@@ -78,6 +78,6 @@ defineOpCaseSuites({
   backend: 'webgpu',
   test: gpuIt,
   agree,
-  compile: (g) => webgpuBackend.compile(g, { optimize: false }),
+  compile: (g, options) => webgpuBackend.compile(g, { ...options, optimize: false }),
   exactMaxAndCopies: true,
 });

@@ -57,21 +57,39 @@ function fmt(v: unknown): string {
   return String(v);
 }
 
-/** A backend has no kernel for some ops (and fallback was not asked for). */
+/**
+ * A backend cannot run some nodes (and fallback was not asked for): it has no kernel for
+ * their op, or its kernel does not support this node (a broadcast over too many axes, a
+ * grid past the adapter's limits), each with the kernel's reason.
+ */
 export class UnsupportedOpError extends WebconvError {
   constructor(
     readonly backend: string,
     /** node name -> op type */
     readonly nodes: ReadonlyMap<string, string>,
+    /** node name -> why the backend's kernel refuses it (absent: no kernel for the op) */
+    readonly reasons: ReadonlyMap<string, string> = new Map(),
   ) {
-    const ops = [...new Set(nodes.values())].sort();
-    const names = [...nodes.keys()];
-    super(
-      'E_UNSUPPORTED',
-      `backend '${backend}' has no kernel for op${ops.length > 1 ? 's' : ''} ${ops.join(', ')} ` +
-        `(node${names.length > 1 ? 's' : ''} ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}); ` +
-        `compile with { fallback: true } to run them on the reference backend`,
-    );
+    const missing = [...nodes].filter(([n]) => !reasons.has(n));
+    const ops = [...new Set(missing.map(([, op]) => op))].sort();
+    const names = missing.map(([n]) => n);
+    const parts: string[] = [];
+    if (missing.length) {
+      parts.push(
+        `no kernel for op${ops.length > 1 ? 's' : ''} ${ops.join(', ')} ` +
+          `(node${names.length > 1 ? 's' : ''} ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''})`,
+      );
+    }
+    const refused = [...reasons].map(([n, why]) => `node '${n}' (${nodes.get(n)}): ${why}`);
+    if (refused.length) parts.push(`${refused.slice(0, 5).join('; ')}${refused.length > 5 ? `; and ${refused.length - 5} more` : ''}`);
+    super('E_UNSUPPORTED', `backend '${backend}' cannot run ${nodes.size === 1 ? 'a node' : `${nodes.size} nodes`}: ${parts.join('; ')}; compile with { fallback: true } to run ${nodes.size === 1 ? 'it' : 'them'} on the reference backend`);
+  }
+}
+
+/** This JavaScript engine lacks what a backend needs: WebAssembly SIMD, say. */
+export class EngineError extends WebconvError {
+  constructor(message: string) {
+    super('E_ENGINE', message);
   }
 }
 

@@ -11,8 +11,10 @@
  * stays in its own test file, with the reason.
  */
 import { describe, expect } from 'vitest';
-import type { TensorData } from '../../src/backends/backend.js';
-import { ExecutableError } from '../../src/graph/errors.js';
+import { UnsupportedOpError } from '../../src/graph/errors.js';
+import type { CompileOptions, Executable, TensorData } from '../../src/backends/backend.js';
+import '../../src/backends/register-all.js';
+import { getBackend } from '../../src/backends/registry.js';
 import type { Graph, Initializer, Node, OpType, Shape } from '../../src/graph/graph.js';
 import { finalizeGraph } from '../../src/graph/validate.js';
 import { opDef } from '../../src/ops/registry.js';
@@ -315,7 +317,7 @@ export const constantSecondOperand = (op: OpType): Graph => single(op, [[2, 5, 3
 /** `op` with a constant first operand. */
 export const constantFirstOperand = (op: OpType): Graph => graphOf({ x: [2, 3, 4] }, [node('y', op, ['w', 'x'])], ['y'], [constant('w', [3, 1])]);
 
-/** A broadcast needing 7 axes, which a backend must refuse (ExecutableError) at compile time. */
+/** A broadcast needing 7 axes, which the fast backends refuse at compile (UnsupportedOpError with the reason) or run on the reference backend with fallback. */
 export const broadcastBeyondSixAxes = (): Graph => single('add', [[2, 3, 2, 3, 2, 3, 2], [2, 1, 2, 1, 2, 1, 2]]);
 
 // ---------------------------------------------------------------------------------------
@@ -549,8 +551,8 @@ export interface OpCaseSuiteOptions {
   test: (name: string, fn: () => Promise<unknown>) => void;
   /** Runs the graph on the backend and on the reference backend, and expects them to agree. */
   agree: (g: Graph, options?: AgreeOptions) => Promise<void>;
-  /** Compiles the graph on the backend, with no graph passes (to see it refused). */
-  compile: (g: Graph) => Promise<unknown>;
+  /** Compiles the graph on the backend, with no graph passes (to see it refused, or run with fallback). */
+  compile: (g: Graph, options?: CompileOptions) => Promise<Executable>;
   /** Whether max pooling, copies, concat and pad must match bit for bit, else to the backend's tolerance. */
   exactMaxAndCopies: boolean;
 }
@@ -641,8 +643,29 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
       test(`${op} with a constant per-channel operand`, () => agree(constantSecondOperand(op)));
       test(`${op} with a constant first operand`, () => agree(constantFirstOperand(op)));
     }
-    test('refuses a broadcast needing more than 6 axes with a clear error', async () => {
-      await expect(compile(broadcastBeyondSixAxes())).rejects.toThrow(ExecutableError);
+    test('refuses a broadcast needing more than 6 axes, saying why; with fallback, runs it on the reference backend', async () => {
+      const g = broadcastBeyondSixAxes();
+      const e = await compile(g).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(UnsupportedOpError);
+      expect((e as UnsupportedOpError).reasons.get('y')).toMatch(/broadcast needs 7 axes after merging; .* at most 6/);
+      const exe = await compile(g, { fallback: true });
+      expect(exe.info().fallbackNodes).toEqual(['y']);
+      const feeds = seededFeeds(g);
+      const ref = await (await getBackend('reference').compile(g, { optimize: false })).run(feeds);
+      const got = await exe.run(feeds);
+      exe.dispose();
+      expectOutputsAgree(g.outputs, got, ref, () => 0, true);
+      // Between nodes the backend runs: relu, then the fallback add, then sigmoid.
+      const [a, b] = g.inputs.map((i) => i.shape);
+      const chain = graphOf({ x0: a, x1: b }, [node('m', 'relu', ['x0']), node('y', 'add', ['m', 'x1']), node('z', 'sigmoid', ['y'])]);
+      const mixed = await compile(chain, { fallback: true });
+      expect(mixed.info().fallbackNodes).toEqual(['y']);
+      const chainFeeds = seededFeeds(chain);
+      const want = await (await getBackend('reference').compile(chain, { optimize: false })).run(chainFeeds);
+      const have = await mixed.run(chainFeeds);
+      expect(mixed.profile().map((t) => t.node)).toEqual(['m', 'y', 'z']);
+      mixed.dispose();
+      expectOutputsAgree(chain.outputs, have, want, tolerance(chain, chainFeeds, backend as TolerancePreset));
     });
   });
 

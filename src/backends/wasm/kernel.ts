@@ -49,6 +49,12 @@ export interface WasmKernel {
   readonly op: OpType;
   /** Scratch bytes the node needs while it runs (shared by all nodes; default 0). */
   scratchBytes?(node: Node, graph: Graph): number;
+  /**
+   * Whether this kernel runs the node: true, or why not (checked at compile, before
+   * anything is allocated; an unsupported node is an UnsupportedOpError or, with
+   * `fallback`, runs on the reference backend). Default: every node of the op.
+   */
+  supports?(node: Node, graph: Graph): true | string;
   /** Packs weights, writes parameter blocks, and returns the step to run. */
   prepare(node: Node, ctx: KernelContext): Step;
 }

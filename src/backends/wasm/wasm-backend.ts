@@ -1,4 +1,5 @@
-import { ExecutableError, LimitError, UnsupportedOpError } from '../../graph/errors.js';
+import { EngineError, ExecutableError, LimitError, UnsupportedOpError } from '../../graph/errors.js';
+import { unsupportedNodes } from '../unsupported.js';
 import type { Graph, Node, Shape } from '../../graph/graph.js';
 import { sizeOf } from '../../graph/graph.js';
 import { opDef } from '../../ops/registry.js';
@@ -17,6 +18,7 @@ export interface WasmCompileOptions extends CompileOptions {
   relaxedSimd?: boolean;
 }
 
+const NO_SIMD = 'this JavaScript engine has no WebAssembly SIMD (every browser since 2021 and Node 16.4 have it); use the reference or webgpu backend';
 const PAGE = 65536;
 /** wasm32 addresses at most 65536 pages: 4 GiB, everything an executable holds. */
 export const MAX_WASM_MEMORY_BYTES = 65536 * PAGE;
@@ -39,12 +41,14 @@ export const wasmBackend: Backend = {
   name: 'wasm',
   isAvailable: async () => supports('simd'),
   async compile(graph: Graph, options: WasmCompileOptions = {}): Promise<Executable> {
-    if (!supports('simd')) throw new ExecutableError('this engine has no WebAssembly SIMD');
+    if (!supports('simd')) throw new EngineError(NO_SIMD);
     const flavor: WasmFlavor = options.relaxedSimd !== false && supports('relaxed-simd') ? 'relaxed-simd' : 'simd';
     const g = options.optimize === false ? graph : optimizeGraph(graph).graph;
-    const missing = new Map<string, string>();
-    for (const n of g.nodes) if (!WASM_KERNELS.has(n.op)) missing.set(n.name, n.op);
-    if (missing.size && !options.fallback) throw new UnsupportedOpError('wasm', missing);
+    const { nodes: missing, reasons } = unsupportedNodes(g, (n) => {
+      const kernel = WASM_KERNELS.get(n.op);
+      return kernel ? kernel.supports?.(n, g) ?? true : 'no kernel';
+    });
+    if (missing.size && !options.fallback) throw new UnsupportedOpError('wasm', missing, reasons);
     let threads = Math.max(1, Math.floor(options.threads ?? 1));
     if (threads > 1 && !threadsPossible()) {
       console.warn(`webconv: ${threads} threads asked for, but this context has no shared memory and workers (a browser page must be cross-origin isolated); running on one thread`);
@@ -95,7 +99,7 @@ async function measureWasmPeaks(): Promise<DevicePeaks> {
     }
     return best;
   };
-  if (!supports('simd')) throw new ExecutableError('this engine has no WebAssembly SIMD');
+  if (!supports('simd')) throw new EngineError(NO_SIMD);
   const gflops = await flops('simd');
   const relaxed = supports('relaxed-simd') ? await flops('relaxed-simd') : undefined;
   return { gflops, ...(relaxed !== undefined ? { gflopsWith: { 'relaxed-simd': relaxed } } : {}), bandwidthGBs: await bandwidth() };
@@ -150,9 +154,10 @@ class WasmExecutable implements Executable, KernelContext {
     const module = await kernelsModule(this.flavor, shared);
     const instance = await WebAssembly.instantiate(module, { env: { memory: this.wasmMemory } });
     this.exports = instance.exports as unknown as KernelExports;
+    const fallback = new Set(this.fallbackNodes);
     for (const node of this.graph.nodes) {
       const kernel = WASM_KERNELS.get(node.op);
-      this.steps.push({ node, step: kernel ? kernel.prepare(node, this) : this.fallbackStep(node) });
+      this.steps.push({ node, step: kernel && !fallback.has(node.name) ? kernel.prepare(node, this) : this.fallbackStep(node) });
     }
     // Workers start last, once compile has stopped growing the memory.
     if (shared) this.pool = await ThreadPool.start(module, this.wasmMemory, control, this.threads - 1);

@@ -40,6 +40,12 @@ export interface GpuKernelContext {
  */
 export interface GpuKernel {
   readonly op: OpType;
+  /**
+   * Whether this kernel runs the node on this device: true, or why not (checked at
+   * compile; an unsupported node is an UnsupportedOpError or, with `fallback`, runs on the
+   * reference backend). Default: every node of the op.
+   */
+  supports?(node: Node, graph: Graph, gpu: GpuContext): true | string;
   prepare(node: Node, ctx: GpuKernelContext): Dispatch[];
 }
 

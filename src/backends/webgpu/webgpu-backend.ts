@@ -6,6 +6,8 @@ import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
+import { unsupportedNodes } from '../unsupported.js';
+import { opDef } from '../../ops/registry.js';
 import { acquireDevice, type GpuContext } from './device.js';
 import { measureGpuPeaks } from './peaks.js';
 import type { Dispatch, GpuKernelContext, Param } from './kernel.js';
@@ -64,12 +66,14 @@ export const webgpuBackend: Backend = {
   },
   async compile(graph: Graph, options: WebgpuCompileOptions = {}): Promise<Executable> {
     const g = options.optimize === false ? graph : optimizeGraph(graph).graph;
-    const missing = new Map<string, string>();
-    for (const n of g.nodes) if (!GPU_KERNELS.has(n.op)) missing.set(n.name, n.op);
-    if (missing.size) throw new UnsupportedOpError('webgpu', missing);
     const gpu = options.gpu ?? (await sharedGpu());
     if (gpu.lost) throw new GpuError(lostMessage(gpu.lost));
-    const exe = new WebgpuExecutable(g, gpu, options.timestamps !== false && gpu.features.includes('timestamp-query'));
+    const { nodes: missing, reasons } = unsupportedNodes(g, (n) => {
+      const kernel = GPU_KERNELS.get(n.op);
+      return kernel ? kernel.supports?.(n, g, gpu) ?? true : 'no kernel';
+    });
+    if (missing.size && !options.fallback) throw new UnsupportedOpError('webgpu', missing, reasons);
+    const exe = new WebgpuExecutable(g, gpu, options.timestamps !== false && gpu.features.includes('timestamp-query'), new Set(missing.keys()));
     await exe.init();
     return exe;
   },
@@ -111,6 +115,8 @@ function pipelineFor(device: GPUDevice, d: Dispatch): Promise<GPUComputePipeline
 interface Step {
   readonly node: Node;
   readonly dispatches: readonly { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: readonly [number, number, number] }[];
+  /** Runs on the reference backend (compiled with `fallback`): its inputs read back, its output written. */
+  readonly fallback?: boolean;
 }
 
 class WebgpuExecutable implements Executable {
@@ -122,6 +128,7 @@ class WebgpuExecutable implements Executable {
   private readonly buffers = new Set<GPUBuffer>();
   private storage: GPUBuffer | undefined;
   private staging: GPUBuffer | undefined;
+  private fallbackStaging: GPUBuffer | undefined;
   private querySet: GPUQuerySet | undefined;
   private queryResolve: GPUBuffer | undefined;
   private queryReadback: GPUBuffer | undefined;
@@ -137,6 +144,8 @@ class WebgpuExecutable implements Executable {
     readonly graph: Graph,
     private readonly gpu: GpuContext,
     private readonly timestamps: boolean,
+    /** Nodes that run on the reference backend between GPU submissions. */
+    private readonly fallbackNodes: ReadonlySet<string> = new Set(),
   ) {
     this.inputs = graph.inputs;
     this.outputs = graph.outputs.map((name) => ({ name, shape: graph.shape(name) }));
@@ -193,7 +202,9 @@ class WebgpuExecutable implements Executable {
         return [Math.min(groups, max), y, 1];
       },
     };
-    const prepared = graph.nodes.map((node) => ({ node, dispatches: GPU_KERNELS.get(node.op)!.prepare(node, ctx) }));
+    const prepared = graph.nodes.map((node) =>
+      this.fallbackNodes.has(node.name) ? { node, dispatches: [], fallback: true } : { node, dispatches: GPU_KERNELS.get(node.op)!.prepare(node, ctx) },
+    );
     this.outputOffsets = this.outputs.map((o) => ctx.offset(o.name));
     this.constantBytes = constants.reduce((s, c) => s + c.data.byteLength, 0);
 
@@ -224,8 +235,9 @@ class WebgpuExecutable implements Executable {
         throw new GpuError(`a WGSL pipeline failed to compile: ${e instanceof Error ? e.message : String(e)}`);
       });
       let i = 0;
-      this.steps = prepared.map(({ node, dispatches }) => ({
+      this.steps = prepared.map(({ node, dispatches, fallback }) => ({
         node,
+        fallback,
         dispatches: dispatches.map((d) => {
           const pipeline = pipelines[i];
           const bindGroup = device.createBindGroup({
@@ -248,6 +260,9 @@ class WebgpuExecutable implements Executable {
       }
       const outBytes = this.outputs.reduce((s, o) => s + sizeOf(o.shape) * 4, 0);
       this.staging = this.createBuffer('webconv.staging', Math.max(16, outBytes), U.MAP_READ | U.COPY_DST);
+      // A fallback node's activation inputs come back through a staging buffer of their own.
+      const fallbackBytes = Math.max(0, ...this.steps.filter((s) => s.fallback).map((s) => this.activationInputs(s.node).reduce((n, t) => n + sizeOf(graph.shape(t)) * 4, 0)));
+      if (fallbackBytes) this.fallbackStaging = this.createBuffer('webconv.fallback', fallbackBytes, U.MAP_READ | U.COPY_DST);
     } finally {
       const validation = await device.popErrorScope();
       const oom = await device.popErrorScope();
@@ -283,9 +298,18 @@ class WebgpuExecutable implements Executable {
       const at = this.plan.offsets.get(name)!;
       device.queue.writeBuffer(storage!, at, data.buffer, data.byteOffset, data.byteLength);
     }
-    const encoder = device.createCommandEncoder({ label: 'webconv.run' });
+    let encoder = device.createCommandEncoder({ label: 'webconv.run' });
     let q = 0;
+    const fallbackMs = new Map<string, number>();
     for (const step of this.steps) {
+      if (step.fallback) {
+        // Submit what came before, read the node's inputs back, run its reference kernel,
+        // write its output, and go on with a new encoder.
+        const start = performance.now();
+        encoder = await this.runFallback(step.node, encoder);
+        fallbackMs.set(step.node.name, performance.now() - start);
+        continue;
+      }
       if (!step.dispatches.length) continue;
       const pass = encoder.beginComputePass({
         label: step.node.name,
@@ -329,7 +353,7 @@ class WebgpuExecutable implements Executable {
         const ns = new BigUint64Array(bytes);
         let i = 0;
         this.timings = this.steps.map(({ node, dispatches }) => {
-          if (!dispatches.length) return { node: node.name, op: node.op, ms: 0 };
+          if (!dispatches.length) return { node: node.name, op: node.op, ms: fallbackMs.get(node.name) ?? 0 };
           const ms = Number(ns[i + 1] - ns[i]) / 1e6;
           i += 2;
           return { node: node.name, op: node.op, ms: Math.max(0, ms) };
@@ -337,6 +361,41 @@ class WebgpuExecutable implements Executable {
       });
     }
     return result;
+  }
+
+  /** The inputs of a node held in the arena (not initializers), once each. */
+  private activationInputs(node: Node): string[] {
+    return [...new Set(node.inputs.filter((t) => this.plan.offsets.has(t)))];
+  }
+
+  /**
+   * Runs a node on the reference backend in the middle of a run: submits `encoder` with a
+   * copy of the node's activation inputs to the fallback staging buffer, maps it, runs the
+   * op's reference kernel, writes the output into the arena; returns a new encoder.
+   */
+  private async runFallback(node: Node, encoder: GPUCommandEncoder): Promise<GPUCommandEncoder> {
+    const { device, graph } = this;
+    const inputs = this.activationInputs(node);
+    const at = new Map<string, number>();
+    let top = 0;
+    for (const t of inputs) {
+      at.set(t, top);
+      const bytes = sizeOf(graph.shape(t)) * 4;
+      encoder.copyBufferToBuffer(this.storage!, this.plan.offsets.get(t)!, this.fallbackStaging!, top, bytes);
+      top += bytes;
+    }
+    device.queue.submit([encoder.finish()]);
+    const values = new Map<string, Float32Array>();
+    if (inputs.length) {
+      await this.mapped(this.fallbackStaging!, (bytes) => {
+        for (const t of inputs) values.set(t, new Float32Array(bytes.slice(at.get(t)!, at.get(t)! + sizeOf(graph.shape(t)) * 4)));
+      });
+    }
+    const view = (t: string) => ({ shape: graph.shape(t), data: values.get(t) ?? graph.weight(t) });
+    const outputs = node.outputs.map((t) => ({ shape: graph.shape(t), data: new Float32Array(sizeOf(graph.shape(t))) }));
+    opDef(node.op).reference(node, node.inputs.map(view), outputs);
+    node.outputs.forEach((t, k) => device.queue.writeBuffer(this.storage!, this.plan.offsets.get(t)!, outputs[k].data));
+    return device.createCommandEncoder({ label: `webconv.run after ${node.name}` });
   }
 
   /** Maps a MAP_READ buffer, hands its bytes to `read`, unmaps it. */
@@ -372,7 +431,7 @@ class WebgpuExecutable implements Executable {
       adapter: this.gpu.adapterName,
       features: this.querySet ? ['timestamp-query'] : [],
       threads: 1,
-      fallbackNodes: [],
+      fallbackNodes: [...this.fallbackNodes],
     };
   }
 
@@ -381,7 +440,7 @@ class WebgpuExecutable implements Executable {
     this.buffers.clear();
     this.querySet?.destroy();
     this.querySet = undefined;
-    this.storage = this.staging = this.queryResolve = this.queryReadback = undefined;
+    this.storage = this.staging = this.fallbackStaging = this.queryResolve = this.queryReadback = undefined;
     this.steps = [];
   }
 

@@ -1,4 +1,3 @@
-import { ExecutableError } from '../../../graph/errors.js';
 import type { OpType } from '../../../graph/graph.js';
 import { collapseBroadcast } from '../../../ops/broadcast.js';
 import type { WasmKernel } from '../kernel.js';
@@ -9,13 +8,15 @@ const RANK = 6;
 function binaryKernel(op: OpType, fn: string): WasmKernel {
   return {
     op,
+    supports(node, graph) {
+      const [a, b] = node.inputs;
+      const axes = collapseBroadcast(graph.shape(node.outputs[0]), graph.shape(a), graph.shape(b)).dims.length;
+      return axes <= RANK || `its broadcast needs ${axes} axes after merging; the wasm kernel loops over at most ${RANK}`;
+    },
     prepare(node, ctx) {
       const { graph } = ctx;
       const [a, b] = node.inputs;
       const l = collapseBroadcast(graph.shape(node.outputs[0]), graph.shape(a), graph.shape(b));
-      if (l.dims.length > RANK) {
-        throw new ExecutableError(`node '${node.name}' (${op}): its broadcast needs ${l.dims.length} axes after merging; the wasm kernel loops over at most ${RANK}`);
-      }
       // Left-padded to RANK axes: extent 1, stride 0.
       const lead = (xs: number[], fill: number) => [...new Array<number>(RANK - xs.length).fill(fill), ...xs];
       const p = ctx.params([ctx.ptr(a), ctx.ptr(b), ctx.ptr(node.outputs[0]), ...lead(l.dims, 1), ...lead(l.a, 0), ...lead(l.b, 0)]);

@@ -1,4 +1,3 @@
-import { ExecutableError } from '../../../graph/errors.js';
 import { sizeOf } from '../../../graph/graph.js';
 import { collapseBroadcast } from '../../../ops/broadcast.js';
 import { BINARY_OP } from '../wgsl.js';
@@ -17,13 +16,15 @@ const lead = (xs: readonly number[], fill: number) => [...new Array<number>(RANK
 function binaryKernel(op: keyof typeof BINARY_OP): GpuKernel {
   return {
     op,
+    supports(node, graph) {
+      const [a, b] = node.inputs;
+      const axes = collapseBroadcast(graph.shape(node.outputs[0]), graph.shape(a), graph.shape(b)).dims.length;
+      return axes <= RANK || `its broadcast needs ${axes} axes after merging; the WebGPU kernel loops over at most ${RANK}`;
+    },
     prepare(node, ctx) {
       const [a, b] = node.inputs;
       const out = ctx.graph.shape(node.outputs[0]);
       const l = collapseBroadcast(out, ctx.graph.shape(a), ctx.graph.shape(b));
-      if (l.dims.length > RANK) {
-        throw new ExecutableError(`node '${node.name}' (${op}): its broadcast needs ${l.dims.length} axes after merging; the WebGPU kernel loops over at most ${RANK}`);
-      }
       const count = sizeOf(out);
       return [
         {

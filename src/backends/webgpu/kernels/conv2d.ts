@@ -1,7 +1,6 @@
 import type { Graph, Node } from '../../../graph/graph.js';
 import { fusedActivation } from '../../../ops/fused-activation.js';
 import { windowAttrs, type WindowAttrs } from '../../../ops/window.js';
-import { ExecutableError } from '../../../graph/errors.js';
 import { ACT } from '../wgsl.js';
 import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext, type Param } from '../kernel.js';
 
@@ -52,6 +51,21 @@ function convShape(node: Node, graph: Graph): Conv {
   return { N, C, H, W, M, OH, OW, groups, Cg, KH, KW, K: Cg * KH * KW, Mg: M / groups };
 }
 
+/** Whether a conv runs the direct kernel rather than the tiled GEMM. */
+const isDirect = (s: Conv) => s.Cg === 1 || s.K <= DIRECT_MAX_K || s.N * s.OH * s.OW <= DIRECT_MAX_P;
+
+/** The tiled GEMM's workgroups: pixel tiles, channel tiles, groups. */
+function gemmGrid(s: Conv, tile: { WG_M: number; WG_N: number }): [number, number, number] {
+  return [Math.ceil((s.N * s.OH * s.OW) / (8 * tile.WG_N)), Math.ceil(s.Mg / (8 * tile.WG_M)), s.groups];
+}
+
+/** Whether the conv fits the adapter's workgroup grid (the tiled GEMM's is 3-D, per dimension), or why not. */
+export function convSupport(s: Conv, maxPerDimension: number): true | string {
+  if (isDirect(s)) return true;
+  const grid = gemmGrid(s, convTile(s.N * s.OH * s.OW, s.Mg, s.K));
+  return grid.every((g) => g <= maxPerDimension) || `it needs ${grid.join(' x ')} workgroups; the adapter allows ${maxPerDimension} per dimension`;
+}
+
 /** A conv2d node's dispatch: kernels/conv2d.wgsl (tiled implicit GEMM) or kernels/conv2d-direct.wgsl. */
 export function convDispatch(
   node: Node,
@@ -65,7 +79,7 @@ export function convDispatch(
   const shape = [s.OH, s.OW, s.M, s.Mg, s.Cg, s.KH, s.KW, stride[0], stride[1], pads[0], pads[1], dilation[0], dilation[1]];
   const tail = [offsets.x, offsets.w, offsets.b ?? 0, offsets.r ?? 0, offsets.y, p0, p1];
   const P = s.N * s.OH * s.OW;
-  if (s.Cg === 1 || s.K <= DIRECT_MAX_K || P <= DIRECT_MAX_P) {
+  if (isDirect(s)) {
     return {
       kernel: 'conv2d-direct',
       constants: { ...constants, WORKGROUP_SIZE },
@@ -73,10 +87,10 @@ export function convDispatch(
       workgroups: ctx.grid(s.N * s.M * s.OH * s.OW, WORKGROUP_SIZE),
     };
   }
-  const max = ctx.gpu.limits.maxComputeWorkgroupsPerDimension;
   const tile = convTile(P, s.Mg, s.K);
-  const grid: [number, number, number] = [Math.ceil(P / (8 * tile.WG_N)), Math.ceil(s.Mg / (8 * tile.WG_M)), s.groups];
-  if (grid.some((g) => g > max)) throw new ExecutableError(`conv '${node.name}' needs ${grid.join(' x ')} workgroups; the adapter allows ${max} per dimension`);
+  const grid = gemmGrid(s, tile);
+  const refused = convSupport(s, ctx.gpu.limits.maxComputeWorkgroupsPerDimension);
+  if (refused !== true) throw new Error(`conv '${node.name}': ${refused} (supports() should have refused it)`);
   return {
     kernel: 'conv2d',
     constants: { ...constants, ...tile },
@@ -88,6 +102,7 @@ export function convDispatch(
 /** conv2d: bias, residual and activation fused into the epilogue. */
 export const conv2dKernel: GpuKernel = {
   op: 'conv2d',
+  supports: (node, graph, gpu) => convSupport(convShape(node, graph), gpu.limits.maxComputeWorkgroupsPerDimension),
   prepare(node, ctx) {
     const [x, w, b, r] = node.inputs;
     return [

@@ -1,4 +1,3 @@
-import { ExecutableError } from '../../../graph/errors.js';
 import { sizeOf } from '../../../graph/graph.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
 
@@ -8,11 +7,14 @@ const RANK = 6;
 /** pad (constant mode, negative pads crop): kernels/pad.wgsl, one invocation per output. */
 export const padKernel: GpuKernel = {
   op: 'pad',
+  supports(node, graph) {
+    const rank = graph.shape(node.inputs[0]).length;
+    return rank <= RANK || `rank ${rank}; the WebGPU kernel pads at most ${RANK} axes`;
+  },
   prepare(node, ctx) {
     const { pads, value } = node.attrs as { pads: number[]; value: number };
     const x = ctx.graph.shape(node.inputs[0]);
     const y = ctx.graph.shape(node.outputs[0]);
-    if (x.length > RANK) throw new ExecutableError(`node '${node.name}' (pad): rank ${x.length}; the WebGPU kernel pads at most ${RANK} axes`);
     const lead = (xs: readonly number[], fill: number) => [...new Array<number>(RANK - xs.length).fill(fill), ...xs];
     const count = sizeOf(y);
     return [
