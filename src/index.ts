@@ -24,7 +24,7 @@ export { optimizeGraph } from './plan/passes.js';
 export type { OptimizedGraph, PassReport } from './plan/passes.js';
 export { planMemory, ALIGN } from './plan/memory-planner.js';
 export type { MemoryPlan, PlannedBuffer } from './plan/memory-planner.js';
-export { UnsupportedOpError, InputError, ExecutableError, OnnxError, NpyError, IdxError, MetadataError, ImageError, LimitError } from './graph/errors.js';
+export { UnsupportedOpError, InputError, ExecutableError, OnnxError, NpyError, IdxError, MetadataError, ImageError, LimitError, EngineError } from './graph/errors.js';
 export type { Backend, Executable, CompileOptions, TensorData, NodeTiming, MemoryReport, BackendInfo } from './backends/backend.js';
 export { registerBackend, getBackend, backendNames } from './backends/registry.js';
 export { referenceBackend } from './backends/reference/reference-backend.js';
