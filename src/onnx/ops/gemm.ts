@@ -1,0 +1,70 @@
+/** Gemm and MatMul: an `fc` layer when B is a constant, the general `gemm` otherwise. */
+import { spec, toFloat32, type OpHandler, type Step } from '../step.js';
+
+function transpose2d(data: Float32Array, rows: number, cols: number, scale: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = scale * data[r * cols + c];
+  return out;
+}
+
+/**
+ * `beta * C` as an fc bias of length n, when C is a constant that is the same for every
+ * row (a scalar, [1], [n] or [1, n]); undefined otherwise (then the general gemm is used).
+ */
+function rowBias(s: Step, n: number, beta: number): string | undefined {
+  if (!s.isConst(2)) return undefined;
+  const c = s.konst(2);
+  const size = c.data.length;
+  const perRow = size === 1 || (size === n && c.shape.length >= 1 && c.shape[c.shape.length - 1] === n && c.shape.length <= 2);
+  if (!perRow) return undefined;
+  if (beta === 1 && c.data instanceof Float32Array && c.shape.length === 1 && c.shape[0] === n) return s.input(2);
+  const v = toFloat32(c, `${s.where}: input '${s.input(2)}'`);
+  const bias = new Float32Array(n);
+  for (let j = 0; j < n; j++) bias[j] = beta * v[size === 1 ? 0 : j];
+  return s.im.addInit(`${s.input(2)}.bias`, [n], bias, true);
+}
+
+/** An fc layer y = x W^T + b from a constant B of `Gemm`/`MatMul` ([K, N], or [N, K] if transB). */
+function fcFromConstant(s: Step, transB: boolean, alpha: number, bias: string | undefined): void {
+  const b = s.konst(1);
+  const [r, c] = b.shape;
+  let weight = s.input(1);
+  if (!transB || alpha !== 1 || !(b.data instanceof Float32Array)) {
+    const data = toFloat32(b, `${s.where}: input '${s.input(1)}'`);
+    const w = transB ? data.map((v) => alpha * v) : transpose2d(data, r, c, alpha);
+    weight = s.im.addInit(`${s.input(1)}.fc`, transB ? [r, c] : [c, r], w, true);
+  }
+  s.emit('fc', bias ? [s.input(0), weight, bias] : [s.input(0), weight], {});
+}
+
+export const gemm: OpHandler = {
+  inputs: () => spec('A B C', 2),
+  run: (s) => {
+    const transA = s.attrs.int('transA', 0) === 1;
+    const transB = s.attrs.int('transB', 0) === 1;
+    const alpha = s.attrs.float('alpha', 1);
+    const beta = s.attrs.float('beta', 1);
+    const a = s.shape(0);
+    const b = s.shape(1);
+    if (a.length !== 2 || b.length !== 2) {
+      return s.invalid(`inputs A '${s.input(0)}' and B '${s.input(1)}' must be 2-D matrices, found shapes [${a.join(', ')}] and [${b.join(', ')}]`);
+    }
+    if (s.isConst(1) && !transA) {
+      const bias = s.has(2) ? rowBias(s, transB ? b[0] : b[1], beta) : undefined;
+      if (!s.has(2) || bias) return fcFromConstant(s, transB, alpha, bias);
+    }
+    const inputs = s.has(2) ? [s.input(0), s.input(1), s.input(2)] : [s.input(0), s.input(1)];
+    s.emit('gemm', inputs, { alpha, beta, transA, transB });
+  },
+};
+
+export const matmul: OpHandler = {
+  inputs: () => spec('A B'),
+  run: (s) => {
+    const a = s.shape(0);
+    const b = s.shape(1);
+    if (a.length !== 2 || b.length !== 2) return s.unsupported('MatMul of non-2-D tensors');
+    if (s.isConst(1)) return fcFromConstant(s, false, 1, undefined);
+    s.emit('gemm', [s.input(0), s.input(1)], { alpha: 1, beta: 0, transA: false, transB: false });
+  },
+};
