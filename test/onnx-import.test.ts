@@ -138,7 +138,7 @@ describe('importOnnx: mapping', () => {
     expect(g.nodes.map((n) => n.op)).toEqual(['conv2d', 'batchnorm', 'relu', 'maxpool', 'reshape', 'fc']);
     expect(g.nodes.map((n) => n.layer)).toEqual(['conv1', 'conv1', 'conv1', 'pool1', 'flatten', 'fc']);
     const conv = g.nodes[0];
-    expect(conv.attrs).toEqual({ kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 });
+    expect(conv.attrs).toEqual({ kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], ceilMode: false, groups: 1 });
     expect(g.nodes[3].attrs).toEqual({ kernel: [2, 2], stride: [2, 2], pads: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false });
     expect(g.nodes[4].attrs).toEqual({ shape: [2, -1], allowzero: false });
     expect(g.shape('logits')).toEqual([2, 3]);

@@ -242,9 +242,9 @@ export class GraphBuilder {
   /** @internal Adds a node and infers its output shape now. */
   node(name: string, op: OpType, inputs: string[], layer: string, attrs: Record<string, unknown>): Tensor {
     if (this.names.has(name)) throw new GraphError(`graph '${this.name}': two nodes are named '${name}'`);
-    const node: Node = { name, op, inputs, outputs: [name], attrs, layer, ...(this.blockName ? { block: this.blockName } : {}) };
+    const raw: Node = { name, op, inputs, outputs: [name], attrs, layer, ...(this.blockName ? { block: this.blockName } : {}) };
     const def = opDef(op);
-    def.validate(node);
+    const node: Node = { ...raw, attrs: def.attrs(raw) };
     const inShapes = inputs.map((t) => this.shapes.get(t) ?? this.inits.get(t)!.shape);
     const [shape] = def.inferShapes(node, inShapes);
     this.names.add(name);

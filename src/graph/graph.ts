@@ -34,7 +34,7 @@ export type OpType =
  * One operation. Inputs and outputs name tensors; weights are inputs that name
  * initializers (as in ONNX), so an imported model and a zoo model look alike.
  */
-export interface Node<A = Record<string, unknown>> {
+export interface Node<A extends object = object> {
   readonly name: string;
   readonly op: OpType;
   readonly inputs: readonly string[];

@@ -51,14 +51,13 @@ export function finalizeGraph(
     if (!producer.has(t) && !isSource(t)) throw new GraphError(`graph '${name}': output '${t}' is never produced`);
   }
 
-  const sorted = topologicalOrder(name, nodes, producer);
+  // Each node's attributes checked and completed once (defaults filled): what every kernel reads.
+  const sorted = topologicalOrder(name, nodes, producer).map((n) => ({ ...n, attrs: opDef(n.op).attrs(n) }));
   const graph = new Graph(name, inputs, outputs, sorted, initializers);
   for (const i of inputs) graph.shapes.set(i.name, i.shape);
   for (const n of sorted) {
-    const def = opDef(n.op);
-    def.validate(n);
     const inShapes = n.inputs.map((t) => graph.shape(t));
-    const outShapes = def.inferShapes(n, inShapes);
+    const outShapes = opDef(n.op).inferShapes(n, inShapes);
     n.outputs.forEach((t, k) => graph.shapes.set(t, outShapes[k]));
   }
   return graph;

@@ -373,8 +373,8 @@ class Importer implements ImportContext {
     const def = opDef(op);
     const producerLayer = this.layerOf.get(irInputs[0]);
     const layer = def.elementwise && producerLayer !== undefined ? producerLayer : name;
-    const node: Node = { name, op, inputs: irInputs, outputs: [output], attrs, layer };
-    def.validate(node);
+    const raw: Node = { name, op, inputs: irInputs, outputs: [output], attrs, layer };
+    const node: Node = { ...raw, attrs: def.attrs(raw) };
     const inShapes = irInputs.map((t) => this.runtime.get(t) ?? this.inits.get(t)!.shape);
     inShapes.forEach((sh, i) => {
       if (sh.includes(0)) throw zeroSize(`${where}: input '${inputs[i]}'`, sh);

@@ -1,21 +1,22 @@
 import { AttributeError } from '../graph/errors.js';
-import type { Node, OpType, Shape } from '../graph/graph.js';
+import type { Node, Shape } from '../graph/graph.js';
+import type { OpAttrs } from './attrs.js';
 import { activationFn } from './fused-activation.js';
 import { elements, numAttr, type OpDef } from './op.js';
 
 /** A unary elementwise op on a tensor of any rank, its kernel a scalar function. */
-function unary(
-  type: OpType,
+function unary<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid' | 'dropout' | 'identity'>(
+  type: T,
   flopsPerElement: number,
   fn: (node: Node) => (v: number) => number,
-  validate: (node: Node) => void = () => {},
-): OpDef {
+  attrs: (node: Node) => OpAttrs[T] = () => ({}) as OpAttrs[T],
+): OpDef<T> {
   return {
     type,
     arity: [1, 1],
     elementwise: true,
     inplace: true,
-    validate,
+    attrs,
     inferShapes: (_node, [x]) => [x],
     cost: (_node, _in, [y]: readonly Shape[]) => ({ macs: 0, flops: 0, elementwiseFlops: flopsPerElement * elements(y) }),
     reference(node, [x], [y]) {
@@ -44,6 +45,7 @@ export const clip = unary(
     if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max) || min > max) {
       throw new AttributeError(node.name, 'min/max', 'two numbers with min <= max', [min, max]);
     }
+    return { min, max };
   },
 );
 
@@ -55,7 +57,7 @@ export const leakyrelu = unary(
     const alpha = (node.attrs as { alpha: number }).alpha;
     return activationFn({ op: 'leakyrelu', alpha });
   },
-  (node) => void numAttr(node, 'alpha', () => true, 'a finite number'),
+  (node) => ({ alpha: numAttr(node, 'alpha', () => true, 'a finite number') }),
 );
 
 /** Hyperbolic tangent (LeNet-5): tanh(+-inf) = +-1, tanh(NaN) = NaN. */

@@ -1,15 +1,15 @@
-import type { Node, OpType } from '../graph/graph.js';
+import type { Node } from '../graph/graph.js';
 import { broadcastShapes, forEachBroadcast } from './broadcast.js';
 import { elements, type OpDef } from './op.js';
 
 /** A binary elementwise op with NumPy broadcasting (ONNX's multidirectional broadcast). */
-function binary(type: OpType, f: (a: number, b: number) => number): OpDef {
+function binary<T extends 'add' | 'mul'>(type: T, f: (a: number, b: number) => number): OpDef<T> {
   return {
     type,
     arity: [2, 2],
     elementwise: true,
     inplace: true,
-    validate() {},
+    attrs: () => ({}),
     inferShapes: (node: Node, [a, b]) => [broadcastShapes(node, a, b)],
     cost: (_node, _in, [y]) => ({ macs: 0, flops: 0, elementwiseFlops: elements(y) }),
     reference(_node, [a, b], [y]) {

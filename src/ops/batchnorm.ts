@@ -7,12 +7,12 @@ import { elements, numAttr, type OpDef } from './op.js';
  * running statistics, not parameters (as PyTorch counts them). Folded into the preceding
  * conv by the planner.
  */
-export const batchnorm: OpDef = {
+export const batchnorm: OpDef<'batchnorm'> = {
   type: 'batchnorm',
   arity: [5, 5],
   elementwise: true,
   inplace: true,
-  validate: (node) => void numAttr(node, 'epsilon', (v) => v >= 0, 'a number >= 0'),
+  attrs: (node) => ({ epsilon: numAttr(node, 'epsilon', (v) => v >= 0, 'a number >= 0') }),
   inferShapes(node, [x, ...stats]) {
     if (x.length < 2) throw new ShapeError(node.name, 'input of shape [N, C, ...]', x);
     for (const s of stats) {

@@ -2,12 +2,12 @@ import { ShapeError } from '../graph/errors.js';
 import { ZERO_COST, intAttr, type OpDef } from './op.js';
 
 /** Concatenation along `axis` (1: channels, the inception module's join). */
-export const concat: OpDef = {
+export const concat: OpDef<'concat'> = {
   type: 'concat',
   arity: [1, Infinity],
   elementwise: false,
   inplace: false,
-  validate: (node) => void intAttr(node, 'axis', 0),
+  attrs: (node) => ({ axis: intAttr(node, 'axis', 0) }),
   inferShapes(node, inputs) {
     const axis = intAttr(node, 'axis', 0);
     const first = inputs[0];

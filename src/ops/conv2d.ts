@@ -9,15 +9,14 @@ import { windowAttrs, windowOutput } from './window.js';
  * Attributes: kernel, stride, pads (top, left, bottom, right), dilation, groups, and
  * `activation` when the planner fused one into the epilogue (applied after the residual).
  */
-export const conv2d: OpDef = {
+export const conv2d: OpDef<'conv2d'> = {
   type: 'conv2d',
   arity: [2, 4],
   elementwise: false,
   inplace: false,
-  validate(node) {
-    windowAttrs(node);
-    intAttr(node, 'groups', 1);
-    fusedActivation(node);
+  attrs(node) {
+    const activation = fusedActivation(node);
+    return { ...windowAttrs(node), groups: intAttr(node, 'groups', 1), ...(activation ? { activation } : {}) };
   },
   inferShapes(node, [x, w, b, r]) {
     const [n, cin, h, wd] = expectNCHW(node, x);

@@ -6,12 +6,15 @@ import { type OpDef } from './op.js';
  * Fully connected: x [N, Cin], weight [Cout, Cin] (PyTorch's Linear layout, ONNX Gemm with
  * transB=1), optional bias [Cout] -> [N, Cout].
  */
-export const fc: OpDef = {
+export const fc: OpDef<'fc'> = {
   type: 'fc',
   arity: [2, 3],
   elementwise: false,
   inplace: false,
-  validate: (node) => void fusedActivation(node),
+  attrs(node) {
+    const activation = fusedActivation(node);
+    return activation ? { activation } : {};
+  },
   inferShapes(node, [x, w, b]) {
     if (x.length !== 2) throw new ShapeError(node.name, 'input of shape [N, features] (flatten first)', x);
     if (w.length !== 2 || w[1] !== x[1]) throw new ShapeError(node.name, `weight of shape [Cout, ${x[1]}]`, w);

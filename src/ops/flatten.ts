@@ -2,12 +2,12 @@ import { ShapeError } from '../graph/errors.js';
 import { ZERO_COST, intAttr, type OpDef } from './op.js';
 
 /** Flatten from `axis` on (default 1): [N, C, H, W] -> [N, C*H*W]. A view: no copy, no cost. */
-export const flatten: OpDef = {
+export const flatten: OpDef<'flatten'> = {
   type: 'flatten',
   arity: [1, 1],
   elementwise: false,
   inplace: true,
-  validate: (node) => void intAttr(node, 'axis', 0),
+  attrs: (node) => ({ axis: intAttr(node, 'axis', 0) }),
   inferShapes(node, [x]) {
     const axis = intAttr(node, 'axis', 0);
     if (axis > x.length) throw new ShapeError(node.name, `axis <= rank ${x.length}`, axis, 'axis');

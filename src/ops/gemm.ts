@@ -1,25 +1,24 @@
 import { ShapeError } from '../graph/errors.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
-import { type OpDef } from './op.js';
+import type { GemmAttrs } from './attrs.js';
+import { numAttr, type OpDef } from './op.js';
 
-interface GemmAttrs {
-  alpha: number;
-  beta: number;
-  transA: boolean;
-  transB: boolean;
-}
 
 /**
  * General matrix product Y = alpha * A' B' + beta * C (ONNX Gemm, and MatMul of two 2-D
  * tensors). A fully connected layer with constant weights is imported as `fc` instead;
  * `gemm` covers the rest (a transposed A, a computed B).
  */
-export const gemm: OpDef = {
+export const gemm: OpDef<'gemm'> = {
   type: 'gemm',
   arity: [2, 3],
   elementwise: false,
   inplace: false,
-  validate() {},
+  attrs(node) {
+    const a = node.attrs as Partial<Record<keyof GemmAttrs, unknown>>;
+    const num = (k: 'alpha' | 'beta') => (a[k] === undefined ? 1 : numAttr(node, k, () => true, 'a finite number'));
+    return { alpha: num('alpha'), beta: num('beta'), transA: a.transA === true, transB: a.transB === true };
+  },
   inferShapes(node, [a, b, c]) {
     const { transA, transB } = node.attrs as unknown as GemmAttrs;
     if (a.length !== 2 || b.length !== 2) throw new ShapeError(node.name, '2-D inputs A and B', `[${a.join(', ')}] and [${b.join(', ')}]`);

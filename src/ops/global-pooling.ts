@@ -22,19 +22,19 @@ function globalReduce(x: TensorView, y: TensorView, init: number, f: (acc: numbe
 }
 
 /** Global average pooling: [N, C, H, W] -> [N, C, 1, 1]. */
-export const globalavgpool: OpDef = {
+export const globalavgpool: OpDef<'globalavgpool'> = {
   type: 'globalavgpool',
   arity: [1, 1],
   elementwise: false,
   inplace: false,
-  validate() {},
+  attrs: () => ({}),
   inferShapes: globalShapes,
   cost: globalCost,
   reference: (_node, [x], [y]) => globalReduce(x, y, 0, (a, v) => a + v, (a, n) => a / n),
 };
 
 /** Global max pooling: [N, C, H, W] -> [N, C, 1, 1]; a NaN in the plane wins (Math.max, as PyTorch). */
-export const globalmaxpool: OpDef = {
+export const globalmaxpool: OpDef<'globalmaxpool'> = {
   ...globalavgpool,
   type: 'globalmaxpool',
   reference: (_node, [x], [y]) => globalReduce(x, y, -Infinity, Math.max, (a) => a),

@@ -6,17 +6,17 @@ import { elements, expectNCHW, intAttr, numAttr, type OpDef } from './op.js';
  * Non-finite values follow the formula: a NaN in a channel's window makes it NaN, an infinity
  * makes its neighbours 0 and itself NaN (inf / inf), as PyTorch's local_response_norm gives.
  */
-export const lrn: OpDef = {
+export const lrn: OpDef<'lrn'> = {
   type: 'lrn',
   arity: [1, 1],
   elementwise: true,
   inplace: false,
-  validate(node) {
-    intAttr(node, 'size', 1);
-    numAttr(node, 'alpha', () => true, 'a finite number');
-    numAttr(node, 'beta', () => true, 'a finite number');
-    numAttr(node, 'bias', () => true, 'a finite number');
-  },
+  attrs: (node) => ({
+    size: intAttr(node, 'size', 1),
+    alpha: numAttr(node, 'alpha', () => true, 'a finite number'),
+    beta: numAttr(node, 'beta', () => true, 'a finite number'),
+    bias: numAttr(node, 'bias', () => true, 'a finite number'),
+  }),
   inferShapes(node, [x]) {
     expectNCHW(node, x);
     return [x];

@@ -1,5 +1,6 @@
 import { AttributeError, ShapeError } from '../graph/errors.js';
 import type { Node, OpType, Shape } from '../graph/graph.js';
+import type { OpAttrs } from './attrs.js';
 
 /** A tensor's values in a kernel: row-major (NCHW for images) float32. */
 export interface TensorView {
@@ -21,8 +22,8 @@ export interface NodeCost {
  * An op, declared once: how to validate its attributes, infer its output shapes and
  * count its cost. Backends register kernels for it; they never re-derive its shapes.
  */
-export interface OpDef {
-  readonly type: OpType;
+export interface OpDef<T extends OpType = OpType> {
+  readonly type: T;
   /** Number of inputs (data inputs plus weight initializers): [min, max]. */
   readonly arity: readonly [number, number];
   /**
@@ -32,8 +33,12 @@ export interface OpDef {
   readonly elementwise: boolean;
   /** The output may reuse input 0's memory (the memory planner and the cost model agree). */
   readonly inplace: boolean;
-  /** Throws {@link AttributeError} on a bad attribute (a zero stride, a negative pad). */
-  validate(node: Node): void;
+  /**
+   * The node's attributes checked and complete, every default filled (src/ops/attrs.ts):
+   * throws {@link AttributeError} on a bad one (a zero stride, a negative pad). Called once
+   * per node by finalizeGraph, which stores the result; it accepts its own output.
+   */
+  attrs(node: Node): OpAttrs[T];
   /** Output shapes from input shapes; throws {@link ShapeError} naming what was expected. */
   inferShapes(node: Node, inputs: readonly Shape[]): Shape[];
   cost(node: Node, inputs: readonly Shape[], outputs: readonly Shape[]): NodeCost;

@@ -5,15 +5,16 @@ import { ZERO_COST, isInt, type OpDef } from './op.js';
  * Constant padding (ONNX Pad, mode constant): `pads` holds the begin pads of every axis,
  * then the end pads; negative pads crop. Outside the input the output is `value`.
  */
-export const pad: OpDef = {
+export const pad: OpDef<'pad'> = {
   type: 'pad',
   arity: [1, 1],
   elementwise: false,
   inplace: false,
-  validate(node) {
-    const { pads, value } = node.attrs as { pads?: unknown; value?: unknown };
+  attrs(node) {
+    const { pads, value = 0 } = node.attrs as { pads?: unknown; value?: unknown };
     if (!Array.isArray(pads) || !pads.every(isInt)) throw new AttributeError(node.name, 'pads', 'a list of integers', pads);
     if (typeof value !== 'number') throw new AttributeError(node.name, 'value', 'a number', value);
+    return { pads: [...pads], value };
   },
   inferShapes(node, [x]) {
     const pads = (node.attrs as { pads: number[] }).pads;

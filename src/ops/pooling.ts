@@ -57,12 +57,12 @@ function poolCost(node: Node, _in: readonly Shape[], [y]: readonly Shape[]) {
  * in the window does (Math.max, as PyTorch's max_pool2d and ONNX MaxPool); a window with no
  * tap inside the input gives -Infinity.
  */
-export const maxpool: OpDef = {
+export const maxpool: OpDef<'maxpool'> = {
   type: 'maxpool',
   arity: [1, 1],
   elementwise: false,
   inplace: false,
-  validate: (node) => void windowAttrs(node),
+  attrs: windowAttrs,
   inferShapes: poolShapes,
   cost: poolCost,
   reference(node, [x], [y]) {
@@ -80,12 +80,12 @@ export const maxpool: OpDef = {
  * (inf + -inf = NaN). Without countIncludePad a window wholly in the padding is the mean of
  * no values, 0/0 = NaN, as in ONNX's reference implementation (PyTorch refuses such pads).
  */
-export const avgpool: OpDef = {
+export const avgpool: OpDef<'avgpool'> = {
   type: 'avgpool',
   arity: [1, 1],
   elementwise: false,
   inplace: false,
-  validate: (node) => void windowAttrs(node),
+  attrs: (node) => ({ ...windowAttrs(node), countIncludePad: (node.attrs as { countIncludePad?: unknown }).countIncludePad === true }),
   inferShapes: poolShapes,
   cost: poolCost,
   reference(node, [x], [y]) {

@@ -5,16 +5,17 @@ import { ZERO_COST, isInt, type OpDef } from './op.js';
  * Reshape to a constant shape (ONNX Reshape with its shape folded at import): 0 copies the
  * input's size on that axis (unless `allowzero`), -1 takes what is left. A view: no copy.
  */
-export const reshape: OpDef = {
+export const reshape: OpDef<'reshape'> = {
   type: 'reshape',
   arity: [1, 1],
   elementwise: false,
   inplace: true,
-  validate(node) {
-    const shape = (node.attrs as { shape?: unknown }).shape;
+  attrs(node) {
+    const { shape, allowzero } = node.attrs as { shape?: unknown; allowzero?: unknown };
     if (!Array.isArray(shape) || !shape.every((d) => isInt(d) && d >= -1) || shape.filter((d) => d === -1).length > 1) {
       throw new AttributeError(node.name, 'shape', 'integers >= -1 with at most one -1', shape);
     }
+    return { shape: [...shape], allowzero: allowzero === true };
   },
   inferShapes(node, [x]) {
     const { shape, allowzero = false } = node.attrs as { shape: number[]; allowzero?: boolean };

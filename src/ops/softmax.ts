@@ -1,4 +1,4 @@
-import { ShapeError } from '../graph/errors.js';
+import { AttributeError, ShapeError } from '../graph/errors.js';
 import type { Shape } from '../graph/graph.js';
 import { elements, isInt, type OpDef } from './op.js';
 
@@ -8,12 +8,16 @@ import { elements, isInt, type OpDef } from './op.js';
  * normalised. A row holding NaN or +Infinity (inf - inf), or only -Infinity, is all NaN; a
  * -Infinity elsewhere gives 0: as PyTorch's softmax.
  */
-export const softmax: OpDef = {
+export const softmax: OpDef<'softmax'> = {
   type: 'softmax',
   arity: [1, 1],
   elementwise: true,
   inplace: true,
-  validate() {},
+  attrs(node) {
+    const { axis = 1, coerce2d } = node.attrs as { axis?: unknown; coerce2d?: unknown };
+    if (!isInt(axis) || axis < 0) throw new AttributeError(node.name, 'axis', 'an integer >= 0', axis);
+    return { axis, coerce2d: coerce2d === true };
+  },
   inferShapes(node, [x]) {
     const axis = (node.attrs as { axis?: number }).axis ?? 1;
     if (!isInt(axis) || axis < 0 || axis >= Math.max(1, x.length)) throw new ShapeError(node.name, `axis in [0, ${x.length - 1}]`, axis, 'axis');

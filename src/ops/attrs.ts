@@ -1,0 +1,95 @@
+import type { Node, OpType } from '../graph/graph.js';
+import type { FusedActivation } from './fused-activation.js';
+import type { WindowAttrs } from './window.js';
+
+/**
+ * The attributes of every op, typed and complete: each op's `attrs(node)` (src/ops/) checks
+ * a node's raw attributes, fills every default (dilation, count_include_pad, softmax's axis,
+ * ...) and returns one of these; `finalizeGraph` stores the result in the node, once. So a
+ * kernel reads `node.attrs.groups` with no cast and no default of its own.
+ */
+export interface Conv2dAttrs extends WindowAttrs {
+  readonly groups: number;
+  /** Fused into the epilogue by the planner (applied after the residual). */
+  readonly activation?: FusedActivation;
+}
+export type MaxPoolAttrs = WindowAttrs;
+export interface AvgPoolAttrs extends WindowAttrs {
+  /** Whether padded zeros count in the divisor (PyTorch's default true, ONNX's false). */
+  readonly countIncludePad: boolean;
+}
+export interface FcAttrs {
+  readonly activation?: FusedActivation;
+}
+export interface GemmAttrs {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+}
+export interface AxisAttrs {
+  readonly axis: number;
+}
+export interface ReshapeAttrs {
+  /** 0 copies the input's size (unless allowzero), -1 takes what is left. */
+  readonly shape: readonly number[];
+  readonly allowzero: boolean;
+}
+export interface PadAttrs {
+  /** Begin pads of every axis, then end pads; negative pads crop. */
+  readonly pads: readonly number[];
+  readonly value: number;
+}
+export interface ClipAttrs {
+  readonly min: number;
+  readonly max: number;
+}
+export interface LeakyReluAttrs {
+  readonly alpha: number;
+}
+export interface LrnAttrs {
+  readonly size: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly bias: number;
+}
+export interface BatchNormAttrs {
+  readonly epsilon: number;
+}
+export interface SoftmaxAttrs {
+  readonly axis: number;
+  /** ONNX before opset 13: the tensor seen as 2-D, [prod(shape[:axis]), prod(shape[axis:])]. */
+  readonly coerce2d: boolean;
+}
+/** Ops without attributes. */
+export type NoAttrs = Record<string, never>;
+
+/** Each op's attributes. */
+export interface OpAttrs {
+  conv2d: Conv2dAttrs;
+  maxpool: MaxPoolAttrs;
+  avgpool: AvgPoolAttrs;
+  globalavgpool: NoAttrs;
+  globalmaxpool: NoAttrs;
+  fc: FcAttrs;
+  flatten: AxisAttrs;
+  relu: NoAttrs;
+  clip: ClipAttrs;
+  tanh: NoAttrs;
+  sigmoid: NoAttrs;
+  lrn: LrnAttrs;
+  batchnorm: BatchNormAttrs;
+  leakyrelu: LeakyReluAttrs;
+  add: NoAttrs;
+  mul: NoAttrs;
+  concat: AxisAttrs;
+  softmax: SoftmaxAttrs;
+  dropout: NoAttrs;
+  identity: NoAttrs;
+  pad: PadAttrs;
+  reshape: ReshapeAttrs;
+  gemm: GemmAttrs;
+}
+
+/** A node of op T, its attributes typed. */
+export type NodeOf<T extends OpType> = Node<OpAttrs[T]> & { readonly op: T };
