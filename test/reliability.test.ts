@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
 import { getBackend } from '../src/backends/registry.js';
 import { LimitError } from '../src/graph/errors.js';
-import type { Graph } from '../src/graph/graph.js';
+import type { Graph, Initializer, Node } from '../src/graph/graph.js';
+import { finalizeGraph } from '../src/graph/validate.js';
 import { GraphBuilder } from '../src/graph/builder.js';
 import { importOnnx } from '../src/onnx/import.js';
 import { exportOnnx } from '../src/onnx/export.js';
@@ -191,6 +192,24 @@ describe('size limits are typed errors before any large allocation', () => {
 
   it('wasm: the limit is wasm32 memory, 4 GiB', () => {
     expect(MAX_WASM_MEMORY_BYTES).toBe(2 ** 32);
+  });
+});
+
+describe('attributes are completed once, at finalizeGraph', () => {
+  it('a hand-built conv without dilation or groups runs on every backend, as the same conv with them', async () => {
+    const node = (attrs: Record<string, unknown>): Node => ({ name: 'c', op: 'conv2d', inputs: ['x', 'w'], outputs: ['y'], attrs, layer: 'c' });
+    const w: Initializer = { name: 'w', shape: [2, 3, 3, 3], trainable: true, init: { seed: 5, low: -1, high: 1 } };
+    const build = (attrs: Record<string, unknown>) => finalizeGraph('hand', [{ name: 'x', shape: [1, 3, 5, 5] }], ['y'], [node(attrs)], new Map([['w', w]]));
+    const bare = build({ kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1] });
+    expect(bare.nodes[0].attrs).toEqual({ kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], ceilMode: false, groups: 1 });
+    const full = build({ kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 });
+    const x = Float32Array.from({ length: 75 }, (_, i) => Math.cos(i));
+    const want = await runOn('reference', full, x);
+    for (const backend of BACKENDS) {
+      if (!available.get(backend)) continue;
+      const got = await runOn(backend, bare, x);
+      got.y.forEach((v, i) => expect(v).toBeCloseTo(want.y[i], 5));
+    }
   });
 });
 

@@ -7,6 +7,7 @@
 import { OptionError } from '../graph/errors.js';
 import type { Graph, Shape } from '../graph/graph.js';
 import { exportOnnx } from '../onnx/export.js';
+import { typed } from '../ops/attrs.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 import { optimizeGraph } from '../plan/passes.js';
 import type { PeerRunner } from './harness.js';
@@ -128,39 +129,39 @@ function translate(tf: any, graph: Graph) {
   const apply = (t: any, act: string | null, spec?: FusedActivation) =>
     act === 'relu' ? tf.relu(t) : act === 'relu6' ? tf.clipByValue(t, 0, 6) : act === 'leakyrelu' ? tf.leakyRelu(t, (spec as { alpha: number }).alpha) : t;
   for (const node of graph.nodes) {
-    const a = node.attrs as any;
+    const n = typed(node);
     const [x, w, b, r] = node.inputs;
     const y = node.outputs[0];
     const shape = (t: string) => graph.shape(t);
-    switch (node.op) {
+    switch (n.op) {
       case 'conv2d': {
         const ws = shape(w);
         const C = shape(x)[1];
-        const activation = tfActivation(a.activation);
-        if (activation === null) throw new Error(`tfjs: activation ${JSON.stringify(a.activation)}`);
-        const pad = [[0, 0], [a.pads[0], a.pads[2]], [a.pads[1], a.pads[3]], [0, 0]];
+        const activation = tfActivation(n.attrs.activation);
+        if (activation === null) throw new Error(`tfjs: activation ${JSON.stringify(n.attrs.activation)}`);
+        const pad = [[0, 0], [n.attrs.pads[0], n.attrs.pads[2]], [n.attrs.pads[1], n.attrs.pads[3]], [0, 0]];
         const bias = b ? c(b, () => tf.tensor1d(graph.weight(b))) : undefined;
-        const depthwise = a.groups === C && a.groups > 1;
-        if (!depthwise && a.groups !== 1) throw new Error(`tfjs: grouped conv (${a.groups} groups)`);
+        const depthwise = n.attrs.groups === C && n.attrs.groups > 1;
+        if (!depthwise && n.attrs.groups !== 1) throw new Error(`tfjs: grouped conv (${n.attrs.groups} groups)`);
         const filter = depthwise
           ? c(w, () => tf.reshape(tf.transpose(tf.tensor4d(graph.weight(w), ws), [2, 3, 0, 1]), [ws[2], ws[3], C, ws[0] / C]))
           : c(w, () => tf.transpose(tf.tensor4d(graph.weight(w), ws), [2, 3, 1, 0]));
         const fn = depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
         steps.push((v) => {
-          const out = fn({ x: v[x], filter, strides: a.stride, pad, dilations: a.dilation, bias, activation: r ? 'linear' : activation, leakyreluAlpha: a.activation?.alpha });
-          v[y] = r ? apply(tf.add(out, v[r]), activation, a.activation) : out;
+          const out = fn({ x: v[x], filter, strides: n.attrs.stride, pad, dilations: n.attrs.dilation, bias, activation: r ? 'linear' : activation, leakyreluAlpha: n.attrs.activation?.op === 'leakyrelu' ? n.attrs.activation.alpha : undefined });
+          v[y] = r ? apply(tf.add(out, v[r]), activation, n.attrs.activation) : out;
         });
         break;
       }
       case 'maxpool':
       case 'avgpool': {
-        const [t, l, bo, ri] = a.pads as number[];
+        const [t, l, bo, ri] = n.attrs.pads;
         const padded = t || l || bo || ri;
-        if (a.ceilMode || (node.op === 'avgpool' && padded)) throw new Error(`tfjs: ${node.op} with ceil mode or padding`);
+        if (n.attrs.ceilMode || (node.op === 'avgpool' && padded)) throw new Error(`tfjs: ${node.op} with ceil mode or padding`);
         const fn = node.op === 'maxpool' ? tf.maxPool : tf.avgPool;
         steps.push((v) => {
           const inp = padded ? tf.pad(v[x], [[0, 0], [t, bo], [l, ri], [0, 0]], -Infinity) : v[x];
-          v[y] = fn(inp, a.kernel, a.stride, 'valid');
+          v[y] = fn(inp, n.attrs.kernel, n.attrs.stride, 'valid');
         });
         break;
       }
@@ -173,7 +174,7 @@ function translate(tf: any, graph: Graph) {
         steps.push((v) => (v[y] = tf.reshape(v[x], [shape(y)[0], -1])));
         break;
       case 'fc': {
-        const activation = tfActivation(a.activation);
+        const activation = tfActivation(n.attrs.activation);
         const nchw = nhwcFlattened.get(x);
         // Stored [K, M]: tfjs-backend-wasm 4.22's fused matMul adds a wrong bias term with
         // transposeB and K >= 100 (seen here), so the weights are transposed once instead.
@@ -183,10 +184,10 @@ function translate(tf: any, graph: Graph) {
         break;
       }
       case 'lrn':
-        steps.push((v) => (v[y] = tf.localResponseNormalization(v[x], (a.size - 1) / 2, a.bias, a.alpha / a.size, a.beta)));
+        steps.push((v) => (v[y] = tf.localResponseNormalization(v[x], (n.attrs.size - 1) / 2, n.attrs.bias, n.attrs.alpha / n.attrs.size, n.attrs.beta)));
         break;
       case 'concat':
-        if (a.axis !== 1) throw new Error('tfjs: concat off the channel axis');
+        if (n.attrs.axis !== 1) throw new Error('tfjs: concat off the channel axis');
         steps.push((v) => (v[y] = tf.concat(node.inputs.map((t) => v[t]), 3)));
         break;
       case 'add':
@@ -196,7 +197,7 @@ function translate(tf: any, graph: Graph) {
         steps.push((v) => (v[y] = tf.relu(v[x])));
         break;
       case 'clip':
-        steps.push((v) => (v[y] = tf.clipByValue(v[x], a.min, a.max)));
+        steps.push((v) => (v[y] = tf.clipByValue(v[x], n.attrs.min, n.attrs.max)));
         break;
       case 'tanh':
         steps.push((v) => (v[y] = tf.tanh(v[x])));

@@ -1,5 +1,6 @@
 import { OptionError } from '../graph/errors.js';
 import { sizeOf, type Graph, type Node, type Shape } from '../graph/graph.js';
+import { typed } from '../ops/attrs.js';
 import type { NodeCost } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
 import { liveness } from '../plan/liveness.js';
@@ -183,15 +184,15 @@ function nodeCost(graph: Graph, node: Node): NodeCost {
 type Geometry = Pick<CostRow, 'kernels' | 'kernel' | 'stride' | 'pad'>;
 
 function geometry(graph: Graph, node: Node): Geometry {
-  const a = node.attrs as { kernel?: [number, number]; stride?: [number, number]; pads?: number[] };
-  const pair = (p: [number, number]): number | [number, number] => (p[0] === p[1] ? p[0] : [p[0], p[1]]);
-  const pad = (p: number[]): number | number[] => (p.every((v) => v === p[0]) ? p[0] : [...p]);
-  switch (node.op) {
+  const n = typed(node);
+  const pair = (p: readonly [number, number]): number | [number, number] => (p[0] === p[1] ? p[0] : [p[0], p[1]]);
+  const pad = (p: readonly number[]): number | number[] => (p.every((v) => v === p[0]) ? p[0] : [...p]);
+  switch (n.op) {
     case 'conv2d':
-      return { kernels: graph.shape(node.inputs[1])[0], kernel: pair(a.kernel!), stride: pair(a.stride!), pad: pad(a.pads!) };
+      return { kernels: graph.shape(node.inputs[1])[0], kernel: pair(n.attrs.kernel), stride: pair(n.attrs.stride), pad: pad(n.attrs.pads) };
     case 'maxpool':
     case 'avgpool':
-      return { kernels: 1, kernel: pair(a.kernel!), stride: pair(a.stride!), pad: pad(a.pads!) };
+      return { kernels: 1, kernel: pair(n.attrs.kernel), stride: pair(n.attrs.stride), pad: pad(n.attrs.pads) };
     case 'globalavgpool':
     case 'globalmaxpool': {
       const x = graph.shape(node.inputs[0]);

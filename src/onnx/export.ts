@@ -1,6 +1,8 @@
 import { GraphError } from '../graph/errors.js';
 import type { Graph, Node } from '../graph/graph.js';
+import { typed } from '../ops/attrs.js';
 import { fusedActivation } from '../ops/fused-activation.js';
+import type { WindowAttrs } from '../ops/window.js';
 import { AttributeType, DataType, onnxTypes } from './schema.js';
 
 /** Opset of the exported models. */
@@ -71,20 +73,20 @@ function exportNode(
   int64: (name: string, v: readonly number[]) => void,
   scalar: (name: string, v: number) => void,
 ): void {
-  const a = node.attrs as Record<string, any>;
+  const n = typed(node);
   const out = node.outputs[0];
   const one = (op_type: string, attribute: Attr[] = [], input = [...node.inputs], output = out) =>
     emit({ name: `${node.name}/${op_type}`, op_type, input, output: [output], attribute });
-  const window = (withDilation: boolean): Attr[] => [
+  const window = (a: WindowAttrs, withDilation: boolean): Attr[] => [
     ints('kernel_shape', a.kernel), ints('strides', a.stride), ints('pads', a.pads),
-    ...(withDilation ? [ints('dilations', a.dilation ?? [1, 1])] : []),
+    ...(withDilation ? [ints('dilations', a.dilation)] : []),
   ];
-  switch (node.op) {
+  switch (n.op) {
     case 'conv2d': {
       const act = fusedActivation(node);
       const residual = node.inputs[3];
       let t = residual || act ? `${out}/conv` : out;
-      one('Conv', [...window(true), int('group', a.groups)], node.inputs.slice(0, 3), t);
+      one('Conv', [...window(n.attrs, true), int('group', n.attrs.groups)], node.inputs.slice(0, 3), t);
       if (residual) {
         const next = act ? `${out}/add` : out;
         one('Add', [], [t, residual], next);
@@ -106,49 +108,49 @@ function exportNode(
       return;
     }
     case 'maxpool':
-      return one('MaxPool', [...window(true), int('ceil_mode', a.ceilMode ? 1 : 0)]);
+      return one('MaxPool', [...window(n.attrs, true), int('ceil_mode', n.attrs.ceilMode ? 1 : 0)]);
     case 'avgpool':
-      return one('AveragePool', [...window(false), int('ceil_mode', a.ceilMode ? 1 : 0), int('count_include_pad', a.countIncludePad ? 1 : 0)]);
+      return one('AveragePool', [...window(n.attrs, false), int('ceil_mode', n.attrs.ceilMode ? 1 : 0), int('count_include_pad', n.attrs.countIncludePad ? 1 : 0)]);
     case 'globalavgpool':
       return one('GlobalAveragePool');
     case 'globalmaxpool':
       return one('GlobalMaxPool');
     case 'gemm':
-      return one('Gemm', [float('alpha', a.alpha), float('beta', a.beta), int('transA', a.transA ? 1 : 0), int('transB', a.transB ? 1 : 0)]);
+      return one('Gemm', [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta), int('transA', n.attrs.transA ? 1 : 0), int('transB', n.attrs.transB ? 1 : 0)]);
     case 'flatten':
-      return one('Flatten', [int('axis', a.axis)]);
+      return one('Flatten', [int('axis', n.attrs.axis)]);
     case 'reshape':
       int64(`${node.name}/shape`, graph.shape(out));
       return one('Reshape', [], [node.inputs[0], `${node.name}/shape`]);
     case 'pad':
-      int64(`${node.name}/pads`, a.pads);
-      if (Object.is(a.value, 0)) return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
-      scalar(`${node.name}/value`, a.value);
+      int64(`${node.name}/pads`, n.attrs.pads);
+      if (Object.is(n.attrs.value, 0)) return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
+      scalar(`${node.name}/value`, n.attrs.value);
       return one('Pad', [], [node.inputs[0], `${node.name}/pads`, `${node.name}/value`]);
     case 'relu':
       return one('Relu');
     case 'clip':
-      return clipNode(node, node.inputs[0], out, a.min, a.max, emit);
+      return clipNode(node, node.inputs[0], out, n.attrs.min, n.attrs.max, emit);
     case 'leakyrelu':
-      return one('LeakyRelu', [float('alpha', a.alpha)]);
+      return one('LeakyRelu', [float('alpha', n.attrs.alpha)]);
     case 'tanh':
       return one('Tanh');
     case 'sigmoid':
       return one('Sigmoid');
     case 'lrn':
-      return one('LRN', [int('size', a.size), float('alpha', a.alpha), float('beta', a.beta), float('bias', a.bias)]);
+      return one('LRN', [int('size', n.attrs.size), float('alpha', n.attrs.alpha), float('beta', n.attrs.beta), float('bias', n.attrs.bias)]);
     case 'batchnorm':
-      return one('BatchNormalization', [float('epsilon', a.epsilon)]);
+      return one('BatchNormalization', [float('epsilon', n.attrs.epsilon)]);
     case 'add':
       return one('Add');
     case 'mul':
       return one('Mul');
     case 'concat':
-      return one('Concat', [int('axis', a.axis)]);
+      return one('Concat', [int('axis', n.attrs.axis)]);
     case 'softmax': {
       const rank = graph.shape(node.inputs[0]).length;
-      const axis = a.axis ?? 1;
-      if (a.coerce2d && axis !== rank - 1) throw new GraphError(`node '${node.name}': a 2-D-coerced softmax on axis ${axis} of a rank-${rank} tensor has no opset-13 export`);
+      const { axis } = n.attrs;
+      if (n.attrs.coerce2d && axis !== rank - 1) throw new GraphError(`node '${node.name}': a 2-D-coerced softmax on axis ${axis} of a rank-${rank} tensor has no opset-13 export`);
       return one('Softmax', [int('axis', axis)]);
     }
     case 'dropout':

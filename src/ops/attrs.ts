@@ -93,3 +93,14 @@ export interface OpAttrs {
 
 /** A node of op T, its attributes typed. */
 export type NodeOf<T extends OpType> = Node<OpAttrs[T]> & { readonly op: T };
+
+/** Any node, as the union of typed nodes: a `switch (n.op)` narrows its attributes. */
+export type AnyNode = { [T in OpType]: NodeOf<T> }[OpType];
+
+/**
+ * A node of a finalized graph, typed by its op: finalizeGraph stored the attributes its op's
+ * attrs() made, so they are that op's (the one place this is asserted).
+ */
+export function typed(node: Node): AnyNode {
+  return node as AnyNode;
+}

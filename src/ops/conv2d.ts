@@ -16,7 +16,8 @@ export const conv2d: OpDef<'conv2d'> = {
   inplace: false,
   attrs(node) {
     const activation = fusedActivation(node);
-    return { ...windowAttrs(node), groups: intAttr(node, 'groups', 1), ...(activation ? { activation } : {}) };
+    const groups = (node.attrs as { groups?: unknown }).groups === undefined ? 1 : intAttr(node, 'groups', 1);
+    return { ...windowAttrs(node), groups, ...(activation ? { activation } : {}) };
   },
   inferShapes(node, [x, w, b, r]) {
     const [n, cin, h, wd] = expectNCHW(node, x);

@@ -1,6 +1,7 @@
 import type { Graph, Initializer, Node } from '../graph/graph.js';
 import { initializerValues, sizeOf } from '../graph/graph.js';
 import { finalizeGraph } from '../graph/validate.js';
+import { typed } from '../ops/attrs.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 
 /** Which passes ran and what each changed: shown by `webconv summary --optimize`. */
@@ -145,17 +146,17 @@ export function optimizeGraph(graph: Graph): OptimizedGraph {
 
   // 2. Batch norm folded into the preceding conv: W' = W * a, b' = (b - mean) * a + beta.
   for (const i of g.indicesOf('batchnorm')) {
-    const bn = g.node(i)!;
+    const bn = typed(g.node(i)!);
     const c = g.producer(bn.inputs[0]);
-    const conv = c === undefined ? undefined : g.node(c)!;
-    if (c === undefined || !conv || conv.op !== 'conv2d' || soleConsumer(c) !== i) continue;
-    if (conv.inputs.length > 3 || (conv.attrs as { activation?: unknown }).activation) continue;
+    const conv = c === undefined ? undefined : typed(g.node(c)!);
+    if (c === undefined || bn.op !== 'batchnorm' || conv?.op !== 'conv2d' || soleConsumer(c) !== i) continue;
+    if (conv.inputs.length > 3 || conv.attrs.activation) continue;
     if (!bn.inputs.slice(1).every((t) => inits.has(t))) continue;
     const [wName, bName] = [conv.inputs[1], conv.inputs[2]];
     const w = inits.get(wName);
     if (!w || (bName && !inits.has(bName))) continue; // weights computed at run time: nothing to fold into
     const cout = w.shape[0];
-    const eps = (bn.attrs as { epsilon: number }).epsilon;
+    const eps = bn.attrs.epsilon;
     const stats = bn.inputs.slice(1);
     const scaleShift = () => {
       const [gamma, beta, mean, variance] = stats.map(values);
@@ -197,9 +198,9 @@ export function optimizeGraph(graph: Graph): OptimizedGraph {
     const same = (t: string, u: string) => graph.shape(t).join() === graph.shape(u).join();
     for (const [mine, other] of [[a, b], [b, a]]) {
       const c = g.producer(mine);
-      const conv = c === undefined ? undefined : g.node(c)!;
-      if (c === undefined || !conv || conv.op !== 'conv2d' || conv.inputs.length !== 3 || soleConsumer(c) !== i) continue;
-      if ((conv.attrs as { activation?: unknown }).activation || !same(mine, other) || mine === other) continue;
+      const conv = c === undefined ? undefined : typed(g.node(c)!);
+      if (c === undefined || conv?.op !== 'conv2d' || conv.inputs.length !== 3 || soleConsumer(c) !== i) continue;
+      if (conv.attrs.activation || !same(mine, other) || mine === other) continue;
       absorb(c, i, { inputs: [...conv.inputs, other] });
       residuals.push(add.name);
       break;
@@ -208,14 +209,14 @@ export function optimizeGraph(graph: Graph): OptimizedGraph {
 
   // 4. Activations fused into the conv / fc epilogue.
   for (const i of g.indicesOf('relu', 'clip', 'leakyrelu')) {
-    const act = g.node(i)!;
+    const act = typed(g.node(i)!);
     const p = g.producer(act.inputs[0]);
-    const prod = p === undefined ? undefined : g.node(p)!;
-    if (p === undefined || !prod || (prod.op !== 'conv2d' && prod.op !== 'fc') || soleConsumer(p) !== i) continue;
-    if ((prod.attrs as { activation?: unknown }).activation) continue;
-    const a = act.attrs as { min?: number; max?: number; alpha?: number };
-    const activation: FusedActivation =
-      act.op === 'relu' ? { op: 'relu' } : act.op === 'clip' ? { op: 'clip', min: a.min!, max: a.max! } : { op: 'leakyrelu', alpha: a.alpha! };
+    const prod = p === undefined ? undefined : typed(g.node(p)!);
+    if (p === undefined || (prod?.op !== 'conv2d' && prod?.op !== 'fc') || soleConsumer(p) !== i) continue;
+    if (prod.attrs.activation) continue;
+    const activation: FusedActivation | undefined =
+      act.op === 'relu' ? { op: 'relu' } : act.op === 'clip' ? { op: 'clip', ...act.attrs } : act.op === 'leakyrelu' ? { op: 'leakyrelu', ...act.attrs } : undefined;
+    if (!activation) continue;
     absorb(p, i, { attrs: { ...prod.attrs, activation } });
     fused.push(act.name);
   }

@@ -1,4 +1,5 @@
 import type { Graph, Node, OpType } from '../../graph/graph.js';
+import type { NodeOf } from '../../ops/attrs.js';
 import type { ParallelKernel } from './thread-pool.js';
 
 import type { Param } from '../params.js';
@@ -45,16 +46,16 @@ export type Step = () => void;
  * The wasm backend's kernel for one op (one file per op in kernels/, listed in
  * register-kernels.ts), as tfjs-backend-wasm registers kernels.
  */
-export interface WasmKernel {
-  readonly op: OpType;
+export interface WasmKernel<T extends OpType = OpType> {
+  readonly op: T;
   /** Scratch bytes the node needs while it runs (shared by all nodes; default 0). */
-  scratchBytes?(node: Node, graph: Graph): number;
+  scratchBytes?(node: NodeOf<T>, graph: Graph): number;
   /**
    * Whether this kernel runs the node: true, or why not (checked at compile, before
    * anything is allocated; an unsupported node is an UnsupportedOpError or, with
    * `fallback`, runs on the reference backend). Default: every node of the op.
    */
-  supports?(node: Node, graph: Graph): true | string;
+  supports?(node: NodeOf<T>, graph: Graph): true | string;
   /** Packs weights, writes parameter blocks, and returns the step to run. */
-  prepare(node: Node, ctx: KernelContext): Step;
+  prepare(node: NodeOf<T>, ctx: KernelContext): Step;
 }

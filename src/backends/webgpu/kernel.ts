@@ -1,4 +1,5 @@
-import type { Graph, Node, OpType } from '../../graph/graph.js';
+import type { Graph, OpType } from '../../graph/graph.js';
+import type { NodeOf } from '../../ops/attrs.js';
 import type { Param } from '../params.js';
 import type { GpuContext } from './device.js';
 import type { WgslKernel } from './wgsl.js';
@@ -38,15 +39,15 @@ export interface GpuKernelContext {
  * register-kernels.ts): the dispatches that compute a node, in order. None when the node
  * has nothing to do (a reshape whose output the planner placed over its input).
  */
-export interface GpuKernel {
-  readonly op: OpType;
+export interface GpuKernel<T extends OpType = OpType> {
+  readonly op: T;
   /**
    * Whether this kernel runs the node on this device: true, or why not (checked at
    * compile; an unsupported node is an UnsupportedOpError or, with `fallback`, runs on the
    * reference backend). Default: every node of the op.
    */
-  supports?(node: Node, graph: Graph, gpu: GpuContext): true | string;
-  prepare(node: Node, ctx: GpuKernelContext): Dispatch[];
+  supports?(node: NodeOf<T>, graph: Graph, gpu: GpuContext): true | string;
+  prepare(node: NodeOf<T>, ctx: GpuKernelContext): Dispatch[];
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Node, OpType } from '../../../graph/graph.js';
+import type { NodeOf } from '../../../ops/attrs.js';
 import { sizeOf } from '../../../graph/graph.js';
 import type { WasmKernel } from '../kernel.js';
 
@@ -6,7 +6,7 @@ import type { WasmKernel } from '../kernel.js';
  * An elementwise activation over the whole tensor (any rank, batch included), in place
  * when the planner gave input and output the same offset. `a0`/`a1` are its attributes.
  */
-function unaryKernel(op: OpType, fn: string, attrs: (node: Node) => [number, number] = () => [0, 0]): WasmKernel {
+function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid'>(op: T, fn: string, attrs: (node: NodeOf<T>) => [number, number] = () => [0, 0]): WasmKernel<T> {
   return {
     op,
     prepare(node, ctx) {
@@ -24,12 +24,12 @@ export const reluKernel = unaryKernel('relu', 'f32_vrelu__wasmsimd');
 
 /** clip: f32_vclamp__wasmsimd (min, max). */
 export const clipKernel = unaryKernel('clip', 'f32_vclamp__wasmsimd', (n) => {
-  const { min, max } = n.attrs as { min: number; max: number };
+  const { min, max } = n.attrs;
   return [min, max];
 });
 
 /** leakyrelu: f32_vlrelu__wasmsimd (alpha). */
-export const leakyreluKernel = unaryKernel('leakyrelu', 'f32_vlrelu__wasmsimd', (n) => [(n.attrs as { alpha: number }).alpha, 0]);
+export const leakyreluKernel = unaryKernel('leakyrelu', 'f32_vlrelu__wasmsimd', (n) => [n.attrs.alpha, 0]);
 
 /** tanh: f32_vtanh__wasmsimd. */
 export const tanhKernel = unaryKernel('tanh', 'f32_vtanh__wasmsimd');

@@ -4,11 +4,11 @@ import type { WasmKernel } from '../kernel.js';
  * concat: per input, `outer` blocks of its slab along the axis, one xx_copy_blocks__wasm
  * call each (a memory.copy per block).
  */
-export const concatKernel: WasmKernel = {
+export const concatKernel: WasmKernel<'concat'> = {
   op: 'concat',
   prepare(node, ctx) {
     const { graph } = ctx;
-    const axis = (node.attrs as { axis: number }).axis;
+    const { axis } = node.attrs;
     const y = graph.shape(node.outputs[0]);
     const outer = y.slice(0, axis).reduce((a, b) => a * b, 1);
     const inner = y.slice(axis + 1).reduce((a, b) => a * b, 1);

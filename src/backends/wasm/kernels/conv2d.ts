@@ -1,6 +1,6 @@
 import type { Graph, Node } from '../../../graph/graph.js';
+import type { NodeOf } from '../../../ops/attrs.js';
 import { fusedActivation } from '../../../ops/fused-activation.js';
-import type { WindowAttrs } from '../../../ops/window.js';
 import type { KernelContext, Param, WasmKernel } from '../kernel.js';
 
 /** Output channels per micro-kernel block and pixels per im2col tile (assembly/conv2d.ts). */
@@ -23,11 +23,11 @@ interface ConvShape {
   groups: number; KH: number; KW: number; K: number; Mg: number; MBg: number;
 }
 
-function convShape(node: Node, graph: Graph): ConvShape {
+function convShape(node: NodeOf<'conv2d'>, graph: Graph): ConvShape {
   const [, C, H, W] = graph.shape(node.inputs[0]);
   const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
   const [, , OH, OW] = graph.shape(node.outputs[0]);
-  const groups = (node.attrs as { groups: number }).groups;
+  const { groups } = node.attrs;
   const Mg = M / groups;
   return { C, H, W, M, OH, OW, groups, KH, KW, K: Cg * KH * KW, Mg, MBg: Math.ceil(Mg / MR) };
 }
@@ -54,7 +54,7 @@ export function packConvWeights(w: Float32Array<ArrayBufferLike>, s: ConvShape, 
 const ACT = { relu: 1, clip: 2, leakyrelu: 3 } as const;
 
 /** A depthwise conv: one input channel per group (any channel multiplier), weights constant. */
-function isDepthwise(node: Node, graph: Graph): boolean {
+function isDepthwise(node: NodeOf<'conv2d'>, graph: Graph): boolean {
   const s = convShape(node, graph);
   return s.groups === s.C && s.groups > 1 && graph.initializers.has(node.inputs[1]);
 }
@@ -73,17 +73,17 @@ export function activationParams(node: Node): Param[] {
  * conv2d: f32_dwconv2d for depthwise convs, f32_conv2d_gemm_4x8 for every other (any
  * kernel, stride, dilation, padding, groups); both with fused bias, residual and activation.
  */
-export const conv2dKernel: WasmKernel = {
+export const conv2dKernel: WasmKernel<'conv2d'> = {
   op: 'conv2d',
   scratchBytes(node, graph) {
     const s = convShape(node, graph);
     if (isDepthwise(node, graph)) {
-      const [t, l, b, r] = (node.attrs as unknown as WindowAttrs).pads;
+      const [t, l, b, r] = node.attrs.pads;
       return (s.H + t + b) * (s.W + l + r) * 4 + 64;
     }
     return gemmScratch(s).total;
   },
-  prepare(node: Node, ctx: KernelContext) {
+  prepare(node, ctx) {
     return isDepthwise(node, ctx.graph) ? prepareDepthwise(node, ctx) : prepareGemm(node, ctx);
   },
 };
@@ -95,10 +95,10 @@ export function share(count: number, threads: number, t: number, unit = 1): [num
   return [at(t), at(t + 1)];
 }
 
-function prepareDepthwise(node: Node, ctx: KernelContext) {
+function prepareDepthwise(node: NodeOf<'conv2d'>, ctx: KernelContext) {
   const { graph } = ctx;
   const s = convShape(node, graph);
-  const a = node.attrs as unknown as WindowAttrs;
+  const a = node.attrs;
   const [x, w, b, r] = node.inputs;
   const [N] = graph.shape(x);
   const inImage = s.C * s.H * s.W * 4;
@@ -119,10 +119,10 @@ function prepareDepthwise(node: Node, ctx: KernelContext) {
   };
 }
 
-function prepareGemm(node: Node, ctx: KernelContext) {
+function prepareGemm(node: NodeOf<'conv2d'>, ctx: KernelContext) {
   const { graph } = ctx;
   const s = convShape(node, graph);
-  const a = node.attrs as unknown as WindowAttrs;
+  const a = node.attrs;
   const [x, w, b, r] = node.inputs;
   const packedLength = s.groups * s.MBg * s.K * MR;
   // Weights known at compile time are packed once; weights fed as graph inputs, each run.

@@ -1,20 +1,18 @@
 import { broadcastStrides } from '../../../ops/broadcast.js';
 import type { WasmKernel } from '../kernel.js';
 
-type GemmAttrs = { alpha: number; beta: number; transA: boolean; transB: boolean };
-
 /**
  * gemm: f32_gemm_1x16__wasmsimd, Y = alpha * A' B' + beta * C, C broadcast to [M, N]. A
  * transposed A is read through swapped strides; a transposed B is transposed into scratch
  * each run (B may be computed), so scratch holds K x N floats.
  */
-export const gemmKernel: WasmKernel = {
+export const gemmKernel: WasmKernel<'gemm'> = {
   op: 'gemm',
   scratchBytes(node, graph) {
-    return (node.attrs as GemmAttrs).transB ? graph.shape(node.inputs[1]).reduce((a, b) => a * b, 1) * 4 : 0;
+    return node.attrs.transB ? graph.shape(node.inputs[1]).reduce((a, b) => a * b, 1) * 4 : 0;
   },
   prepare(node, ctx) {
-    const { alpha, beta, transA, transB } = node.attrs as GemmAttrs;
+    const { alpha, beta, transA, transB } = node.attrs;
     const [a, b, c] = node.inputs;
     const [M, N] = ctx.graph.shape(node.outputs[0]);
     const K = transA ? ctx.graph.shape(a)[0] : ctx.graph.shape(a)[1];

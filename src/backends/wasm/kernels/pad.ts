@@ -29,10 +29,10 @@ export function collapsePads(shape: Shape, pads: readonly number[]): PadAxis[] {
 }
 
 /** pad: x32_pad__wasmsimd (constant value, any rank, negative pads crop). */
-export const padKernel: WasmKernel = {
+export const padKernel: WasmKernel<'pad'> = {
   op: 'pad',
   prepare(node, ctx) {
-    const { pads, value } = node.attrs as { pads: number[]; value: number };
+    const { pads, value } = node.attrs;
     const axes = collapsePads(ctx.graph.shape(node.inputs[0]), pads);
     // Element strides of each axis in the input and the output (row-major).
     const xs: number[] = [];

@@ -1,6 +1,7 @@
 import type { Graph, Node } from '../../../graph/graph.js';
+import type { NodeOf } from '../../../ops/attrs.js';
 import { fusedActivation } from '../../../ops/fused-activation.js';
-import { windowAttrs, type WindowAttrs } from '../../../ops/window.js';
+import type { WindowAttrs } from '../../../ops/window.js';
 import { ACT } from '../wgsl.js';
 import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext, type Param } from '../kernel.js';
 
@@ -43,11 +44,11 @@ export interface Conv {
   groups: number; Cg: number; KH: number; KW: number; K: number; Mg: number;
 }
 
-function convShape(node: Node, graph: Graph): Conv {
+function convShape(node: NodeOf<'conv2d'>, graph: Graph): Conv {
   const [N, C, H, W] = graph.shape(node.inputs[0]);
   const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
   const [, , OH, OW] = graph.shape(node.outputs[0]);
-  const groups = (node.attrs as { groups?: number }).groups ?? 1;
+  const { groups } = node.attrs;
   return { N, C, H, W, M, OH, OW, groups, Cg, KH, KW, K: Cg * KH * KW, Mg: M / groups };
 }
 
@@ -72,7 +73,7 @@ export function convDispatch(
   ctx: GpuKernelContext,
   s: Conv,
   offsets: { x: number; w: number; b?: number; r?: number; y: number },
-  { stride, pads, dilation }: Pick<WindowAttrs, 'stride' | 'pads' | 'dilation'> = windowAttrs(node),
+  { stride, pads, dilation }: Pick<WindowAttrs, 'stride' | 'pads' | 'dilation'>,
 ): Dispatch {
   const { act, p0, p1 } = epilogue(node);
   const constants = { ACT: act, RESIDUAL: offsets.r !== undefined, BIAS: offsets.b !== undefined };
@@ -100,7 +101,7 @@ export function convDispatch(
 }
 
 /** conv2d: bias, residual and activation fused into the epilogue. */
-export const conv2dKernel: GpuKernel = {
+export const conv2dKernel: GpuKernel<'conv2d'> = {
   op: 'conv2d',
   supports: (node, graph, gpu) => convSupport(convShape(node, graph), gpu.limits.maxComputeWorkgroupsPerDimension),
   prepare(node, ctx) {
@@ -112,7 +113,7 @@ export const conv2dKernel: GpuKernel = {
         b: b ? ctx.offset(b) : undefined,
         r: r ? ctx.offset(r) : undefined,
         y: ctx.offset(node.outputs[0]),
-      }),
+      }, node.attrs),
     ];
   },
 };

@@ -1,15 +1,15 @@
-import type { OpType } from '../../../graph/graph.js';
+import type { OpAttrs } from '../../../ops/attrs.js';
 import { sizeOf } from '../../../graph/graph.js';
-import { ELEMENTWISE_OP, type ElementwiseOp } from '../wgsl.js';
+import { ELEMENTWISE_OP } from '../wgsl.js';
 import { WORKGROUP_SIZE, type GpuKernel, type Param } from '../kernel.js';
 
 /** A unary op of kernels/elementwise.wgsl (in place when the planner put y over x). */
-function unaryKernel(op: OpType & ElementwiseOp, p: (attrs: Record<string, number>) => [number, number] = () => [0, 0]): GpuKernel {
+function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid'>(op: T, p: (attrs: OpAttrs[T]) => [number, number] = () => [0, 0]): GpuKernel<T> {
   return {
     op,
     prepare(node, ctx) {
       const count = sizeOf(ctx.graph.shape(node.outputs[0]));
-      const [p0, p1] = p(node.attrs as Record<string, number>);
+      const [p0, p1] = p(node.attrs);
       const params: Param[] = [count, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: p0 }, { f32: p1 }, 1, 1, 0, 0, 0, 0];
       return [{ kernel: 'elementwise', constants: { OP: ELEMENTWISE_OP[op], WORKGROUP_SIZE }, params, workgroups: ctx.grid(count, WORKGROUP_SIZE) }];
     },
@@ -26,14 +26,14 @@ export const sigmoidKernel = unaryKernel('sigmoid');
  * batchnorm (left when the planner could not fold it into a conv, or its statistics are
  * computed): y = (x - mean) * scale / sqrt(var + eps) + bias per channel.
  */
-export const batchnormKernel: GpuKernel = {
+export const batchnormKernel: GpuKernel<'batchnorm'> = {
   op: 'batchnorm',
   prepare(node, ctx) {
     const shape = ctx.graph.shape(node.inputs[0]);
     const [N, C] = shape;
     const count = sizeOf(shape);
     const [x, scale, bias, mean, variance] = node.inputs.map((t) => ctx.offset(t));
-    const eps = (node.attrs as { epsilon: number }).epsilon;
+    const eps = node.attrs.epsilon;
     const params: Param[] = [count, x, ctx.offset(node.outputs[0]), { f32: eps }, { f32: 0 }, C, count / (N * C), scale, bias, mean, variance];
     return [{ kernel: 'elementwise', constants: { OP: ELEMENTWISE_OP.batchnorm, WORKGROUP_SIZE }, params, workgroups: ctx.grid(count, WORKGROUP_SIZE) }];
   },

@@ -5,10 +5,10 @@ import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
  * gemm: Y = alpha * A' B' + beta * C, kernels/gemm.wgsl with one invocation per output; the
  * transposes are strides, and C broadcasts to [M, N] through stride 0.
  */
-export const gemmKernel: GpuKernel = {
+export const gemmKernel: GpuKernel<'gemm'> = {
   op: 'gemm',
   prepare(node, ctx) {
-    const { alpha, beta, transA, transB } = node.attrs as { alpha: number; beta: number; transA: boolean; transB: boolean };
+    const { alpha, beta, transA, transB } = node.attrs;
     const [a, b, c] = node.inputs;
     const [M, N] = ctx.graph.shape(node.outputs[0]);
     const K = ctx.graph.shape(a)[transA ? 0 : 1];

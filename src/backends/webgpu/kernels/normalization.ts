@@ -3,10 +3,10 @@ import { softmaxLayout } from '../../../ops/softmax.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
 
 /** lrn: kernels/lrn.wgsl, one invocation per element (never in place). */
-export const lrnKernel: GpuKernel = {
+export const lrnKernel: GpuKernel<'lrn'> = {
   op: 'lrn',
   prepare(node, ctx) {
-    const { size, alpha, beta, bias } = node.attrs as { size: number; alpha: number; beta: number; bias: number };
+    const { size, alpha, beta, bias } = node.attrs;
     const shape = ctx.graph.shape(node.inputs[0]);
     const [N, C] = shape;
     const HW = sizeOf(shape) / (N * C);
@@ -25,10 +25,10 @@ export const lrnKernel: GpuKernel = {
 };
 
 /** softmax: kernels/softmax.wgsl, one invocation per (outer, inner) row; in place when the planner put y over x. */
-export const softmaxKernel: GpuKernel = {
+export const softmaxKernel: GpuKernel<'softmax'> = {
   op: 'softmax',
   prepare(node, ctx) {
-    const { axis = 1, coerce2d = false } = node.attrs as { axis?: number; coerce2d?: boolean };
+    const { axis, coerce2d } = node.attrs;
     const [outer, len, inner] = softmaxLayout(ctx.graph.shape(node.inputs[0]), axis, coerce2d);
     return [
       {

@@ -5,14 +5,14 @@ import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
 const RANK = 6;
 
 /** pad (constant mode, negative pads crop): kernels/pad.wgsl, one invocation per output. */
-export const padKernel: GpuKernel = {
+export const padKernel: GpuKernel<'pad'> = {
   op: 'pad',
   supports(node, graph) {
     const rank = graph.shape(node.inputs[0]).length;
     return rank <= RANK || `rank ${rank}; the WebGPU kernel pads at most ${RANK} axes`;
   },
   prepare(node, ctx) {
-    const { pads, value } = node.attrs as { pads: number[]; value: number };
+    const { pads, value } = node.attrs;
     const x = ctx.graph.shape(node.inputs[0]);
     const y = ctx.graph.shape(node.outputs[0]);
     const lead = (xs: readonly number[], fill: number) => [...new Array<number>(RANK - xs.length).fill(fill), ...xs];

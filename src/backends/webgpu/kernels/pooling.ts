@@ -1,16 +1,15 @@
-import { windowAttrs } from '../../../ops/window.js';
 import { GLOBAL_POOL_OP, POOL_OP } from '../wgsl.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
 
 /** maxpool / avgpool: kernels/pool.wgsl, one invocation per output. */
-function poolKernel(op: keyof typeof POOL_OP): GpuKernel {
+function poolKernel<T extends keyof typeof POOL_OP>(op: T): GpuKernel<T> {
   return {
     op,
     prepare(node, ctx) {
-      const { kernel, stride, pads, dilation } = windowAttrs(node);
+      const { kernel, stride, pads, dilation } = node.attrs;
       const [N, C, H, W] = ctx.graph.shape(node.inputs[0]);
       const [, , OH, OW] = ctx.graph.shape(node.outputs[0]);
-      const includePad = (node.attrs as { countIncludePad?: boolean }).countIncludePad === true;
+      const includePad = 'countIncludePad' in node.attrs && node.attrs.countIncludePad;
       return [
         {
           kernel: 'pool',
