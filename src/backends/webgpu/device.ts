@@ -260,3 +260,20 @@ function nodeHint(): string {
     : `no Vulkan ICD chosen and no SwiftShader found under /usr/lib/chromium*; install Debian's chromium ` +
         `package, or set VK_ICD_FILENAMES to a vk_swiftshader_icd.json`;
 }
+
+let shared: Promise<GpuContext> | undefined;
+
+/** The device executables share by default; a new one once the last was lost or destroyed. */
+export async function sharedGpu(): Promise<GpuContext> {
+  const current = await shared?.catch(() => undefined);
+  if (current && !current.lost) return current;
+  shared = acquireDevice();
+  return shared;
+}
+
+/** Destroys the shared device (executables on it stop working); the next compile acquires another. */
+export async function releaseSharedGpu(): Promise<void> {
+  const current = await shared?.catch(() => undefined);
+  shared = undefined;
+  current?.destroy();
+}

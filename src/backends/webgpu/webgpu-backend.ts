@@ -8,11 +8,13 @@ import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, t
 import { readInputs } from '../inputs.js';
 import { unsupportedNodes } from '../unsupported.js';
 import { opDef } from '../../ops/registry.js';
-import { acquireDevice, type GpuContext } from './device.js';
+import { sharedGpu, type GpuContext } from './device.js';
+import { pipelineFor } from './pipeline-cache.js';
 import { measureGpuPeaks } from './peaks.js';
 import type { Dispatch, GpuKernelContext, Param } from './kernel.js';
 import { GPU_KERNELS } from './register-kernels.js';
-import { wgslSource, type WgslKernel } from './wgsl.js';
+
+export { sharedGpu, releaseSharedGpu } from './device.js';
 
 /** Options of the WebGPU backend beyond the common ones. */
 export interface WebgpuCompileOptions extends CompileOptions {
@@ -23,23 +25,6 @@ export interface WebgpuCompileOptions extends CompileOptions {
   gpu?: GpuContext;
   /** Time every node with timestamp queries when the adapter has them. Default true. */
   timestamps?: boolean;
-}
-
-let shared: Promise<GpuContext> | undefined;
-
-/** The device executables share by default; a new one once the last was lost or destroyed. */
-export async function sharedGpu(): Promise<GpuContext> {
-  const current = await shared?.catch(() => undefined);
-  if (current && !current.lost) return current;
-  shared = acquireDevice();
-  return shared;
-}
-
-/** Destroys the shared device (executables on it stop working); the next compile acquires another. */
-export async function releaseSharedGpu(): Promise<void> {
-  const current = await shared?.catch(() => undefined);
-  shared = undefined;
-  current?.destroy();
 }
 
 /** A timestamp query set holds at most this many queries (WebGPU's limit): two per node. */
@@ -86,30 +71,6 @@ export const webgpuBackend: Backend = {
 
 function lostMessage(info: GPUDeviceLostInfo): string {
   return `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); compile the model again to run it on a new device`;
-}
-
-/** Per device: shader modules by kernel and pipelines by kernel and constants, shared by executables. */
-const CACHES = new WeakMap<GPUDevice, { modules: Map<WgslKernel, GPUShaderModule>; pipelines: Map<string, Promise<GPUComputePipeline>> }>();
-
-function pipelineFor(device: GPUDevice, d: Dispatch): Promise<GPUComputePipeline> {
-  let cache = CACHES.get(device);
-  if (!cache) CACHES.set(device, (cache = { modules: new Map(), pipelines: new Map() }));
-  const constants = Object.entries(d.constants).sort(([a], [b]) => a.localeCompare(b));
-  const key = `${d.kernel}(${constants.map(([k, v]) => `${k}=${Number(v)}`).join(',')})`;
-  let pipeline = cache.pipelines.get(key);
-  if (!pipeline) {
-    let module = cache.modules.get(d.kernel);
-    if (!module) cache.modules.set(d.kernel, (module = device.createShaderModule({ label: `${d.kernel}.wgsl`, code: wgslSource(d.kernel) })));
-    pipeline = device.createComputePipelineAsync({
-      label: key,
-      layout: 'auto',
-      compute: { module, entryPoint: 'main', constants: Object.fromEntries(constants.map(([k, v]) => [k, Number(v)])) },
-    });
-    // A failed pipeline is not cached: the next compile tries again.
-    pipeline.catch(() => cache.pipelines.delete(key));
-    cache.pipelines.set(key, pipeline);
-  }
-  return pipeline;
 }
 
 interface Step {
