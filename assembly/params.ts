@@ -14,11 +14,8 @@
   return load<f32>(p + (<usize>field << 2));
 }
 
-/** Fused activations of an epilogue. */
-export const ACT_NONE = 0;
-export const ACT_RELU = 1;
-export const ACT_CLIP = 2;
-export const ACT_LEAKY = 3;
+// Fused activations of an epilogue: the codes of kernels/common.wgsl, generated.
+import { ACT_CLIP, ACT_LEAKYRELU, ACT_RELU } from './activation.generated';
 
 /**
  * Applies an activation to four lanes: the conv/fc epilogues and the unfused relu, clip and
@@ -31,7 +28,7 @@ export const ACT_LEAKY = 3;
 @inline export function activate(v: v128, act: i32, a0: v128, a1: v128): v128 {
   if (act == ACT_RELU) return v128.andnot(v, f32x4.lt(v, f32x4.splat(0)));
   if (act == ACT_CLIP) return f32x4.pmin(f32x4.pmax(v, a0), a1);
-  if (act == ACT_LEAKY) return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
+  if (act == ACT_LEAKYRELU) return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
   return v;
 }
 

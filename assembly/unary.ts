@@ -1,6 +1,7 @@
 // Elementwise activations over n contiguous floats, any rank. The planner runs them in
 // place (x == y), so each vector is loaded before the same vector is stored.
-import { ACT_CLIP, ACT_LEAKY, ACT_RELU, activate, pf, pi, pp } from './params';
+import { ACT_CLIP, ACT_LEAKYRELU, ACT_RELU } from './activation.generated';
+import { activate, pf, pi, pp } from './params';
 import { lane0, vexp } from './vector';
 
 // Parameter block fields.
@@ -52,7 +53,7 @@ const A1 = 4; // clamp max
   if (op == CLAMP) return activate(v, ACT_CLIP, a0, a1);
   if (op == SIGMOID) return sigmoid(v);
   if (op == TANH) return tanh(v);
-  return activate(v, ACT_LEAKY, a0, a1);
+  return activate(v, ACT_LEAKYRELU, a0, a1);
 }
 
 @inline function map(p: usize, op: i32): void {

@@ -1,6 +1,21 @@
+import { commonConstants } from './webgpu/shaders/common.js';
+
 /**
  * A value of a kernel's parameter block, on either fast backend: an i32/u32 (a size, an
  * offset, a pointer) or, wrapped, an f32. The wasm backend writes a block into its memory,
  * the WebGPU backend into a uniform buffer; both 4 bytes a field.
  */
 export type Param = number | { readonly f32: number };
+
+/**
+ * The fused-activation codes both fast backends pass to their kernels (a conv's or fc's
+ * epilogue, the unfused activation kernels), declared once in kernels/common.wgsl: the WGSL
+ * kernels use them as they are, scripts/build-wasm.mjs generates them for AssemblyScript,
+ * and scripts/embed-wgsl.mjs exports them here.
+ */
+export const ACTIVATION_CODES = {
+  none: commonConstants.ACT_NONE,
+  relu: commonConstants.ACT_RELU,
+  clip: commonConstants.ACT_CLIP,
+  leakyrelu: commonConstants.ACT_LEAKYRELU,
+} as const;

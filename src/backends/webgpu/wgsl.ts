@@ -5,7 +5,7 @@
  * fused activations, the grid index) is prepended to every kernel.
  */
 import { BINARY_WGSL, binaryConstants } from './shaders/binary.js';
-import { COMMON_WGSL, commonConstants } from './shaders/common.js';
+import { COMMON_WGSL } from './shaders/common.js';
 import { COPY_WGSL } from './shaders/copy.js';
 import { CONV2D_WGSL } from './shaders/conv2d.js';
 import { CONV2D_DIRECT_WGSL } from './shaders/conv2d-direct.js';
@@ -43,13 +43,8 @@ export function wgslSource(kernel: WgslKernel): string {
   return `${COMMON_WGSL}\n${SOURCES[kernel]}`;
 }
 
-/** The fused-activation codes of kernels/common.wgsl (a kernel's `ACT` override). */
-export const ACT = {
-  none: commonConstants.ACT_NONE,
-  relu: commonConstants.ACT_RELU,
-  clip: commonConstants.ACT_CLIP,
-  leakyrelu: commonConstants.ACT_LEAKYRELU,
-} as const;
+/** The fused-activation codes of kernels/common.wgsl (a kernel's `ACT` override): one table for both backends. */
+export { ACTIVATION_CODES as ACT } from '../params.js';
 
 /** The op codes of kernels/elementwise.wgsl (its `OP` override constant). */
 export const ELEMENTWISE_OP = {

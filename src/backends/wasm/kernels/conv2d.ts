@@ -1,6 +1,7 @@
 import type { Graph, Node } from '../../../graph/graph.js';
 import type { NodeOf } from '../../../ops/attrs.js';
 import { fusedActivation } from '../../../ops/fused-activation.js';
+import { ACTIVATION_CODES } from '../../params.js';
 import type { KernelContext, Param, WasmKernel } from '../kernel.js';
 
 /** Output channels per micro-kernel block and pixels per im2col tile (assembly/conv2d.ts). */
@@ -51,7 +52,6 @@ export function packConvWeights(w: Float32Array<ArrayBufferLike>, s: ConvShape, 
   return out;
 }
 
-const ACT = { relu: 1, clip: 2, leakyrelu: 3 } as const;
 
 /** A depthwise conv: one input channel per group (any channel multiplier), weights constant. */
 function isDepthwise(node: NodeOf<'conv2d'>, graph: Graph): boolean {
@@ -63,7 +63,7 @@ function isDepthwise(node: NodeOf<'conv2d'>, graph: Graph): boolean {
 export function activationParams(node: Node): Param[] {
   const act = fusedActivation(node);
   return [
-    act ? ACT[act.op] : 0,
+    ACTIVATION_CODES[act?.op ?? 'none'],
     { f32: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0 },
     { f32: act?.op === 'clip' ? act.max : 0 },
   ];
