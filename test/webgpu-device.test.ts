@@ -84,8 +84,8 @@ async function runElementwise(ctx: GpuContext, op: ElementwiseOp, x: Float32Arra
 }
 
 function reference(def: OpDef, attrs: Record<string, unknown>, x: Float32Array): Float32Array {
-  const node: Node = { name: def.type, op: def.type, inputs: ['x'], outputs: ['y'], attrs, layer: def.type };
-  def.validate(node);
+  const raw: Node = { name: def.type, op: def.type, inputs: ['x'], outputs: ['y'], attrs, layer: def.type };
+  const node: Node = { ...raw, attrs: def.attrs(raw) };
   const y = new Float32Array(x.length);
   def.reference(node, [{ shape: [x.length], data: x }], [{ shape: [x.length], data: y }]);
   return y;
