@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type ElementHandle } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, findChromium, servePage } from '../src/bench/browser-runner.js';
 import { fashionMnistFile, haveFashionMnist } from './helpers/fashion-mnist.js';
@@ -55,7 +55,7 @@ describe.runIf(requireOracle(chromium !== undefined, 'chromium', 'apt-get instal
     await page.goto(`${server!.url}index.html`, { waitUntil: 'load' });
     await page.waitForSelector('body[data-ready], body[data-error]', { timeout: 60_000 });
     expect(await page.evaluate('document.body.dataset.error ?? null'), log.join(' | ')).toBeNull();
-    const input = await page.$('#file');
+    const input = (await page.$('#file')) as ElementHandle<HTMLInputElement> | null;
     await input!.uploadFile(file);
     await page.waitForSelector('#results tbody tr[data-label], body[data-error]', { timeout: 60_000 });
     const rows = (await page.evaluate(`[...document.querySelectorAll('#results tbody tr')].map((tr) => ({ backend: tr.dataset.backend, label: tr.dataset.label, text: tr.innerText }))`)) as { backend: string; label: string; text: string }[];

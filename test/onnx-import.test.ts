@@ -7,6 +7,7 @@ import { getBackend } from '../src/backends/registry.js';
 import { OnnxError, OptionError } from '../src/graph/errors.js';
 import type { Graph } from '../src/graph/graph.js';
 import { importOnnx } from '../src/onnx/import.js';
+import { typed } from '../src/ops/attrs.js';
 import { loadOnnxFile } from '../src/onnx/load-file.js';
 import { AttributeType, DataType, onnxTypes } from '../src/onnx/schema.js';
 import { decodeTensorProto } from '../src/onnx/tensor-proto.js';
@@ -247,13 +248,15 @@ describe('importOnnx: mapping', () => {
   });
 
   it('resolves auto_pad against the input shape', () => {
-    const conv = (autoPad: string, stride: number) =>
-      model({
+    const conv = (autoPad: string, stride: number) => {
+      const n = typed(model({
         inputs: [vi('x', [1, 1, 5, 5])],
         outputs: [vi('y', undefined)],
         initializers: [tensor('w', [1, 1, 2, 2], [1, 1, 1, 1])],
         nodes: [node('Conv', ['x', 'w'], ['y'], [a.s('auto_pad', autoPad), a.ints('strides', [stride, stride])])],
-      }).nodes[0].attrs.pads;
+      }).nodes[0]);
+      return n.op === 'conv2d' ? n.attrs.pads : undefined;
+    };
     expect(conv('SAME_UPPER', 1)).toEqual([0, 0, 1, 1]);
     expect(conv('SAME_LOWER', 1)).toEqual([1, 1, 0, 0]);
     expect(conv('SAME_UPPER', 2)).toEqual([0, 0, 1, 1]); // out 3: (3-1)*2 + 2 - 5 = 1

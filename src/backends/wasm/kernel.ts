@@ -1,4 +1,4 @@
-import type { Graph, Node, OpType } from '../../graph/graph.js';
+import type { Graph, OpType } from '../../graph/graph.js';
 import type { NodeOf } from '../../ops/attrs.js';
 import type { ParallelKernel } from './thread-pool.js';
 
