@@ -100,7 +100,7 @@ function im2col(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32): void {
 }
 
 /** f32_conv2d_gemm_4x8__wasmsimd: the general convolution (any kernel, stride, dilation, padding, groups). */
-export function f32_conv2d_gemm_4x8(p: usize): void {
+export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
   const Cin = pi(p, C), groups = pi(p, GROUPS), Kh = pi(p, KH), Kw = pi(p, KW);
   const Mout = pi(p, M), Oh = pi(p, OH), Ow = pi(p, OW), ntMax = pi(p, NT);
   const act = pi(p, ACT);

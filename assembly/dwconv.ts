@@ -34,7 +34,7 @@ const C0 = 25;
 const C1 = 26;
 
 /** f32_dwconv2d__wasmsimd */
-export function f32_dwconv2d(p: usize): void {
+export function f32_dwconv2d__wasmsimd(p: usize): void {
   const x = pp(p, X), w = pp(p, W), bias = pp(p, BIAS), res = pp(p, RES), y = pp(p, Y), pad = pp(p, PAD);
   const Cin = pi(p, C), Hin = pi(p, H), Win = pi(p, WD), Mout = pi(p, M), Oh = pi(p, OH), Ow = pi(p, OW);
   const Kh = pi(p, KH), Kw = pi(p, KW), sh = pi(p, SH), sw = pi(p, SW);

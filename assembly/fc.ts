@@ -21,8 +21,8 @@ const M1 = 11;
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
-/** f32_fc_4xk__wasmsimd */
-export function f32_fc_4xk(p: usize): void {
+/** Four output rows at a time, SIMD along K; threads split the rows [M0, M1). */
+export function f32_fc_4xk__wasmsimd(p: usize): void {
   const x = pp(p, X), w = pp(p, W), bias = pp(p, BIAS), y = pp(p, Y);
   const batch = pi(p, N), Kd = pi(p, K), Md = pi(p, M), act = pi(p, ACT);
   const a0 = f32x4.splat(pf(p, A0)), a1 = f32x4.splat(pf(p, A1));

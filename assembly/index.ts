@@ -1,9 +1,9 @@
 // webconv's wasm SIMD kernels: one module, built twice (plain SIMD, and relaxed SIMD with
 // fused multiply-add). Kernels take a pointer to a parameter block and return nothing; no
 // managed objects, no allocation: the host plans all memory.
-export { f32_conv2d_gemm_4x8 } from './conv2d';
-export { f32_dwconv2d } from './dwconv';
-export { f32_fc_4xk } from './fc';
+export { f32_conv2d_gemm_4x8__wasmsimd } from './conv2d';
+export { f32_dwconv2d__wasmsimd } from './dwconv';
+export { f32_fc_4xk__wasmsimd } from './fc';
 export { f32_batchnorm__wasmsimd, f32_lrn__wasmsimd } from './normalization';
 export { f32_gemm_1x16__wasmsimd } from './gemm';
 export { f32_global_avgpool__wasmsimd, f32_global_maxpool__wasmsimd, f32_avgpool__wasmsimd, f32_maxpool__wasmsimd } from './pooling';
@@ -12,5 +12,5 @@ export { f32_vadd_bcast__wasmsimd, f32_vmul_bcast__wasmsimd } from './binary';
 export { f32_vclamp__wasmsimd, f32_vlrelu__wasmsimd, f32_vrelu__wasmsimd, f32_vsigmoid__wasmsimd, f32_vtanh__wasmsimd } from './unary';
 export { x32_pad__wasmsimd } from './pad';
 export { xx_copy_blocks__wasm } from './copy';
-export { f32_peak_madd16x4, f32_stream_sum } from './peak';
+export { f32_peak_madd16x4__wasmsimd, f32_stream_sum__wasmsimd } from './peak';
 export { mac_count, mac_reset } from './params';

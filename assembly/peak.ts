@@ -3,8 +3,8 @@
 // plain build issues mul + add, the relaxed build one fused relaxed_madd.
 import { madd } from './params';
 
-/** f32_peak_madd16x4: returns a value derived from every chain so nothing is optimised away. */
-export function f32_peak_madd16x4(iters: i32): f32 {
+/** f32_peak_madd16x4__wasmsimd: returns a value derived from every chain so nothing is optimised away. */
+export function f32_peak_madd16x4__wasmsimd(iters: i32): f32 {
   let a0 = f32x4.splat(1.0), a1 = f32x4.splat(1.1), a2 = f32x4.splat(1.2), a3 = f32x4.splat(1.3);
   let a4 = f32x4.splat(1.4), a5 = f32x4.splat(1.5), a6 = f32x4.splat(1.6), a7 = f32x4.splat(1.7);
   let a8 = f32x4.splat(1.8), a9 = f32x4.splat(1.9), a10 = f32x4.splat(2.0), a11 = f32x4.splat(2.1);
@@ -24,10 +24,10 @@ export function f32_peak_madd16x4(iters: i32): f32 {
 }
 
 /**
- * f32_stream_sum: sums `count` floats (a multiple of 16) from `ptr` with four independent
+ * f32_stream_sum__wasmsimd: sums `count` floats (a multiple of 16) from `ptr` with four independent
  * accumulators: the streaming read bandwidth of this memory.
  */
-export function f32_stream_sum(ptr: usize, count: i32): f32 {
+export function f32_stream_sum__wasmsimd(ptr: usize, count: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const end = ptr + (<usize>count << 2);
   for (let p = ptr; p < end; p += 64) {

@@ -63,7 +63,7 @@ export const wasmBackend: Backend = {
 
 /**
  * This engine's wasm peaks, measured: SIMD multiply-add throughput on one thread (16
- * independent multiply-add chains, kernels' f32_peak_madd16x4), plain and, where the engine
+ * independent multiply-add chains, kernels' f32_peak_madd16x4__wasmsimd), plain and, where the engine
  * runs it, relaxed; and streaming read bandwidth of wasm memory (a sum over 64 MiB). Best of
  * five rounds after warm-up (V8 tiers wasm up on later calls).
  */
@@ -72,7 +72,7 @@ async function measureWasmPeaks(): Promise<DevicePeaks> {
   const flops = async (flavor: WasmFlavor) => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = await WebAssembly.instantiate(await kernelsModule(flavor), { env: { memory } });
-    const peak = exports.f32_peak_madd16x4 as (n: number) => number;
+    const peak = exports.f32_peak_madd16x4__wasmsimd as (n: number) => number;
     for (let i = 0; i < 10; i++) peak(1e6);
     let best = 0;
     for (let r = 0; r < 5; r++) {
@@ -89,7 +89,7 @@ async function measureWasmPeaks(): Promise<DevicePeaks> {
     const { exports } = await WebAssembly.instantiate(await kernelsModule('simd'), { env: { memory } });
     // Touch every page first: untouched pages read as shared zero pages, faster than memory.
     new Float32Array(memory.buffer, PAGE, bytes / 4).fill(1);
-    const sum = exports.f32_stream_sum as (ptr: number, count: number) => number;
+    const sum = exports.f32_stream_sum__wasmsimd as (ptr: number, count: number) => number;
     for (let i = 0; i < 2; i++) sum(PAGE, bytes / 4);
     let best = 0;
     for (let r = 0; r < 5; r++) {

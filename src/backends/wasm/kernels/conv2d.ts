@@ -70,7 +70,7 @@ export function activationParams(node: Node): Param[] {
 }
 
 /**
- * conv2d: f32_dwconv2d for depthwise convs, f32_conv2d_gemm_4x8 for every other (any
+ * conv2d: f32_dwconv2d__wasmsimd for depthwise convs, f32_conv2d_gemm_4x8__wasmsimd for every other (any
  * kernel, stride, dilation, padding, groups); both with fused bias, residual and activation.
  */
 export const conv2dKernel: WasmKernel<'conv2d'> = {
@@ -115,7 +115,7 @@ function prepareDepthwise(node: NodeOf<'conv2d'>, ctx: KernelContext) {
     ),
   );
   return () => {
-    for (const blocks of images) ctx.parallel('f32_dwconv2d', blocks);
+    for (const blocks of images) ctx.parallel('f32_dwconv2d__wasmsimd', blocks);
   };
 }
 
@@ -163,6 +163,6 @@ function prepareGemm(node: NodeOf<'conv2d'>, ctx: KernelContext) {
       const mem = ctx.f32();
       packConvWeights(mem.subarray(wPtr / 4, wPtr / 4 + s.M * s.K), s, mem.subarray(packed / 4, packed / 4 + packedLength));
     }
-    for (const blocks of images) ctx.parallel('f32_conv2d_gemm_4x8', blocks);
+    for (const blocks of images) ctx.parallel('f32_conv2d_gemm_4x8__wasmsimd', blocks);
   };
 }

@@ -1,7 +1,7 @@
 import type { WasmKernel } from '../kernel.js';
 import { activationParams, share } from './conv2d.js';
 
-/** fc: f32_fc_4xk, weights read as stored ([Cout, Cin]), fused bias and activation. */
+/** fc: f32_fc_4xk__wasmsimd, weights read as stored ([Cout, Cin]), fused bias and activation. */
 export const fcKernel: WasmKernel = {
   op: 'fc',
   prepare(node, ctx) {
@@ -16,6 +16,6 @@ export const fcKernel: WasmKernel = {
         ...share(M, ctx.threads, t, 4),
       ]),
     );
-    return () => ctx.parallel('f32_fc_4xk', blocks);
+    return () => ctx.parallel('f32_fc_4xk__wasmsimd', blocks);
   },
 };
