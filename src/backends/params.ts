@@ -19,3 +19,19 @@ export const ACTIVATION_CODES = {
   clip: commonConstants.ACT_CLIP,
   leakyrelu: commonConstants.ACT_LEAKYRELU,
 } as const;
+
+/** A parameter block's field: a 32-bit integer (a size, an offset, a pointer) or an f32. */
+export type FieldType = 'i32' | 'u32' | 'f32';
+
+/**
+ * Packs a parameter block in its schema's field order (each schema declared once, in JSON
+ * beside its kernels; scripts/ generate the typed packers that call this): integers as
+ * they are, f32 fields wrapped. Throws on a missing value, so a block can never be short.
+ */
+export function packBlock(block: string, fields: readonly (readonly [string, FieldType])[], values: Readonly<Record<string, number>>): Param[] {
+  return fields.map(([name, type]) => {
+    const v = values[name];
+    if (typeof v !== 'number') throw new Error(`parameter block '${block}': no value for field '${name}'`);
+    return type === 'f32' ? { f32: v } : v;
+  });
+}
