@@ -240,5 +240,5 @@ describe('a 100,000-node chain', () => {
     expect(exe.profile()).toHaveLength(50_000);
     expect(exe.memory().arenaBytes).toBe(2 * 256);
     exe.dispose();
-  }, 120_000);
+  }, 240_000);
 });

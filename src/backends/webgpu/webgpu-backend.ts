@@ -57,8 +57,10 @@ export const webgpuBackend: Backend = {
       const kernel = GPU_KERNELS.get(n.op);
       return kernel ? kernel.supports?.(n, g, gpu) ?? true : 'no kernel';
     });
+    const plan = planMemory(g);
+    checkStorage(g, plan, gpu); // a model too large is that first, whatever else it needs
     if (missing.size && !options.fallback) throw new UnsupportedOpError('webgpu', missing, reasons);
-    const exe = new WebgpuExecutable(g, gpu, options.timestamps !== false && gpu.features.includes('timestamp-query'), new Set(missing.keys()));
+    const exe = new WebgpuExecutable(g, plan, gpu, options.timestamps !== false && gpu.features.includes('timestamp-query'), new Set(missing.keys()));
     await exe.init();
     return exe;
   },
@@ -68,6 +70,26 @@ export const webgpuBackend: Backend = {
     return { gflops, bandwidthGBs };
   },
 };
+
+/**
+ * The storage buffer's size, checked before anything is allocated: the arena, plus at most
+ * every initializer (a kernel may leave some unread), against the adapter's binding limit.
+ */
+function checkStorage(graph: Graph, plan: MemoryPlan, gpu: GpuContext): void {
+  let initializerBytes = 0;
+  for (const name of graph.initializers.keys()) initializerBytes += sizeOf(graph.shape(name)) * 4;
+  const most = plan.arenaBytes + initializerBytes + 16 * graph.initializers.size;
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  if (most > limit) {
+    throw new LimitError(
+      graph.name,
+      `the GPU storage buffer (activations ${plan.arenaBytes} bytes at this batch, weights ${initializerBytes} bytes)`,
+      most,
+      limit,
+      "that is the adapter's largest storage binding: use a smaller batch or input size, or the wasm backend",
+    );
+  }
+}
 
 function lostMessage(info: GPUDeviceLostInfo): string {
   return `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); compile the model again to run it on a new device`;
@@ -83,7 +105,6 @@ interface Step {
 class WebgpuExecutable implements Executable {
   readonly inputs;
   readonly outputs: { name: string; shape: Shape }[];
-  private readonly plan: MemoryPlan;
   private readonly device: GPUDevice;
   /** Every buffer this executable made, for memory() and dispose(). */
   private readonly buffers = new Set<GPUBuffer>();
@@ -103,6 +124,7 @@ class WebgpuExecutable implements Executable {
 
   constructor(
     readonly graph: Graph,
+    private readonly plan: MemoryPlan,
     private readonly gpu: GpuContext,
     private readonly timestamps: boolean,
     /** Nodes that run on the reference backend between GPU submissions. */
@@ -110,28 +132,12 @@ class WebgpuExecutable implements Executable {
   ) {
     this.inputs = graph.inputs;
     this.outputs = graph.outputs.map((name) => ({ name, shape: graph.shape(name) }));
-    this.plan = planMemory(graph);
     this.device = gpu.device;
   }
 
   async init(): Promise<void> {
     const { graph, plan, gpu, device } = this;
     const U = gpu.flags.bufferUsage;
-    // The storage buffer's size, checked before anything is allocated: the arena, plus at
-    // most every initializer (a kernel may leave some unread).
-    let initializerBytes = 0;
-    for (const name of graph.initializers.keys()) initializerBytes += sizeOf(graph.shape(name)) * 4;
-    const most = plan.arenaBytes + initializerBytes + 16 * graph.initializers.size;
-    const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-    if (most > limit) {
-      throw new LimitError(
-        graph.name,
-        `the GPU storage buffer (activations ${plan.arenaBytes} bytes at this batch, weights ${initializerBytes} bytes)`,
-        most,
-        limit,
-        "that is the adapter's largest storage binding: use a smaller batch or input size, or the wasm backend",
-      );
-    }
     // Constants go after the arena, each initializer as a kernel first asks for it.
     let top = Math.ceil(plan.arenaBytes / 16) * 4;
     const constants: { at: number; data: Float32Array }[] = [];
