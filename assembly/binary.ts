@@ -7,14 +7,8 @@
 // fast paths are the row loop below, and only truly strided broadcasts loop over axes.
 // In the innermost axis each input's stride is 0 (splat) or 1 (contiguous).
 import { pi, pp } from './params';
-
-// Parameter block fields: pointers, then 6 extents, 6 strides of A, 6 of B (elements).
-const A = 0;
-const B = 1;
-const Y = 2;
-const DIMS = 3;
-const ASTR = 9;
-const BSTR = 15;
+// Parameter block (Binary, assembly/params.json): pointers, then 6 extents, 6 strides of A, 6 of B (elements).
+import { Binary } from './params.generated';
 
 @inline const ADD = 0;
 @inline const MUL = 1;
@@ -69,14 +63,14 @@ const BSTR = 15;
 }
 
 @inline function binary(p: usize, op: i32): void {
-  const d0 = pi(p, DIMS), d1 = pi(p, DIMS + 1), d2 = pi(p, DIMS + 2), d3 = pi(p, DIMS + 3), d4 = pi(p, DIMS + 4), n = pi(p, DIMS + 5);
-  const a0 = <usize>pi(p, ASTR) << 2, a1 = <usize>pi(p, ASTR + 1) << 2, a2 = <usize>pi(p, ASTR + 2) << 2, a3 = <usize>pi(p, ASTR + 3) << 2, a4 = <usize>pi(p, ASTR + 4) << 2;
-  const b0 = <usize>pi(p, BSTR) << 2, b1 = <usize>pi(p, BSTR + 1) << 2, b2 = <usize>pi(p, BSTR + 2) << 2, b3 = <usize>pi(p, BSTR + 3) << 2, b4 = <usize>pi(p, BSTR + 4) << 2;
-  const sa = pi(p, ASTR + 5), sb = pi(p, BSTR + 5);
+  const d0 = pi(p, Binary.DIMS), d1 = pi(p, Binary.DIMS + 1), d2 = pi(p, Binary.DIMS + 2), d3 = pi(p, Binary.DIMS + 3), d4 = pi(p, Binary.DIMS + 4), n = pi(p, Binary.DIMS + 5);
+  const a0 = <usize>pi(p, Binary.ASTR) << 2, a1 = <usize>pi(p, Binary.ASTR + 1) << 2, a2 = <usize>pi(p, Binary.ASTR + 2) << 2, a3 = <usize>pi(p, Binary.ASTR + 3) << 2, a4 = <usize>pi(p, Binary.ASTR + 4) << 2;
+  const b0 = <usize>pi(p, Binary.BSTR) << 2, b1 = <usize>pi(p, Binary.BSTR + 1) << 2, b2 = <usize>pi(p, Binary.BSTR + 2) << 2, b3 = <usize>pi(p, Binary.BSTR + 3) << 2, b4 = <usize>pi(p, Binary.BSTR + 4) << 2;
+  const sa = pi(p, Binary.ASTR + 5), sb = pi(p, Binary.BSTR + 5);
   const rowBytes = <usize>n << 2;
-  let y = pp(p, Y);
+  let y = pp(p, Binary.Y);
   // The output is contiguous: rows are written in order.
-  let pa0 = pp(p, A), pb0 = pp(p, B);
+  let pa0 = pp(p, Binary.A), pb0 = pp(p, Binary.B);
   for (let i0 = 0; i0 < d0; i0++, pa0 += a0, pb0 += b0) {
     let pa1 = pa0, pb1 = pb0;
     for (let i1 = 0; i1 < d1; i1++, pa1 += a1, pb1 += b1) {

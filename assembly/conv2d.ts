@@ -10,57 +10,26 @@
 // Packed weights (packConvWeights, src/backends/wasm/kernels/conv2d.ts): per group, per block of 4 output channels,
 // K rows of 4 floats (channels past the group's end are zero).
 import { activate, countMacs, madd, pf, pi, pp } from './params';
+import { Conv2dGemm } from './params.generated';
 
-// Parameter block fields.
-const X = 0;
-const W = 1;
-const BIAS = 2;
-const RES = 3;
-const Y = 4;
-const COL = 5;
-const C = 6;
-const H = 7;
-const WD = 8;
-const M = 9;
-const OH = 10;
-const OW = 11;
-const GROUPS = 12;
-const KH = 13;
-const KW = 14;
-const SH = 15;
-const SW = 16;
-const PT = 17;
-const PL = 18;
-const DH = 19;
-const DW = 20;
-const ACT = 21;
-const A0 = 22;
-const A1 = 23;
-const NT = 24;
-const PARTIAL = 25; // 128 bytes of scratch for a partial 4 x 8 block
+// Parameter block: Conv2dGemm (assembly/params.json).
 // The share of the work this call does (threads split pixel tiles, or channel blocks
 // when there are too few tiles): tiles [TILE0, TILE1), channel blocks [MB0, MB1) per group.
-const TILE0 = 26;
-const TILE1 = 27;
-const MB0 = 28;
-const MB1 = 29;
 // K is processed in chunks of KC rows, so a chunk of the im2col tile stays in cache while
 // every block of output channels reads it; between chunks, the 4 x 8 accumulators of every
 // block wait in ACC (MBg * 4 * ntPad floats of scratch). KC >= K: one chunk, no ACC.
-const KC = 30;
-const ACC = 31;
 
 @inline const MR = 4;
 @inline const NR = 8;
 
 /** Builds the im2col tile: rows k of Cg*KH*KW, columns the pixels [p0, p0 + nt), zero-padded to ntPad. */
 function im2col(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32): void {
-  const x = pp(p, X);
-  const col = pp(p, COL);
-  const Cin = pi(p, C), Hin = pi(p, H), Win = pi(p, WD);
-  const groups = pi(p, GROUPS), Kh = pi(p, KH), Kw = pi(p, KW);
-  const sh = pi(p, SH), sw = pi(p, SW), pt = pi(p, PT), pl = pi(p, PL), dh = pi(p, DH), dw = pi(p, DW);
-  const Ow = pi(p, OW);
+  const x = pp(p, Conv2dGemm.X);
+  const col = pp(p, Conv2dGemm.COL);
+  const Cin = pi(p, Conv2dGemm.C), Hin = pi(p, Conv2dGemm.H), Win = pi(p, Conv2dGemm.WD);
+  const groups = pi(p, Conv2dGemm.GROUPS), Kh = pi(p, Conv2dGemm.KH), Kw = pi(p, Conv2dGemm.KW);
+  const sh = pi(p, Conv2dGemm.SH), sw = pi(p, Conv2dGemm.SW), pt = pi(p, Conv2dGemm.PT), pl = pi(p, Conv2dGemm.PL), dh = pi(p, Conv2dGemm.DH), dw = pi(p, Conv2dGemm.DW);
+  const Ow = pi(p, Conv2dGemm.OW);
   const Cg = Cin / groups;
   const rowBytes = <usize>ntPad << 2;
   let row = col;
@@ -101,18 +70,18 @@ function im2col(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32): void {
 
 /** f32_conv2d_gemm_4x8__wasmsimd: the general convolution (any kernel, stride, dilation, padding, groups). */
 export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
-  const Cin = pi(p, C), groups = pi(p, GROUPS), Kh = pi(p, KH), Kw = pi(p, KW);
-  const Mout = pi(p, M), Oh = pi(p, OH), Ow = pi(p, OW), ntMax = pi(p, NT);
-  const act = pi(p, ACT);
-  const a0 = f32x4.splat(pf(p, A0)), a1 = f32x4.splat(pf(p, A1));
-  const w = pp(p, W), bias = pp(p, BIAS), res = pp(p, RES), y = pp(p, Y), col = pp(p, COL), partial = pp(p, PARTIAL);
+  const Cin = pi(p, Conv2dGemm.C), groups = pi(p, Conv2dGemm.GROUPS), Kh = pi(p, Conv2dGemm.KH), Kw = pi(p, Conv2dGemm.KW);
+  const Mout = pi(p, Conv2dGemm.M), Oh = pi(p, Conv2dGemm.OH), Ow = pi(p, Conv2dGemm.OW), ntMax = pi(p, Conv2dGemm.NT);
+  const act = pi(p, Conv2dGemm.ACT);
+  const a0 = f32x4.splat(pf(p, Conv2dGemm.A0)), a1 = f32x4.splat(pf(p, Conv2dGemm.A1));
+  const w = pp(p, Conv2dGemm.W), bias = pp(p, Conv2dGemm.BIAS), res = pp(p, Conv2dGemm.RES), y = pp(p, Conv2dGemm.Y), col = pp(p, Conv2dGemm.COL), partial = pp(p, Conv2dGemm.PARTIAL);
   const Cg = Cin / groups, Mg = Mout / groups;
   const K = Cg * Kh * Kw;
   const P = Oh * Ow;
   const blockBytes = <usize>K * MR * 4;
   const MBg = (Mg + MR - 1) / MR;
-  const tile0 = pi(p, TILE0), tile1 = pi(p, TILE1), mb0 = pi(p, MB0), mb1 = pi(p, MB1);
-  const kc = pi(p, KC), accBuf = pp(p, ACC);
+  const tile0 = pi(p, Conv2dGemm.TILE0), tile1 = pi(p, Conv2dGemm.TILE1), mb0 = pi(p, Conv2dGemm.MB0), mb1 = pi(p, Conv2dGemm.MB1);
+  const kc = pi(p, Conv2dGemm.KC), accBuf = pp(p, Conv2dGemm.ACC);
   for (let g = 0; g < groups; g++) {
     for (let tile = tile0; tile < tile1; tile++) {
       const p0 = tile * ntMax;

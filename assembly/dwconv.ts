@@ -3,44 +3,19 @@
 // need no bounds tests; four output columns are computed per v128. Stride 1 loads four
 // neighbours at once; stride 2 loads eight and keeps the even lanes; other strides gather.
 import { activate, countMacs, madd, pf, pi, pp } from './params';
+import { Dwconv } from './params.generated';
 
-const X = 0;
-const W = 1;
-const BIAS = 2;
-const RES = 3;
-const Y = 4;
-const PAD = 5; // scratch for the padded plane
-const C = 6;
-const H = 7;
-const WD = 8;
-const M = 9;
-const OH = 10;
-const OW = 11;
-const KH = 12;
-const KW = 13;
-const SH = 14;
-const SW = 15;
-const PT = 16;
-const PL = 17;
-const PB = 18;
-const PR = 19;
-const DH = 20;
-const DW = 21;
-const ACT = 22;
-const A0 = 23;
-const A1 = 24;
-// The share of the work this call does: input channels [C0, C1).
-const C0 = 25;
-const C1 = 26;
+// Parameter block: Dwconv (assembly/params.json). The share of the work this call does:
+// input channels [C0, C1).
 
 /** f32_dwconv2d__wasmsimd */
 export function f32_dwconv2d__wasmsimd(p: usize): void {
-  const x = pp(p, X), w = pp(p, W), bias = pp(p, BIAS), res = pp(p, RES), y = pp(p, Y), pad = pp(p, PAD);
-  const Cin = pi(p, C), Hin = pi(p, H), Win = pi(p, WD), Mout = pi(p, M), Oh = pi(p, OH), Ow = pi(p, OW);
-  const Kh = pi(p, KH), Kw = pi(p, KW), sh = pi(p, SH), sw = pi(p, SW);
-  const pt = pi(p, PT), pl = pi(p, PL), pb = pi(p, PB), pr = pi(p, PR), dh = pi(p, DH), dw = pi(p, DW);
-  const act = pi(p, ACT);
-  const a0 = f32x4.splat(pf(p, A0)), a1 = f32x4.splat(pf(p, A1));
+  const x = pp(p, Dwconv.X), w = pp(p, Dwconv.W), bias = pp(p, Dwconv.BIAS), res = pp(p, Dwconv.RES), y = pp(p, Dwconv.Y), pad = pp(p, Dwconv.PAD);
+  const Cin = pi(p, Dwconv.C), Hin = pi(p, Dwconv.H), Win = pi(p, Dwconv.WD), Mout = pi(p, Dwconv.M), Oh = pi(p, Dwconv.OH), Ow = pi(p, Dwconv.OW);
+  const Kh = pi(p, Dwconv.KH), Kw = pi(p, Dwconv.KW), sh = pi(p, Dwconv.SH), sw = pi(p, Dwconv.SW);
+  const pt = pi(p, Dwconv.PT), pl = pi(p, Dwconv.PL), pb = pi(p, Dwconv.PB), pr = pi(p, Dwconv.PR), dh = pi(p, Dwconv.DH), dw = pi(p, Dwconv.DW);
+  const act = pi(p, Dwconv.ACT);
+  const a0 = f32x4.splat(pf(p, Dwconv.A0)), a1 = f32x4.splat(pf(p, Dwconv.A1));
   const mult = Mout / Cin;
   const PH = Hin + pt + pb;
   const PW = Win + pl + pr;
@@ -50,7 +25,7 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
   const Ow4 = Ow & ~3;
   // The zero border never changes: clear the whole scratch plane once, then copy rows in.
   memory.fill(pad, 0, (<usize>PH * pwBytes) + 64);
-  for (let c = pi(p, C0), cEnd = pi(p, C1); c < cEnd; c++) {
+  for (let c = pi(p, Dwconv.C0), cEnd = pi(p, Dwconv.C1); c < cEnd; c++) {
     const src = x + <usize>c * planeBytes;
     for (let h = 0; h < Hin; h++) {
       memory.copy(pad + <usize>(h + pt) * pwBytes + (<usize>pl << 2), src + ((<usize>h * <usize>Win) << 2), <usize>Win << 2);

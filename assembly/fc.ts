@@ -2,20 +2,10 @@
 // [M, K] as PyTorch stores it. At batch 1 this is a matrix-vector product bound by reading
 // W once, so the kernel streams four rows at a time with SIMD along k.
 import { activate, countMacs, madd, pf, pi, pp } from './params';
+import { Fc } from './params.generated';
 
-const X = 0;
-const W = 1;
-const BIAS = 2;
-const Y = 3;
-const N = 4;
-const K = 5;
-const M = 6;
-const ACT = 7;
-const A0 = 8;
-const A1 = 9;
-// The share of the work this call does: output rows [M0, M1).
-const M0 = 10;
-const M1 = 11;
+// Parameter block: Fc (assembly/params.json). The share of the work this call does: output
+// rows [M0, M1).
 
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
@@ -23,16 +13,16 @@ const M1 = 11;
 
 /** Four output rows at a time, SIMD along K; threads split the rows [M0, M1). */
 export function f32_fc_4xk__wasmsimd(p: usize): void {
-  const x = pp(p, X), w = pp(p, W), bias = pp(p, BIAS), y = pp(p, Y);
-  const batch = pi(p, N), Kd = pi(p, K), Md = pi(p, M), act = pi(p, ACT);
-  const a0 = f32x4.splat(pf(p, A0)), a1 = f32x4.splat(pf(p, A1));
+  const x = pp(p, Fc.X), w = pp(p, Fc.W), bias = pp(p, Fc.BIAS), y = pp(p, Fc.Y);
+  const batch = pi(p, Fc.N), Kd = pi(p, Fc.K), Md = pi(p, Fc.M), act = pi(p, Fc.ACT);
+  const a0 = f32x4.splat(pf(p, Fc.A0)), a1 = f32x4.splat(pf(p, Fc.A1));
   const K4 = Kd & ~3;
   const rowBytes = <usize>Kd << 2;
   for (let n = 0; n < batch; n++) {
     const xn = x + <usize>n * rowBytes;
     const yn = y + ((<usize>n * <usize>Md) << 2);
-    const mEnd = pi(p, M1);
-    let m = pi(p, M0);
+    const mEnd = pi(p, Fc.M1);
+    let m = pi(p, Fc.M0);
     for (; m + 4 <= mEnd; m += 4) {
       const w0 = w + <usize>m * rowBytes;
       const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;

@@ -3,22 +3,9 @@
 // A'[m, k] times a row of B' (contiguous over n), in 16-wide blocks of four accumulators.
 // A transposed B is first transposed into scratch so its rows are contiguous.
 import { madd, pf, pi, pp } from './params';
+import { Gemm } from './params.generated';
 
-const A = 0;
-const B = 1;
-const C = 2; // 0: no C
-const Y = 3;
-const M = 4;
-const N = 5;
-const K = 6;
-const SAM = 7; // A' strides (elements): transA swaps them
-const SAK = 8;
-const TRANS_B = 9;
-const BT = 10; // scratch for B', K x N
-const CM = 11; // C strides as broadcast to [M, N] (0 on a broadcast axis)
-const CN = 12;
-const ALPHA = 13;
-const BETA = 14;
+// Parameter block: Gemm (assembly/params.json, which notes what each field holds).
 
 @inline function epilogue(acc: v128, c: usize, at: usize, cn: i32, alpha: v128, beta: v128): v128 {
   const r = f32x4.mul(acc, alpha);
@@ -29,14 +16,14 @@ const BETA = 14;
 
 /** f32_gemm_1x16__wasmsimd */
 export function f32_gemm_1x16__wasmsimd(p: usize): void {
-  const a = pp(p, A), c = pp(p, C), y = pp(p, Y);
-  const Mr = pi(p, M), Nc = pi(p, N), Kd = pi(p, K), sam = pi(p, SAM), sak = pi(p, SAK);
-  const cm = pi(p, CM), cn = pi(p, CN);
-  const salpha = pf(p, ALPHA), sbeta = pf(p, BETA);
+  const a = pp(p, Gemm.A), c = pp(p, Gemm.C), y = pp(p, Gemm.Y);
+  const Mr = pi(p, Gemm.M), Nc = pi(p, Gemm.N), Kd = pi(p, Gemm.K), sam = pi(p, Gemm.SAM), sak = pi(p, Gemm.SAK);
+  const cm = pi(p, Gemm.CM), cn = pi(p, Gemm.CN);
+  const salpha = pf(p, Gemm.ALPHA), sbeta = pf(p, Gemm.BETA);
   const alpha = f32x4.splat(salpha), beta = f32x4.splat(sbeta);
-  let b = pp(p, B);
-  if (pi(p, TRANS_B)) {
-    const bt = pp(p, BT);
+  let b = pp(p, Gemm.B);
+  if (pi(p, Gemm.TRANS_B)) {
+    const bt = pp(p, Gemm.BT);
     for (let n = 0; n < Nc; n++) {
       for (let k = 0; k < Kd; k++) store<f32>(bt + ((<usize>k * <usize>Nc + <usize>n) << 2), load<f32>(b + ((<usize>n * <usize>Kd + <usize>k) << 2)));
     }

@@ -1,18 +1,7 @@
 // Batch normalisation (inference) and local response normalisation across channels.
 import { pf, pi, pp } from './params';
+import { Batchnorm, Lrn } from './params.generated';
 import { lane0, vexp, vlog } from './vector';
-
-// Batch norm parameter block.
-const X = 0;
-const Y = 1;
-const SCALE = 2;
-const BIAS = 3;
-const MEAN = 4;
-const VAR = 5;
-const EPS = 6;
-const N = 7;
-const C = 8;
-const INNER = 9;
 
 /**
  * f32_batchnorm__wasmsimd: y = x * a + b per channel (axis 1), a = scale / sqrt(var + eps),
@@ -20,10 +9,10 @@ const INNER = 9;
  * a and b are formed in f64 as the reference does. In place is allowed.
  */
 export function f32_batchnorm__wasmsimd(p: usize): void {
-  const x = pp(p, X), y = pp(p, Y);
-  const scale = pp(p, SCALE), bias = pp(p, BIAS), mean = pp(p, MEAN), variance = pp(p, VAR);
-  const eps = <f64>pf(p, EPS);
-  const n = pi(p, N), ch = pi(p, C), inner = pi(p, INNER);
+  const x = pp(p, Batchnorm.X), y = pp(p, Batchnorm.Y);
+  const scale = pp(p, Batchnorm.SCALE), bias = pp(p, Batchnorm.BIAS), mean = pp(p, Batchnorm.MEAN), variance = pp(p, Batchnorm.VAR);
+  const eps = <f64>pf(p, Batchnorm.EPS);
+  const n = pi(p, Batchnorm.N), ch = pi(p, Batchnorm.C), inner = pi(p, Batchnorm.INNER);
   for (let c = 0; c < ch; c++) {
     const at = <usize>c << 2;
     const a64 = <f64>load<f32>(scale + at) / Math.sqrt(<f64>load<f32>(variance + at) + eps);
@@ -53,17 +42,7 @@ export function f32_batchnorm__wasmsimd(p: usize): void {
   }
 }
 
-// LRN parameter block.
-const LX = 0;
-const LY = 1;
-const LN = 2;
-const LC = 3;
-const LHW = 4;
-const BEFORE = 5;
-const AFTER = 6;
-const ALPHA = 7; // alpha / size
-const BETA = 8;
-const KBIAS = 9;
+// LRN: its block's ALPHA is alpha / size.
 
 /**
  * d^-beta per lane, as 1 / Math.pow(d, beta) gives it for every d (NaN, infinities, 0 and
@@ -85,9 +64,9 @@ const KBIAS = 9;
  * c + after] clipped to [0, C))^beta, vectorised over the pixels of a plane. x != y.
  */
 export function f32_lrn__wasmsimd(p: usize): void {
-  const x = pp(p, LX), y = pp(p, LY);
-  const n = pi(p, LN), ch = pi(p, LC), hw = pi(p, LHW), before = pi(p, BEFORE), after = pi(p, AFTER);
-  const alpha = pf(p, ALPHA), beta = pf(p, BETA), k = pf(p, KBIAS);
+  const x = pp(p, Lrn.X), y = pp(p, Lrn.Y);
+  const n = pi(p, Lrn.N), ch = pi(p, Lrn.C), hw = pi(p, Lrn.HW), before = pi(p, Lrn.BEFORE), after = pi(p, Lrn.AFTER);
+  const alpha = pf(p, Lrn.ALPHA), beta = pf(p, Lrn.BETA), k = pf(p, Lrn.BIAS);
   const va = f32x4.splat(alpha), vk = f32x4.splat(k);
   const plane = <usize>hw << 2;
   for (let img = 0; img < n; img++) {

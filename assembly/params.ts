@@ -1,6 +1,8 @@
-// Kernels take one pointer to a block of 32-bit parameters written by the host
-// (each host file in src/backends/wasm/kernels/ writes the fields in this order). Pointers are byte offsets
-// into this module's memory; floats are stored as f32 bits.
+// Kernels take one pointer to a block of 32-bit parameters written by the host. Each block's
+// fields are declared once, in assembly/params.json: scripts/build-wasm.mjs generates from it
+// the field indices the kernels read (assembly/params.generated.ts, a namespace per block) and
+// the packers the hosts in src/backends/wasm/kernels/ call (src/backends/wasm/params.generated.ts).
+// Pointers are byte offsets into this module's memory; floats are stored as f32 bits.
 
 @inline export function pi(p: usize, field: i32): i32 {
   return load<i32>(p + (<usize>field << 2));

@@ -6,27 +6,8 @@
 // stride 2 runs are de-interleaved with one shuffle per vector, so the common 3x3/s2 and
 // 2x2/s2 windows run in SIMD; padding is never read, so no bounds test sits in a loop.
 import { pi, pp } from './params';
+import { GlobalPool, Pool } from './params.generated';
 import { fillF32, hmax, hsum } from './vector';
-
-// Parameter block fields.
-const X = 0;
-const Y = 1;
-const PLANES = 2;
-const H = 3;
-const W = 4;
-const OH = 5;
-const OW = 6;
-const KH = 7;
-const KW = 8;
-const SH = 9;
-const SW = 10;
-const PT = 11;
-const PL = 12;
-const PB = 13;
-const PR = 14;
-const DH = 15;
-const DW = 16;
-const INCLUDE_PAD = 17;
 
 @inline function combine(isMax: bool, a: v128, b: v128): v128 {
   return isMax ? f32x4.max(a, b) : f32x4.add(a, b);
@@ -70,11 +51,11 @@ const INCLUDE_PAD = 17;
 }
 
 @inline function pool(p: usize, isMax: bool): void {
-  const x = pp(p, X), y = pp(p, Y);
-  const planes = pi(p, PLANES), Hin = pi(p, H), Win = pi(p, W), Oh = pi(p, OH), Ow = pi(p, OW);
-  const kh = pi(p, KH), kw = pi(p, KW), sh = pi(p, SH), sw = pi(p, SW);
-  const pt = pi(p, PT), pl = pi(p, PL), pb = pi(p, PB), pr = pi(p, PR), dh = pi(p, DH), dw = pi(p, DW);
-  const includePad = pi(p, INCLUDE_PAD) != 0;
+  const x = pp(p, Pool.X), y = pp(p, Pool.Y);
+  const planes = pi(p, Pool.PLANES), Hin = pi(p, Pool.H), Win = pi(p, Pool.W), Oh = pi(p, Pool.OH), Ow = pi(p, Pool.OW);
+  const kh = pi(p, Pool.KH), kw = pi(p, Pool.KW), sh = pi(p, Pool.SH), sw = pi(p, Pool.SW);
+  const pt = pi(p, Pool.PT), pl = pi(p, Pool.PL), pb = pi(p, Pool.PB), pr = pi(p, Pool.PR), dh = pi(p, Pool.DH), dw = pi(p, Pool.DW);
+  const includePad = pi(p, Pool.INCLUDE_PAD) != 0;
   const init: f32 = isMax ? -Infinity : 0;
   for (let c = 0; c < planes; c++) {
     const xp = x + ((<usize>c * <usize>Hin * <usize>Win) << 2);
@@ -120,15 +101,9 @@ export function f32_avgpool__wasmsimd(p: usize): void {
   pool(p, false);
 }
 
-// Global pooling parameter block: x, y, planes, plane size.
-const GX = 0;
-const GY = 1;
-const GPLANES = 2;
-const GSIZE = 3;
-
 @inline function globalPool(p: usize, isMax: bool): void {
-  const x = pp(p, GX), y = pp(p, GY);
-  const planes = pi(p, GPLANES), n = pi(p, GSIZE);
+  const x = pp(p, GlobalPool.X), y = pp(p, GlobalPool.Y);
+  const planes = pi(p, GlobalPool.PLANES), n = pi(p, GlobalPool.SIZE);
   const init = f32x4.splat(isMax ? -Infinity : 0);
   for (let c = 0; c < planes; c++) {
     const xp = x + ((<usize>c * <usize>n) << 2);

@@ -1,13 +1,8 @@
 // Softmax over the middle axis of [outer, len, inner] (src/ops/softmax.ts softmaxLayout).
 // In place is allowed: every element's exp is taken from x before y is written there.
 import { pi, pp } from './params';
+import { Softmax } from './params.generated';
 import { hmax, hsum, lane0, vexp } from './vector';
-
-const X = 0;
-const Y = 1;
-const OUTER = 2;
-const LEN = 3;
-const INNER = 4;
 
 /** inner == 1: each row is contiguous. */
 @inline function rows(x: usize, y: usize, outer: i32, len: i32): void {
@@ -87,8 +82,8 @@ const INNER = 4;
 
 /** f32_softmax__wasmsimd: y = exp(x - max) / sum along the middle axis of [outer, len, inner]. */
 export function f32_softmax__wasmsimd(p: usize): void {
-  const x = pp(p, X), y = pp(p, Y);
-  const outer = pi(p, OUTER), len = pi(p, LEN), inner = pi(p, INNER);
+  const x = pp(p, Softmax.X), y = pp(p, Softmax.Y);
+  const outer = pi(p, Softmax.OUTER), len = pi(p, Softmax.LEN), inner = pi(p, Softmax.INNER);
   if (inner == 1) rows(x, y, outer, len);
   else columns(x, y, outer, len, inner);
 }

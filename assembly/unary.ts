@@ -2,14 +2,10 @@
 // place (x == y), so each vector is loaded before the same vector is stored.
 import { ACT_CLIP, ACT_LEAKYRELU, ACT_RELU } from './activation.generated';
 import { activate, pf, pi, pp } from './params';
+import { Unary } from './params.generated';
 import { lane0, vexp } from './vector';
 
-// Parameter block fields.
-const X = 0;
-const Y = 1;
-const COUNT = 2;
-const A0 = 3; // clamp min, leaky alpha
-const A1 = 4; // clamp max
+// Parameter block: Unary (assembly/params.json): A0 is the clamp min or leaky alpha, A1 the clamp max.
 
 @inline const RELU = 0;
 @inline const CLAMP = 1;
@@ -57,9 +53,9 @@ const A1 = 4; // clamp max
 }
 
 @inline function map(p: usize, op: i32): void {
-  const x = pp(p, X), y = pp(p, Y);
-  const n = pi(p, COUNT);
-  const s0 = pf(p, A0), s1 = pf(p, A1);
+  const x = pp(p, Unary.X), y = pp(p, Unary.Y);
+  const n = pi(p, Unary.COUNT);
+  const s0 = pf(p, Unary.A0), s1 = pf(p, Unary.A1);
   const a0 = f32x4.splat(s0), a1 = f32x4.splat(s1);
   let i = 0;
   for (; i + 16 <= n; i += 16) {

@@ -1,6 +1,7 @@
 import type { NodeOf } from '../../../ops/attrs.js';
 import { sizeOf } from '../../../graph/graph.js';
 import type { WasmKernel } from '../kernel.js';
+import { unaryParams } from '../params.generated.js';
 
 /**
  * An elementwise activation over the whole tensor (any rank, batch included), in place
@@ -12,7 +13,7 @@ function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid
     prepare(node, ctx) {
       const [x] = node.inputs;
       const [a0, a1] = attrs(node);
-      const p = ctx.params([ctx.ptr(x), ctx.ptr(node.outputs[0]), sizeOf(ctx.graph.shape(x)), { f32: a0 }, { f32: a1 }]);
+      const p = ctx.params(unaryParams({ x: ctx.ptr(x), y: ctx.ptr(node.outputs[0]), count: sizeOf(ctx.graph.shape(x)), a0, a1 }));
       const f = ctx.exports[fn];
       return () => f(p);
     },

@@ -1,6 +1,7 @@
 import type { OpType } from '../../../graph/graph.js';
 import { collapseBroadcast } from '../../../ops/broadcast.js';
 import type { WasmKernel } from '../kernel.js';
+import { binaryParams } from '../params.generated.js';
 
 /** Axes the broadcasting kernels loop over (assembly/binary.ts). */
 const RANK = 6;
@@ -19,7 +20,7 @@ function binaryKernel(op: OpType, fn: string): WasmKernel {
       const l = collapseBroadcast(graph.shape(node.outputs[0]), graph.shape(a), graph.shape(b));
       // Left-padded to RANK axes: extent 1, stride 0.
       const lead = (xs: number[], fill: number) => [...new Array<number>(RANK - xs.length).fill(fill), ...xs];
-      const p = ctx.params([ctx.ptr(a), ctx.ptr(b), ctx.ptr(node.outputs[0]), ...lead(l.dims, 1), ...lead(l.a, 0), ...lead(l.b, 0)]);
+      const p = ctx.params(binaryParams({ a: ctx.ptr(a), b: ctx.ptr(b), y: ctx.ptr(node.outputs[0]), dims: lead(l.dims, 1), astr: lead(l.a, 0), bstr: lead(l.b, 0) }));
       const f = ctx.exports[fn];
       return () => f(p);
     },

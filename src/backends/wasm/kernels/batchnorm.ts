@@ -1,5 +1,6 @@
 import { sizeOf } from '../../../graph/graph.js';
 import type { WasmKernel } from '../kernel.js';
+import { batchnormParams } from '../params.generated.js';
 
 /**
  * batchnorm: f32_batchnorm__wasmsimd, any rank >= 2, channel axis 1. The statistics are
@@ -11,11 +12,10 @@ export const batchnormKernel: WasmKernel<'batchnorm'> = {
     const [x, scale, bias, mean, variance] = node.inputs;
     const shape = ctx.graph.shape(x);
     const [N, C] = shape;
-    const eps = node.attrs.epsilon;
-    const p = ctx.params([
-      ctx.ptr(x), ctx.ptr(node.outputs[0]), ctx.ptr(scale), ctx.ptr(bias), ctx.ptr(mean), ctx.ptr(variance),
-      { f32: eps }, N, C, sizeOf(shape) / (N * C),
-    ]);
+    const p = ctx.params(batchnormParams({
+      x: ctx.ptr(x), y: ctx.ptr(node.outputs[0]), scale: ctx.ptr(scale), bias: ctx.ptr(bias), mean: ctx.ptr(mean), var: ctx.ptr(variance),
+      eps: node.attrs.epsilon, n: N, c: C, inner: sizeOf(shape) / (N * C),
+    }));
     const f = ctx.exports.f32_batchnorm__wasmsimd;
     return () => f(p);
   },

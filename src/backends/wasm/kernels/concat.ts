@@ -1,4 +1,5 @@
 import type { WasmKernel } from '../kernel.js';
+import { copyParams } from '../params.generated.js';
 
 /**
  * concat: per input, `outer` blocks of its slab along the axis, one xx_copy_blocks__wasm
@@ -17,7 +18,7 @@ export const concatKernel: WasmKernel<'concat'> = {
     let offset = 0;
     const blocks = node.inputs.map((x) => {
       const bytes = graph.shape(x)[axis] * inner * 4;
-      const p = ctx.params([ctx.ptr(x), dst + offset, outer, bytes, bytes, dstStride]);
+      const p = ctx.params(copyParams({ src: ctx.ptr(x), dst: dst + offset, count: outer, bytes, srcStride: bytes, dstStride }));
       offset += bytes;
       return p;
     });

@@ -2,7 +2,8 @@ import type { Graph, Node } from '../../../graph/graph.js';
 import type { NodeOf } from '../../../ops/attrs.js';
 import { fusedActivation } from '../../../ops/fused-activation.js';
 import { ACTIVATION_CODES } from '../../params.js';
-import type { KernelContext, Param, WasmKernel } from '../kernel.js';
+import type { KernelContext, WasmKernel } from '../kernel.js';
+import { conv2dGemmParams, dwconvParams } from '../params.generated.js';
 
 /** Output channels per micro-kernel block and pixels per im2col tile (assembly/conv2d.ts). */
 const MR = 4;
@@ -59,14 +60,14 @@ function isDepthwise(node: NodeOf<'conv2d'>, graph: Graph): boolean {
   return s.groups === s.C && s.groups > 1 && graph.initializers.has(node.inputs[1]);
 }
 
-/** A fused activation as the epilogues read it: code (assembly/params.ts), then its two f32 arguments. */
-export function activationParams(node: Node): Param[] {
+/** A fused activation as the epilogues read it (the act, a0, a1 fields): its code (assembly/params.ts) and two f32 arguments. */
+export function activationParams(node: Node): { act: number; a0: number; a1: number } {
   const act = fusedActivation(node);
-  return [
-    ACTIVATION_CODES[act?.op ?? 'none'],
-    { f32: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0 },
-    { f32: act?.op === 'clip' ? act.max : 0 },
-  ];
+  return {
+    act: ACTIVATION_CODES[act?.op ?? 'none'],
+    a0: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0,
+    a1: act?.op === 'clip' ? act.max : 0,
+  };
 }
 
 /**
@@ -105,14 +106,16 @@ function prepareDepthwise(node: NodeOf<'conv2d'>, ctx: KernelContext) {
   const outImage = s.M * s.OH * s.OW * 4;
   // Threads split the channels; each pads its planes in its own scratch.
   const images = Array.from({ length: N }, (_, n) =>
-    Array.from({ length: ctx.threads }, (_, t) =>
-      ctx.params([
-        ctx.ptr(x) + n * inImage, ctx.ptr(w), b ? ctx.ptr(b) : 0, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
-        ctx.scratchOf(t), s.C, s.H, s.W, s.M, s.OH, s.OW, s.KH, s.KW, a.stride[0], a.stride[1],
-        a.pads[0], a.pads[1], a.pads[2], a.pads[3], a.dilation[0], a.dilation[1], ...activationParams(node),
-        ...share(s.C, ctx.threads, t),
-      ]),
-    ),
+    Array.from({ length: ctx.threads }, (_, t) => {
+      const [c0, c1] = share(s.C, ctx.threads, t);
+      return ctx.params(dwconvParams({
+        x: ctx.ptr(x) + n * inImage, w: ctx.ptr(w), bias: b ? ctx.ptr(b) : 0, res: r ? ctx.ptr(r) + n * outImage : 0,
+        y: ctx.ptr(node.outputs[0]) + n * outImage, pad: ctx.scratchOf(t),
+        c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, kh: s.KH, kw: s.KW, sh: a.stride[0], sw: a.stride[1],
+        pt: a.pads[0], pl: a.pads[1], pb: a.pads[2], pr: a.pads[3], dh: a.dilation[0], dw: a.dilation[1], ...activationParams(node),
+        c0, c1,
+      }));
+    }),
   );
   return () => {
     for (const blocks of images) ctx.parallel('f32_dwconv2d__wasmsimd', blocks);
@@ -149,13 +152,13 @@ function prepareGemm(node: NodeOf<'conv2d'>, ctx: KernelContext) {
     Array.from({ length: ctx.threads }, (_, t) => {
       const [t0, t1] = byTiles ? share(tiles, ctx.threads, t) : [0, tiles];
       const [m0, m1] = byTiles ? [0, s.MBg] : share(s.MBg, ctx.threads, t);
-      const p: Param[] = [
-        ctx.ptr(x) + n * inImage, packed, bias, r ? ctx.ptr(r) + n * outImage : 0, ctx.ptr(node.outputs[0]) + n * outImage,
-        ctx.scratchOf(t), s.C, s.H, s.W, s.M, s.OH, s.OW, s.groups, s.KH, s.KW, a.stride[0], a.stride[1], a.pads[0], a.pads[1],
-        a.dilation[0], a.dilation[1], ...activationParams(node),
-        TILE, ctx.scratchOf(t) + scratch.col, t0, t1, m0, m1, KC, ctx.scratchOf(t) + scratch.col + scratch.partial,
-      ];
-      return ctx.params(p);
+      return ctx.params(conv2dGemmParams({
+        x: ctx.ptr(x) + n * inImage, w: packed, bias, res: r ? ctx.ptr(r) + n * outImage : 0, y: ctx.ptr(node.outputs[0]) + n * outImage,
+        col: ctx.scratchOf(t), c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: s.groups, kh: s.KH, kw: s.KW,
+        sh: a.stride[0], sw: a.stride[1], pt: a.pads[0], pl: a.pads[1], dh: a.dilation[0], dw: a.dilation[1], ...activationParams(node),
+        nt: TILE, partial: ctx.scratchOf(t) + scratch.col, tile0: t0, tile1: t1, mb0: m0, mb1: m1, kc: KC,
+        acc: ctx.scratchOf(t) + scratch.col + scratch.partial,
+      }));
     }),
   );
   return () => {

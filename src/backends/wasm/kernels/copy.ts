@@ -1,6 +1,7 @@
 import type { OpType } from '../../../graph/graph.js';
 import { sizeOf } from '../../../graph/graph.js';
 import type { WasmKernel } from '../kernel.js';
+import { copyParams } from '../params.generated.js';
 
 /**
  * An op whose output holds the input's values unchanged (a view or the identity): nothing
@@ -14,7 +15,7 @@ function copyKernel(op: OpType): WasmKernel {
       const dst = ctx.ptr(node.outputs[0]);
       if (src === dst) return () => {};
       const bytes = sizeOf(ctx.graph.shape(node.outputs[0])) * 4;
-      const p = ctx.params([src, dst, 1, bytes, 0, 0]);
+      const p = ctx.params(copyParams({ src, dst, count: 1, bytes, srcStride: 0, dstStride: 0 }));
       const f = ctx.exports.xx_copy_blocks__wasm;
       return () => f(p);
     },

@@ -1,5 +1,6 @@
 import { broadcastStrides } from '../../../ops/broadcast.js';
 import type { WasmKernel } from '../kernel.js';
+import { gemmParams } from '../params.generated.js';
 
 /**
  * gemm: f32_gemm_1x16__wasmsimd, Y = alpha * A' B' + beta * C, C broadcast to [M, N]. A
@@ -17,10 +18,10 @@ export const gemmKernel: WasmKernel<'gemm'> = {
     const [M, N] = ctx.graph.shape(node.outputs[0]);
     const K = transA ? ctx.graph.shape(a)[0] : ctx.graph.shape(a)[1];
     const [cm, cn] = c ? broadcastStrides(ctx.graph.shape(c), [M, N]) : [0, 0];
-    const p = ctx.params([
-      ctx.ptr(a), ctx.ptr(b), c ? ctx.ptr(c) : 0, ctx.ptr(node.outputs[0]), M, N, K,
-      transA ? 1 : K, transA ? M : 1, transB ? 1 : 0, ctx.scratch, cm, cn, { f32: alpha }, { f32: beta },
-    ]);
+    const p = ctx.params(gemmParams({
+      a: ctx.ptr(a), b: ctx.ptr(b), c: c ? ctx.ptr(c) : 0, y: ctx.ptr(node.outputs[0]), m: M, n: N, k: K,
+      sam: transA ? 1 : K, sak: transA ? M : 1, transB: transB ? 1 : 0, bt: ctx.scratch, cm, cn, alpha, beta,
+    }));
     const f = ctx.exports.f32_gemm_1x16__wasmsimd;
     return () => f(p);
   },

@@ -1,9 +1,10 @@
 import type { Node } from '../../../graph/graph.js';
 import type { KernelContext, Step, WasmKernel } from '../kernel.js';
+import { globalPoolParams } from '../params.generated.js';
 
 function globalStep(fn: string, node: Node, ctx: KernelContext): Step {
   const [N, C, H, W] = ctx.graph.shape(node.inputs[0]);
-  const p = ctx.params([ctx.ptr(node.inputs[0]), ctx.ptr(node.outputs[0]), N * C, H * W]);
+  const p = ctx.params(globalPoolParams({ x: ctx.ptr(node.inputs[0]), y: ctx.ptr(node.outputs[0]), planes: N * C, size: H * W }));
   const f = ctx.exports[fn];
   return () => f(p);
 }

@@ -1,5 +1,6 @@
 import type { Shape } from '../../../graph/graph.js';
 import type { WasmKernel } from '../kernel.js';
+import { padParams } from '../params.generated.js';
 
 /** One axis of a constant pad: input extent, output extent, pad before (negative: crop). */
 export interface PadAxis {
@@ -43,10 +44,10 @@ export const padKernel: WasmKernel<'pad'> = {
       sx *= axes[d].x;
       sy *= axes[d].y;
     }
-    const p = ctx.params([
-      ctx.ptr(node.inputs[0]), ctx.ptr(node.outputs[0]), { f32: value }, axes.length,
-      ...axes.flatMap((a, d) => [a.x, a.y, a.begin, xs[d], ys[d]]),
-    ]);
+    const p = ctx.params(padParams({
+      x: ctx.ptr(node.inputs[0]), y: ctx.ptr(node.outputs[0]), value, rank: axes.length,
+      axes: axes.map((a, d) => ({ x: a.x, y: a.y, begin: a.begin, xs: xs[d], ys: ys[d] })),
+    }));
     const f = ctx.exports.x32_pad__wasmsimd;
     return () => f(p);
   },

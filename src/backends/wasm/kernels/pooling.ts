@@ -1,5 +1,6 @@
 import type { NodeOf } from '../../../ops/attrs.js';
 import type { KernelContext, Step, WasmKernel } from '../kernel.js';
+import { poolParams } from '../params.generated.js';
 
 /** One parameter block for the whole batch: the kernel walks N * C planes. */
 function poolStep(fn: string, node: NodeOf<'maxpool'> | NodeOf<'avgpool'>, ctx: KernelContext): Step {
@@ -7,11 +8,11 @@ function poolStep(fn: string, node: NodeOf<'maxpool'> | NodeOf<'avgpool'>, ctx: 
   const [N, C, H, W] = ctx.graph.shape(node.inputs[0]);
   const [, , OH, OW] = ctx.graph.shape(node.outputs[0]);
   const includePad = node.op === 'avgpool' && node.attrs.countIncludePad;
-  const p = ctx.params([
-    ctx.ptr(node.inputs[0]), ctx.ptr(node.outputs[0]), N * C, H, W, OH, OW,
-    kernel[0], kernel[1], stride[0], stride[1], pads[0], pads[1], pads[2], pads[3], dilation[0], dilation[1],
-    includePad ? 1 : 0,
-  ]);
+  const p = ctx.params(poolParams({
+    x: ctx.ptr(node.inputs[0]), y: ctx.ptr(node.outputs[0]), planes: N * C, h: H, w: W, oh: OH, ow: OW,
+    kh: kernel[0], kw: kernel[1], sh: stride[0], sw: stride[1], pt: pads[0], pl: pads[1], pb: pads[2], pr: pads[3],
+    dh: dilation[0], dw: dilation[1], includePad: includePad ? 1 : 0,
+  }));
   const f = ctx.exports[fn];
   return () => f(p);
 }
