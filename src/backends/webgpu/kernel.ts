@@ -56,3 +56,16 @@ export interface GpuKernel<T extends OpType = OpType> {
  * microseconds to schedule, so fewer, larger ones run faster (measured: 64 was slower).
  */
 export const WORKGROUP_SIZE = 256;
+
+/** Field-name digits of the per-axis fields of kernels/binary.wgsl and kernels/pad.wgsl (d0..d5, ...). */
+type Axis = 0 | 1 | 2 | 3 | 4 | 5;
+
+/**
+ * Six per-axis values as a parameter block's numbered fields: `axisFields('d', dims)` is
+ * `{ d0: dims[0], ..., d5: dims[5] }` (kernels/params.json lists them as scalars, as the
+ * WGSL structs declare them).
+ */
+export function axisFields<P extends string>(prefix: P, values: readonly number[]): Record<`${P}${Axis}`, number> {
+  if (values.length !== 6) throw new Error(`${prefix}0..${prefix}5: ${values.length} values, not 6`);
+  return Object.fromEntries(values.map((v, i) => [`${prefix}${i}`, v])) as Record<`${P}${Axis}`, number>;
+}

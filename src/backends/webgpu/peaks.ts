@@ -6,6 +6,7 @@
  * the best of several rounds.
  */
 import type { GpuContext } from './device.js';
+import { peakParams, type PeakParams } from './params.generated.js';
 import { wgslSource } from './wgsl.js';
 
 export interface GpuPeaks {
@@ -35,8 +36,9 @@ export async function measureGpuPeaks(gpu: GpuContext): Promise<GpuPeaks> {
   const readback = timed ? device.createBuffer({ size: 16, usage: U.MAP_READ | U.COPY_DST }) : undefined;
   try {
     device.queue.writeBuffer(storage, 0, new Float32Array(streamFloats).fill(1));
-    const run = async (pipe: GPUComputePipeline, p: number[], groups: number): Promise<number> => {
-      device.queue.writeBuffer(params, 0, new Uint32Array(p));
+    const run = async (pipe: GPUComputePipeline, p: PeakParams, groups: number): Promise<number> => {
+      // Every field of kernels/peak.wgsl's block is a u32.
+      device.queue.writeBuffer(params, 0, new Uint32Array(peakParams(p) as number[]));
       const bindGroup = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: storage } }] });
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass(querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
@@ -58,15 +60,15 @@ export async function measureGpuPeaks(gpu: GpuContext): Promise<GpuPeaks> {
       readback.unmap();
       return end > begin ? Number(end - begin) / 1e6 : wall;
     };
-    const best = async (pipe: GPUComputePipeline, p: number[], groups: number) => {
+    const best = async (pipe: GPUComputePipeline, p: PeakParams, groups: number) => {
       await run(pipe, p, groups);
       let ms = Infinity;
       for (let r = 0; r < 3; r++) ms = Math.min(ms, await run(pipe, p, groups));
       return ms;
     };
     const iterations = 4096;
-    const fmaMs = await best(fmaPipe, [iterations, 0, invocations, streamFloats], invocations / WG);
-    const streamMs = await best(streamPipe, [0, per, readers, streamFloats], Math.ceil(readers / WG));
+    const fmaMs = await best(fmaPipe, { iterations, per: 0, count: invocations, out_off: streamFloats }, invocations / WG);
+    const streamMs = await best(streamPipe, { iterations: 0, per, count: readers, out_off: streamFloats }, Math.ceil(readers / WG));
     return { gflops: (invocations * iterations * 64) / (fmaMs * 1e6), bandwidthGBs: (streamFloats * 4) / (streamMs * 1e6) };
   } finally {
     for (const b of [storage, params, resolve, readback]) b?.destroy();

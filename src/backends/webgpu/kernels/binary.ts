@@ -1,7 +1,8 @@
 import { sizeOf } from '../../../graph/graph.js';
 import { collapseBroadcast } from '../../../ops/broadcast.js';
 import { BINARY_OP } from '../wgsl.js';
-import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { axisFields, WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { binaryParams } from '../params.generated.js';
 
 /** Axes kernels/binary.wgsl loops over. */
 const RANK = 6;
@@ -30,7 +31,15 @@ function binaryKernel(op: keyof typeof BINARY_OP): GpuKernel {
         {
           kernel: 'binary',
           constants: { OP: BINARY_OP[op], WORKGROUP_SIZE },
-          params: [count, ctx.offset(a), ctx.offset(b), ctx.offset(node.outputs[0]), ...lead(l.dims, 1), ...lead(l.a, 0), ...lead(l.b, 0)],
+          params: binaryParams({
+            count,
+            a_off: ctx.offset(a),
+            b_off: ctx.offset(b),
+            y_off: ctx.offset(node.outputs[0]),
+            ...axisFields('d', lead(l.dims, 1)),
+            ...axisFields('a', lead(l.a, 0)),
+            ...axisFields('b', lead(l.b, 0)),
+          }),
           workgroups: ctx.grid(count, WORKGROUP_SIZE),
         },
       ];

@@ -3,7 +3,8 @@ import type { NodeOf } from '../../../ops/attrs.js';
 import { fusedActivation } from '../../../ops/fused-activation.js';
 import type { WindowAttrs } from '../../../ops/window.js';
 import { ACT } from '../wgsl.js';
-import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext, type Param } from '../kernel.js';
+import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext } from '../kernel.js';
+import { conv2dDirectParams, conv2dParams } from '../params.generated.js';
 
 /**
  * The tiled GEMM's tile for P output pixels: WG_M x WG_N invocations of 8 x 8 outputs each,
@@ -30,13 +31,13 @@ const DIRECT_MAX_K = 16;
 /** Nor do they when there are this few output pixels (measured: ResNet-18's last stage at a 32x32 input ran 3x faster direct). */
 const DIRECT_MAX_P = 8;
 
-/** The activation override and its two parameters, from a node's fused `activation`. */
-export function epilogue(node: Node): { act: number; p0: Param; p1: Param } {
+/** The activation override and its two (f32) parameters, from a node's fused `activation`. */
+export function epilogue(node: Node): { act: number; p0: number; p1: number } {
   const a = fusedActivation(node);
-  if (!a) return { act: ACT.none, p0: { f32: 0 }, p1: { f32: 0 } };
-  if (a.op === 'clip') return { act: ACT.clip, p0: { f32: a.min }, p1: { f32: a.max } };
-  if (a.op === 'leakyrelu') return { act: ACT.leakyrelu, p0: { f32: a.alpha }, p1: { f32: 0 } };
-  return { act: ACT.relu, p0: { f32: 0 }, p1: { f32: 0 } };
+  if (!a) return { act: ACT.none, p0: 0, p1: 0 };
+  if (a.op === 'clip') return { act: ACT.clip, p0: a.min, p1: a.max };
+  if (a.op === 'leakyrelu') return { act: ACT.leakyrelu, p0: a.alpha, p1: 0 };
+  return { act: ACT.relu, p0: 0, p1: 0 };
 }
 
 export interface Conv {
@@ -77,14 +78,19 @@ export function convDispatch(
 ): Dispatch {
   const { act, p0, p1 } = epilogue(node);
   const constants = { ACT: act, RESIDUAL: offsets.r !== undefined, BIAS: offsets.b !== undefined };
-  const shape = [s.OH, s.OW, s.M, s.Mg, s.Cg, s.KH, s.KW, stride[0], stride[1], pads[0], pads[1], dilation[0], dilation[1]];
-  const tail = [offsets.x, offsets.w, offsets.b ?? 0, offsets.r ?? 0, offsets.y, p0, p1];
+  // The fields both kernels share (conv2d-direct adds N, C, H, W; conv2d C, H, W, K, P).
+  const shared = {
+    OH: s.OH, OW: s.OW, M: s.M, Mg: s.Mg, Cg: s.Cg, KH: s.KH, KW: s.KW,
+    sh: stride[0], sw: stride[1], pt: pads[0], pl: pads[1], dh: dilation[0], dw: dilation[1],
+    x_off: offsets.x, w_off: offsets.w, b_off: offsets.b ?? 0, r_off: offsets.r ?? 0, y_off: offsets.y,
+    p0, p1,
+  };
   const P = s.N * s.OH * s.OW;
   if (isDirect(s)) {
     return {
       kernel: 'conv2d-direct',
       constants: { ...constants, WORKGROUP_SIZE },
-      params: [s.N, s.C, s.H, s.W, ...shape, ...tail],
+      params: conv2dDirectParams({ N: s.N, C: s.C, H: s.H, W: s.W, ...shared }),
       workgroups: ctx.grid(s.N * s.M * s.OH * s.OW, WORKGROUP_SIZE),
     };
   }
@@ -95,7 +101,7 @@ export function convDispatch(
   return {
     kernel: 'conv2d',
     constants: { ...constants, ...tile },
-    params: [s.C, s.H, s.W, ...shape, s.K, P, ...tail],
+    params: conv2dParams({ C: s.C, H: s.H, W: s.W, K: s.K, P, ...shared }),
     workgroups: grid,
   };
 }

@@ -2,13 +2,14 @@ import type { OpType } from '../../../graph/graph.js';
 import { sizeOf } from '../../../graph/graph.js';
 import { intAttr } from '../../../ops/op.js';
 import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext } from '../kernel.js';
+import { copyParams } from '../params.generated.js';
 
 /** kernels/copy.wgsl: `outer` blocks of `inner` elements. */
 export function copyDispatch(ctx: GpuKernelContext, outer: number, inner: number, x: number, xStride: number, y: number, yStride: number): Dispatch {
   return {
     kernel: 'copy',
     constants: { WORKGROUP_SIZE },
-    params: [outer, inner, x, xStride, y, yStride],
+    params: copyParams({ outer, inner, x_off: x, x_stride: xStride, y_off: y, y_stride: yStride }),
     workgroups: ctx.grid(outer * inner, WORKGROUP_SIZE),
   };
 }

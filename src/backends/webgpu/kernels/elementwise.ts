@@ -1,7 +1,8 @@
 import type { OpAttrs } from '../../../ops/attrs.js';
 import { sizeOf } from '../../../graph/graph.js';
 import { ELEMENTWISE_OP } from '../wgsl.js';
-import { WORKGROUP_SIZE, type GpuKernel, type Param } from '../kernel.js';
+import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { elementwiseParams } from '../params.generated.js';
 
 /** A unary op of kernels/elementwise.wgsl (in place when the planner put y over x). */
 function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid'>(op: T, p: (attrs: OpAttrs[T]) => [number, number] = () => [0, 0]): GpuKernel<T> {
@@ -10,7 +11,11 @@ function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid
     prepare(node, ctx) {
       const count = sizeOf(ctx.graph.shape(node.outputs[0]));
       const [p0, p1] = p(node.attrs);
-      const params: Param[] = [count, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: p0 }, { f32: p1 }, 1, 1, 0, 0, 0, 0];
+      const params = elementwiseParams({
+        count, x_off: ctx.offset(node.inputs[0]), y_off: ctx.offset(node.outputs[0]), p0, p1,
+        // batchnorm's fields, unused by the unary ops.
+        channels: 1, inner: 1, scale_off: 0, bias_off: 0, mean_off: 0, var_off: 0,
+      });
       return [{ kernel: 'elementwise', constants: { OP: ELEMENTWISE_OP[op], WORKGROUP_SIZE }, params, workgroups: ctx.grid(count, WORKGROUP_SIZE) }];
     },
   };
@@ -34,7 +39,10 @@ export const batchnormKernel: GpuKernel<'batchnorm'> = {
     const count = sizeOf(shape);
     const [x, scale, bias, mean, variance] = node.inputs.map((t) => ctx.offset(t));
     const eps = node.attrs.epsilon;
-    const params: Param[] = [count, x, ctx.offset(node.outputs[0]), { f32: eps }, { f32: 0 }, C, count / (N * C), scale, bias, mean, variance];
+    const params = elementwiseParams({
+      count, x_off: x, y_off: ctx.offset(node.outputs[0]), p0: eps, p1: 0,
+      channels: C, inner: count / (N * C), scale_off: scale, bias_off: bias, mean_off: mean, var_off: variance,
+    });
     return [{ kernel: 'elementwise', constants: { OP: ELEMENTWISE_OP.batchnorm, WORKGROUP_SIZE }, params, workgroups: ctx.grid(count, WORKGROUP_SIZE) }];
   },
 };

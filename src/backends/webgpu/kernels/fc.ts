@@ -1,4 +1,5 @@
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { fcParams } from '../params.generated.js';
 import type { Graph, Node } from '../../../graph/graph.js';
 import { convDispatch, convSupport, epilogue, type Conv } from './conv2d.js';
 
@@ -32,7 +33,7 @@ export const fcKernel: GpuKernel = {
       {
         kernel: 'fc',
         constants: { WORKGROUP_SIZE, ACT: act, BIAS: b !== undefined },
-        params: [N, K, M, offsets.x, offsets.w, offsets.b ?? 0, offsets.y, p0, p1],
+        params: fcParams({ N, K, M, x_off: offsets.x, w_off: offsets.w, b_off: offsets.b ?? 0, y_off: offsets.y, p0, p1 }),
         workgroups: ctx.grid(N * M, WORKGROUP_SIZE),
       },
     ];

@@ -1,5 +1,6 @@
 import { broadcastStrides } from '../../../ops/broadcast.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { gemmParams } from '../params.generated.js';
 
 /**
  * gemm: Y = alpha * A' B' + beta * C, kernels/gemm.wgsl with one invocation per output; the
@@ -17,13 +18,14 @@ export const gemmKernel: GpuKernel<'gemm'> = {
       {
         kernel: 'gemm',
         constants: { BIAS: c !== undefined, WORKGROUP_SIZE },
-        params: [
+        params: gemmParams({
           M, N, K,
-          ctx.offset(a), ...(transA ? [1, M] : [K, 1]),
-          ctx.offset(b), ...(transB ? [1, K] : [N, 1]),
-          c ? ctx.offset(c) : 0, cm, cn,
-          ctx.offset(node.outputs[0]), { f32: alpha }, { f32: beta },
-        ],
+          // Element strides of A' (M x K) and B' (K x N): a transpose swaps them.
+          a_off: ctx.offset(a), a_m: transA ? 1 : K, a_k: transA ? M : 1,
+          b_off: ctx.offset(b), b_k: transB ? 1 : N, b_n: transB ? K : 1,
+          c_off: c ? ctx.offset(c) : 0, c_m: cm, c_n: cn,
+          y_off: ctx.offset(node.outputs[0]), alpha, beta,
+        }),
         workgroups: ctx.grid(M * N, WORKGROUP_SIZE),
       },
     ];

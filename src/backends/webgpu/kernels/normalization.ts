@@ -1,6 +1,7 @@
 import { sizeOf } from '../../../graph/graph.js';
 import { softmaxLayout } from '../../../ops/softmax.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { lrnParams, softmaxParams } from '../params.generated.js';
 
 /** lrn: kernels/lrn.wgsl, one invocation per element (never in place). */
 export const lrnKernel: GpuKernel<'lrn'> = {
@@ -14,10 +15,10 @@ export const lrnKernel: GpuKernel<'lrn'> = {
       {
         kernel: 'lrn',
         constants: { WORKGROUP_SIZE },
-        params: [
-          N, C, HW, Math.floor((size - 1) / 2), Math.ceil((size - 1) / 2), { f32: alpha / size }, { f32: beta }, { f32: bias },
-          ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]),
-        ],
+        params: lrnParams({
+          N, C, HW, before: Math.floor((size - 1) / 2), after: Math.ceil((size - 1) / 2), scale: alpha / size, beta, bias,
+          x_off: ctx.offset(node.inputs[0]), y_off: ctx.offset(node.outputs[0]),
+        }),
         workgroups: ctx.grid(N * C * HW, WORKGROUP_SIZE),
       },
     ];
@@ -34,7 +35,7 @@ export const softmaxKernel: GpuKernel<'softmax'> = {
       {
         kernel: 'softmax',
         constants: { WORKGROUP_SIZE },
-        params: [outer, len, inner, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0])],
+        params: softmaxParams({ outer, len, inner, x_off: ctx.offset(node.inputs[0]), y_off: ctx.offset(node.outputs[0]) }),
         workgroups: ctx.grid(outer * inner, WORKGROUP_SIZE),
       },
     ];

@@ -1,5 +1,6 @@
 import { sizeOf } from '../../../graph/graph.js';
-import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { axisFields, WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { padParams } from '../params.generated.js';
 
 /** Axes kernels/pad.wgsl handles. */
 const RANK = 6;
@@ -21,10 +22,10 @@ export const padKernel: GpuKernel<'pad'> = {
       {
         kernel: 'pad',
         constants: { WORKGROUP_SIZE },
-        params: [
-          count, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: value },
-          ...lead(x, 1), ...lead(y, 1), ...lead(pads.slice(0, x.length), 0),
-        ],
+        params: padParams({
+          count, x_off: ctx.offset(node.inputs[0]), y_off: ctx.offset(node.outputs[0]), value,
+          ...axisFields('x', lead(x, 1)), ...axisFields('y', lead(y, 1)), ...axisFields('p', lead(pads.slice(0, x.length), 0)),
+        }),
         workgroups: ctx.grid(count, WORKGROUP_SIZE),
       },
     ];

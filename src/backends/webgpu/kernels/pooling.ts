@@ -1,5 +1,6 @@
 import { GLOBAL_POOL_OP, POOL_OP } from '../wgsl.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
+import { globalPoolParams, poolParams } from '../params.generated.js';
 
 /** maxpool / avgpool: kernels/pool.wgsl, one invocation per output. */
 function poolKernel<T extends keyof typeof POOL_OP>(op: T): GpuKernel<T> {
@@ -14,10 +15,11 @@ function poolKernel<T extends keyof typeof POOL_OP>(op: T): GpuKernel<T> {
         {
           kernel: 'pool',
           constants: { OP: POOL_OP[op], INCLUDE_PAD: op === 'avgpool' && includePad, WORKGROUP_SIZE },
-          params: [
-            N * C, H, W, OH, OW, ...kernel, ...stride, ...pads, ...dilation,
-            ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0]), { f32: -Infinity },
-          ],
+          params: poolParams({
+            NC: N * C, H, W, OH, OW, KH: kernel[0], KW: kernel[1], sh: stride[0], sw: stride[1],
+            pt: pads[0], pl: pads[1], pb: pads[2], pr: pads[3], dh: dilation[0], dw: dilation[1],
+            x_off: ctx.offset(node.inputs[0]), y_off: ctx.offset(node.outputs[0]), lowest: -Infinity,
+          }),
           workgroups: ctx.grid(N * C * OH * OW, WORKGROUP_SIZE),
         },
       ];
@@ -38,7 +40,7 @@ function globalPoolKernel(op: keyof typeof GLOBAL_POOL_OP): GpuKernel {
         {
           kernel: 'global-pool',
           constants: { OP: GLOBAL_POOL_OP[op], WORKGROUP_SIZE },
-          params: [N * C, H * W, ctx.offset(node.inputs[0]), ctx.offset(node.outputs[0])],
+          params: globalPoolParams({ NC: N * C, HW: H * W, x_off: ctx.offset(node.inputs[0]), y_off: ctx.offset(node.outputs[0]) }),
           workgroups: ctx.grid(N * C, WORKGROUP_SIZE),
         },
       ];
