@@ -1,3 +1,4 @@
+import { ExecutableError } from '../graph/errors.js';
 import { commonConstants } from './webgpu/shaders/common.js';
 
 /**
@@ -33,5 +34,20 @@ export function packBlock(block: string, fields: readonly (readonly [string, Fie
     const v = values[name];
     if (typeof v !== 'number') throw new Error(`parameter block '${block}': no value for field '${name}'`);
     return type === 'f32' ? { f32: v } : v;
+  });
+}
+
+/**
+ * Writes a parameter block at `byteOffset` of `buffer`, little-endian, 4 bytes a field: an
+ * integer as i32/u32 (refused unless it fits 32 bits), an f32 as its bits. The one writer of
+ * both fast backends: the wasm memory and the WebGPU uniform buffer's staging copy.
+ */
+export function writeParams(buffer: ArrayBufferLike, byteOffset: number, values: readonly Param[]): void {
+  const view = new DataView(buffer, byteOffset, values.length * 4);
+  values.forEach((v, i) => {
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32) throw new ExecutableError(`parameter field ${i} = ${v} is not a 32-bit integer`);
+      view.setUint32(i * 4, v >>> 0, true);
+    } else view.setFloat32(i * 4, v.f32, true);
   });
 }

@@ -7,6 +7,7 @@ import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
+import { writeParams } from '../params.js';
 import type { KernelContext, KernelExports, Param, Step } from './kernel.js';
 import { WASM_KERNELS } from './register-kernels.js';
 import { ThreadPool, controlBytes, type ParallelKernel } from './thread-pool.js';
@@ -214,12 +215,7 @@ class WasmExecutable implements Executable, KernelContext {
 
   params(values: readonly Param[]): number {
     const p = this.alloc(values.length * 4);
-    const i32 = new Int32Array(this.wasmMemory!.buffer, p, values.length);
-    const f32 = new Float32Array(this.wasmMemory!.buffer, p, values.length);
-    values.forEach((v, i) => {
-      if (typeof v === 'number') i32[i] = v;
-      else f32[i] = v.f32;
-    });
+    writeParams(this.wasmMemory!.buffer, p, values);
     return p;
   }
 

@@ -6,6 +6,7 @@ import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
+import { writeParams } from '../params.js';
 import { unsupportedNodes } from '../unsupported.js';
 import { opDef } from '../../ops/registry.js';
 import { sharedGpu, type GpuContext } from './device.js';
@@ -417,13 +418,3 @@ class WebgpuExecutable implements Executable {
   }
 }
 
-/** Writes a uniform block: field i at byteOffset + 4i, an i32/u32 or (wrapped) an f32. */
-function writeParams(buffer: ArrayBuffer, byteOffset: number, values: readonly Param[]): void {
-  const view = new DataView(buffer, byteOffset, values.length * 4);
-  values.forEach((v, i) => {
-    if (typeof v === 'number') {
-      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32) throw new ExecutableError(`uniform field ${i} = ${v} is not a 32-bit integer`);
-      view.setUint32(i * 4, v >>> 0, true);
-    } else view.setFloat32(i * 4, v.f32, true);
-  });
-}
