@@ -12,7 +12,7 @@ import { opDef } from '../../ops/registry.js';
 import { sharedGpu, type GpuContext } from './device.js';
 import { pipelineFor } from './pipeline-cache.js';
 import { measureGpuPeaks } from './peaks.js';
-import type { Dispatch, GpuKernelContext, Param } from './kernel.js';
+import type { Dispatch, GpuKernelContext } from './kernel.js';
 import { GPU_KERNELS } from './register-kernels.js';
 
 export { sharedGpu, releaseSharedGpu } from './device.js';
