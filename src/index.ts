@@ -10,7 +10,7 @@ export type { ConvOptions, PoolOptions, LrnOptions, Size2, Padding } from './gra
 export { finalizeGraph } from './graph/validate.js';
 export { opDef, OP_TYPES } from './ops/registry.js';
 export type { OpDef, NodeCost } from './ops/op.js';
-export { costTable, MB } from './cost/summary.js';
+export { costTable, longestReduction, MB } from './cost/summary.js';
 export type { Summary, SummaryOptions, CostRow, CostTotals, MemoryMode, Optimizer } from './cost/summary.js';
 export { renderTable } from './cost/render.js';
 export { summarize } from './models/summarize.js';

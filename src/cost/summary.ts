@@ -204,3 +204,20 @@ function geometry(graph: Graph, node: Node): Geometry {
       return { kernels: null, kernel: null, stride: null, pad: null };
   }
 }
+
+/**
+ * The longest reduction any node of the graph computes (a conv's Cin/groups x kh x kw, a
+ * gemm's K, a pooling window), from each op's own cost formula: MACs (or FLOPs / 2) per
+ * output value. Float32 sums of K terms may drift from exact by about K x 2^-24 of the sum
+ * of |terms|: what tolerances against a float64 reference scale with.
+ */
+export function longestReduction(graph: Graph): number {
+  let most = 1;
+  for (const node of graph.nodes) {
+    const elements = sizeOf(graph.shape(node.outputs[0]));
+    if (!elements) continue;
+    const c = nodeCost(graph, node);
+    most = Math.max(most, Math.max(c.macs, c.flops / 2) / elements);
+  }
+  return most;
+}

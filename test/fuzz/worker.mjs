@@ -11,7 +11,7 @@ import { distUrl } from './paths.mjs';
 import { mulberry32 } from './rng.mjs';
 
 const sdk = await import(distUrl('node.js'));
-const { WebconvError, importOnnx, parseNpy, encodeNpy, decodeImage, getBackend, costTable, exportOnnx, opDef } = sdk;
+const { WebconvError, importOnnx, parseNpy, encodeNpy, decodeImage, getBackend, costTable, exportOnnx, longestReduction } = sdk;
 
 /** Models bigger than this are imported and compiled, not run (a run would only be slow, not wrong). */
 const RUN_LIMITS = { activationBytes: 64 * 2 ** 20, flops: 3e8, weightBytes: 64 * 2 ** 20 };
@@ -45,23 +45,6 @@ async function step(where, fn) {
 }
 
 // ---- numeric agreement ----------------------------------------------------------------------
-
-/**
- * The longest reduction any node of the graph computes (a conv's Cin/g x kh x kw, a gemm's
- * K, a pooling window): float32 sums of K terms may differ from the reference's float64 by
- * up to about K x 2^-24 of the sum of |terms| (sequential summation's bound).
- */
-function longestReduction(graph) {
-  let most = 1;
-  for (const n of graph.nodes) {
-    const out = graph.shape(n.outputs[0]);
-    const elements = sizeOf(out);
-    if (!elements) continue;
-    const c = opDef(n.op).cost(n, n.inputs.map((t) => graph.shape(t)), n.outputs.map((t) => graph.shape(t)));
-    most = Math.max(most, Math.max(c.macs, c.flops / 2) / elements);
-  }
-  return most;
-}
 
 /**
  * Compares every output with the reference's: tolerance 1e-4 * max(1, max |ref|), widened in

@@ -17,7 +17,7 @@ import '../../src/backends/register-all.js';
 import { getBackend } from '../../src/backends/registry.js';
 import type { Graph, Initializer, Node, OpType, Shape } from '../../src/graph/graph.js';
 import { finalizeGraph } from '../../src/graph/validate.js';
-import { opDef } from '../../src/ops/registry.js';
+import { longestReduction } from '../../src/cost/summary.js';
 import { mulberry32 } from '../../src/graph/weight-init.js';
 import { planMemory } from '../../src/plan/memory-planner.js';
 import { optimizeGraph } from '../../src/plan/passes.js';
@@ -96,38 +96,21 @@ export function seededFeeds(g: Graph, { low = -2, high = 2, seed = 3, edit }: Ag
 
 /**
  * Named tolerances of a fast backend against the float64 reference. `relative`: of the
- * largest reference value (at least 1): the error of an op computed once per output
+ * largest reference value (of at least 1 where `atLeastOne`): the error of an op computed once per output
  * (transcendentals: wasm's exp/log are polynomial approximations, WGSL's are the GPU's).
  * `perTerm`: per product term of a reduction, of the operands' magnitudes: a float32 sum of
  * K products of size up to |x| |w| drifts by up to about K x 2^-24 x |x| |w| from the exact
  * sum (as XNNPACK's GEMM tests bound theirs by K and the operands' ranges).
  */
 export const TOLERANCES = {
-  /** wasm: relaxed SIMD's fused multiply-add and polynomial exp/log. */
-  wasm: { relative: 1e-4, perTerm: 2 ** -22 },
-  /** WebGPU (SwiftShader's f32; a real GPU's builtins are held to the same). */
-  webgpu: { relative: 1e-5, perTerm: 2 ** -22 },
+  /** wasm: relaxed SIMD's fused multiply-add and polynomial exp/log; relative to max |reference| alone. */
+  wasm: { relative: 1e-4, atLeastOne: false, perTerm: 2 ** -22 },
+  /** WebGPU (SwiftShader's f32; a real GPU's builtins are held to the same); of max(1, max |reference|). */
+  webgpu: { relative: 1e-5, atLeastOne: true, perTerm: 2 ** -22 },
   /** The reference backend against itself, fused against unfused: float64 sums rounded once. */
-  reference: { relative: 1e-5, perTerm: 2 ** -24 },
+  reference: { relative: 1e-5, atLeastOne: true, perTerm: 2 ** -24 },
 } as const;
 export type TolerancePreset = keyof typeof TOLERANCES;
-
-/**
- * The longest reduction a node of the graph computes (a conv's Cin/groups x kh x kw, an fc's
- * or gemm's K, a pooling window), from each op's own cost formula: MACs (or FLOPs / 2) per
- * output value.
- */
-export function longestReduction(g: Graph): number {
-  let most = 1;
-  for (const n of g.nodes) {
-    const outs = n.outputs.map((t) => g.shape(t));
-    const elements = outs[0].reduce((a, b) => a * b, 1);
-    if (!elements) continue;
-    const c = opDef(n.op).cost(n, n.inputs.map((t) => g.shape(t)), outs);
-    most = Math.max(most, Math.max(c.macs, c.flops / 2) / elements);
-  }
-  return most;
-}
 
 /** Largest |value| of the finite values of some arrays (1 when there are none). */
 function magnitude(arrays: Iterable<Float32Array>): number {
@@ -142,10 +125,10 @@ function magnitude(arrays: Iterable<Float32Array>): number {
  * the magnitudes of the inputs and the weights.
  */
 export function tolerance(g: Graph, feeds: Record<string, Float32Array>, preset: TolerancePreset): (maxRef: number) => number {
-  const { relative, perTerm } = TOLERANCES[preset];
+  const { relative, atLeastOne, perTerm } = TOLERANCES[preset];
   const operands = magnitude(Object.values(feeds)) * magnitude([...g.initializers.keys()].map((t) => g.weight(t)));
   const reduction = longestReduction(g) * operands * perTerm;
-  return (maxRef) => relative * Math.max(1, maxRef) + reduction;
+  return (maxRef) => relative * (atLeastOne ? Math.max(1, maxRef) : maxRef) + reduction;
 }
 
 /**
