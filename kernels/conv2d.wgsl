@@ -15,9 +15,6 @@ override WG_N: u32 = 8u;
 override TK: u32 = 32u;
 override TM: u32 = 8u * WG_M;
 override TN: u32 = 8u * WG_N;
-override ACT: u32 = ACT_NONE;
-override RESIDUAL: bool = false;
-override BIAS: bool = true;
 
 struct Params {
   C: u32, H: u32, W: u32,
@@ -29,6 +26,10 @@ struct Params {
   dh: u32, dw: u32,
   K: u32, P: u32,
   x_off: u32, w_off: u32, b_off: u32, r_off: u32, y_off: u32,
+  // The epilogue (uniforms, not override constants: one pipeline per tile serves every
+  // epilogue, and each costs seconds to build on a software adapter): the activation code,
+  // whether there is a bias at b_off and a residual at r_off, and the activation's parameters.
+  act: u32, bias: u32, residual: u32,
   p0: f32, p1: f32,
 }
 
@@ -158,7 +159,7 @@ fn main(
     }
     let oc = g * params.Mg + m;
     var bias = 0.0;
-    if (BIAS) {
+    if (params.bias != 0u) {
       bias = arena[params.b_off + oc];
     }
     for (var c = 0u; c < cols; c++) {
@@ -169,10 +170,10 @@ fn main(
       let n = p / plane;
       let at = (n * params.M + oc) * plane + (p - n * plane);
       var v = acc[r * 2u + c / 4u][c % 4u] + bias;
-      if (RESIDUAL) {
+      if (params.residual != 0u) {
         v += arena[params.r_off + at];
       }
-      arena[params.y_off + at] = activate(ACT, v, params.p0, params.p1);
+      arena[params.y_off + at] = activate(params.act, v, params.p0, params.p1);
     }
   }
 }

@@ -4,12 +4,11 @@
 // reuse to share. Large batches run as a 1x1 conv2d.wgsl (the tiled GEMM) instead.
 
 override WORKGROUP_SIZE: u32 = 64u;
-override ACT: u32 = ACT_NONE;
-override BIAS: bool = true;
 
 struct Params {
   N: u32, K: u32, M: u32,
   x_off: u32, w_off: u32, b_off: u32, y_off: u32,
+  act: u32, bias: u32,
   p0: f32, p1: f32,
 }
 
@@ -39,8 +38,8 @@ fn main(
   for (var k = K4; k < params.K; k++) {
     v = fma(arena[x_row + k], arena[w_row + k], v);
   }
-  if (BIAS) {
+  if (params.bias != 0u) {
     v += arena[params.b_off + m];
   }
-  arena[params.y_off + at] = activate(ACT, v, params.p0, params.p1);
+  arena[params.y_off + at] = activate(params.act, v, params.p0, params.p1);
 }

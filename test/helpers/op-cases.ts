@@ -469,6 +469,8 @@ export const CONV_KERNEL_CASES: readonly (readonly [string, Shape, Shape, Attrs]
   ['7x7 s2 pad 3 (a ResNet stem), batch 2', [2, 3, 23, 23], [16, 3, 7, 7], conv([7, 7], [2, 2], [3, 3, 3, 3])],
   ['1x1 s2, 17 output channels', [1, 8, 9, 9], [17, 8, 1, 1], conv([1, 1], [2, 2], [0, 0, 0, 0])],
   ['2x4 kernel, no padding, 1 output row', [1, 2, 2, 12], [3, 2, 2, 4], conv([2, 4], [1, 2], [0, 0, 0, 0])],
+  ['one input channel to 6, 5x5 pad 2 (LeNet-5\'s first conv), rows of 10, batch 2', [2, 1, 9, 10], [6, 1, 5, 5], conv([5, 5], [1, 1], [2, 2, 2, 2])],
+  ['depthwise 3x3, dilation 2, asymmetric pads (1, 2, 2, 0)', [1, 4, 9, 13], [4, 1, 3, 3], conv([3, 3], [1, 1], [1, 2, 2, 0], [2, 2], 4)],
 ];
 
 /** conv2d with constant weight and bias. */

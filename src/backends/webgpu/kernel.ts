@@ -14,7 +14,7 @@ export type { Param };
  */
 export interface Dispatch {
   readonly kernel: WgslKernel;
-  /** The shader's override constants (tile sizes, the fused activation, ...). */
+  /** The shader's override constants (tile sizes, workgroup size, op codes: what changes the compiled code; the fused epilogue is uniform data). */
   readonly constants: Readonly<Record<string, number | boolean>>;
   readonly params: readonly Param[];
   /** Workgroups in x, y, z. */

@@ -43,7 +43,7 @@ export function wgslSource(kernel: WgslKernel): string {
   return `${COMMON_WGSL}\n${SOURCES[kernel]}`;
 }
 
-/** The fused-activation codes of kernels/common.wgsl (a kernel's `ACT` override): one table for both backends. */
+/** The fused-activation codes of kernels/common.wgsl (a conv's or fc's `act` uniform): one table for both backends. */
 export { ACTIVATION_CODES as ACT } from '../params.js';
 
 /** The op codes of kernels/elementwise.wgsl (its `OP` override constant). */

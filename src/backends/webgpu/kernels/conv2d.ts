@@ -30,8 +30,19 @@ export function convTile(P: number, Mg: number, K: number): { WG_M: number; WG_N
 const DIRECT_MAX_K = 16;
 /** Nor do they when there are this few output pixels (measured: ResNet-18's last stage at a 32x32 input ran 3x faster direct). */
 const DIRECT_MAX_P = 8;
+/**
+ * Nor for a spatial kernel over few input channels per group (a network's stem, LeNet-5's
+ * second conv, GoogLeNet's 5x5 branches) at stride 1 or 2: the direct kernel's blocks of
+ * 4 channels by 4 pixels reuse each input across a row's taps. Measured on SwiftShader
+ * (kernel time, the two interleaved, min of 4): 3->32 3x3 s2 at 96x96 5x faster direct,
+ * 3->64 7x7 s2 1.4x, 16->32 5x5 and 16->16 3x3 1.5x; the GEMM stayed ahead from 24 input
+ * channels, for 1x1 convs, and for AlexNet's 11x11 s4 stem.
+ */
+const DIRECT_MAX_CG = 16;
+/** The direct kernel computes 4 output channels per invocation unless that leaves fewer invocations than this. */
+const DIRECT_MIN_INVOCATIONS = 2048;
 
-/** The activation override and its two (f32) parameters, from a node's fused `activation`. */
+/** The activation code and its two (f32) parameters (uniforms of the epilogue), from a node's fused `activation`. */
 export function epilogue(node: Node): { act: number; p0: number; p1: number } {
   const a = fusedActivation(node);
   if (!a) return { act: ACT.none, p0: 0, p1: 0 };
@@ -43,6 +54,8 @@ export function epilogue(node: Node): { act: number; p0: number; p1: number } {
 export interface Conv {
   N: number; C: number; H: number; W: number; M: number; OH: number; OW: number;
   groups: number; Cg: number; KH: number; KW: number; K: number; Mg: number;
+  /** The stride along the width. */
+  sw: number;
 }
 
 function convShape(node: NodeOf<'conv2d'>, graph: Graph): Conv {
@@ -50,11 +63,13 @@ function convShape(node: NodeOf<'conv2d'>, graph: Graph): Conv {
   const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
   const [, , OH, OW] = graph.shape(node.outputs[0]);
   const { groups } = node.attrs;
-  return { N, C, H, W, M, OH, OW, groups, Cg, KH, KW, K: Cg * KH * KW, Mg: M / groups };
+  return { N, C, H, W, M, OH, OW, groups, Cg, KH, KW, K: Cg * KH * KW, Mg: M / groups, sw: node.attrs.stride[1] };
 }
 
 /** Whether a conv runs the direct kernel rather than the tiled GEMM. */
-const isDirect = (s: Conv) => s.Cg === 1 || s.K <= DIRECT_MAX_K || s.N * s.OH * s.OW <= DIRECT_MAX_P;
+const isDirect = (s: Conv) =>
+  s.Cg === 1 || s.K <= DIRECT_MAX_K || s.N * s.OH * s.OW <= DIRECT_MAX_P ||
+  (s.Cg <= DIRECT_MAX_CG && s.KH * s.KW > 1 && s.sw <= 2);
 
 /** The tiled GEMM's workgroups: pixel tiles, channel tiles, groups. */
 function gemmGrid(s: Conv, tile: { WG_M: number; WG_N: number }): [number, number, number] {
@@ -76,22 +91,27 @@ export function convDispatch(
   offsets: { x: number; w: number; b?: number; r?: number; y: number },
   { stride, pads, dilation }: Pick<WindowAttrs, 'stride' | 'pads' | 'dilation'>,
 ): Dispatch {
-  const { act, p0, p1 } = epilogue(node);
-  const constants = { ACT: act, RESIDUAL: offsets.r !== undefined, BIAS: offsets.b !== undefined };
-  // The fields both kernels share (conv2d-direct adds N, C, H, W; conv2d C, H, W, K, P).
+  // The fields both kernels share (conv2d-direct adds N, C, H, W and its blocks; conv2d C,
+  // H, W, K, P), the epilogue among them: uniforms, so that one pipeline serves them all.
   const shared = {
     OH: s.OH, OW: s.OW, M: s.M, Mg: s.Mg, Cg: s.Cg, KH: s.KH, KW: s.KW,
     sh: stride[0], sw: stride[1], pt: pads[0], pl: pads[1], dh: dilation[0], dw: dilation[1],
     x_off: offsets.x, w_off: offsets.w, b_off: offsets.b ?? 0, r_off: offsets.r ?? 0, y_off: offsets.y,
-    p0, p1,
+    ...epilogue(node), bias: offsets.b === undefined ? 0 : 1, residual: offsets.r === undefined ? 0 : 1,
   };
   const P = s.N * s.OH * s.OW;
   if (isDirect(s)) {
+    // Blocks of MB output channels by 4 pixels of a row (kernels/conv2d-direct.wgsl); one
+    // channel per invocation for depthwise convs, and when blocks of 4 would leave too few
+    // invocations to spread (a late stage's few pixels over a long K).
+    const owb = Math.ceil(s.OW / 4);
+    const MB = s.Mg === 1 || s.N * s.groups * Math.ceil(s.Mg / 4) * s.OH * owb < DIRECT_MIN_INVOCATIONS ? 1 : 4;
+    const blocks = { G: s.groups, MBG: Math.ceil(s.Mg / MB), OWB: owb };
     return {
       kernel: 'conv2d-direct',
-      constants: { ...constants, WORKGROUP_SIZE },
-      params: conv2dDirectParams({ N: s.N, C: s.C, H: s.H, W: s.W, ...shared }),
-      workgroups: ctx.grid(s.N * s.M * s.OH * s.OW, WORKGROUP_SIZE),
+      constants: { WORKGROUP_SIZE, MB, UNIT_W: stride[1] === 1 && dilation[1] === 1 },
+      params: conv2dDirectParams({ N: s.N, C: s.C, H: s.H, W: s.W, ...blocks, ...shared }),
+      workgroups: ctx.grid(s.N * s.groups * blocks.MBG * s.OH * blocks.OWB, WORKGROUP_SIZE),
     };
   }
   const tile = convTile(P, s.Mg, s.K);
@@ -100,7 +120,7 @@ export function convDispatch(
   if (refused !== true) throw new Error(`conv '${node.name}': ${refused} (supports() should have refused it)`);
   return {
     kernel: 'conv2d',
-    constants: { ...constants, ...tile },
+    constants: tile,
     params: conv2dParams({ C: s.C, H: s.H, W: s.W, K: s.K, P, ...shared }),
     workgroups: grid,
   };

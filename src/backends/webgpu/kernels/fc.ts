@@ -11,7 +11,7 @@ const GEMV_MAX_BATCH = 8;
 function asConv(node: Node, graph: Graph): Conv {
   const [N, K] = graph.shape(node.inputs[0]);
   const M = graph.shape(node.inputs[1])[0];
-  return { N, C: K, H: 1, W: 1, M, OH: 1, OW: 1, groups: 1, Cg: K, KH: 1, KW: 1, K, Mg: M };
+  return { N, C: K, H: 1, W: 1, M, OH: 1, OW: 1, groups: 1, Cg: K, KH: 1, KW: 1, K, Mg: M, sw: 1 };
 }
 
 export const fcKernel: GpuKernel = {
@@ -28,12 +28,11 @@ export const fcKernel: GpuKernel = {
     if (N > GEMV_MAX_BATCH) {
       return [convDispatch(node, ctx, s, offsets, { stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1] })];
     }
-    const { act, p0, p1 } = epilogue(node);
     return [
       {
         kernel: 'fc',
-        constants: { WORKGROUP_SIZE, ACT: act, BIAS: b !== undefined },
-        params: fcParams({ N, K, M, x_off: offsets.x, w_off: offsets.w, b_off: offsets.b ?? 0, y_off: offsets.y, p0, p1 }),
+        constants: { WORKGROUP_SIZE },
+        params: fcParams({ N, K, M, x_off: offsets.x, w_off: offsets.w, b_off: offsets.b ?? 0, y_off: offsets.y, ...epilogue(node), bias: b === undefined ? 0 : 1 }),
         workgroups: ctx.grid(N * M, WORKGROUP_SIZE),
       },
     ];
