@@ -9,6 +9,7 @@ import { getBackend } from '../src/backends/registry.js';
 import { buildModel, costTable, importOnnx, type Graph } from '../src/index.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { mulberry32 } from '../src/graph/weight-init.js';
+import { TOLERANCES } from './helpers/op-cases.js';
 
 ort.env.wasm.numThreads = 1;
 
@@ -19,13 +20,14 @@ function input(g: Graph): Float32Array {
 
 const CASES: [string, number | undefined][] = [
   ['lenet5', undefined], ['alexnet-paper', undefined], ['resnet18', 64], ['resnet50-d', 64], ['mobilenetv2', 96],
-  ['googlenet', 96], ['inception-v3', 139], ['vgg-a-lrn', undefined],
+  ['googlenet', 96], ['inception-v3', 139], ['vgg-a-lrn', 64],
 ];
 
 describe('zoo models through ONNX on onnxruntime', () => {
   for (const [name, side] of CASES) {
     it(`${name}: onnxruntime's output equals webconv's (reference and wasm)`, async () => {
-      // Batch 2 where the reference backend is quick; the big fixed-size nets at batch 1.
+      // Batch 2 where the reference backend is quick; AlexNet at its own size at batch 1. VGG-A
+      // with LRN runs at 64x64 (its ops and 40M parameters; the flatten adapts to the input).
       const g = buildModel(name, { batch: side || name === 'lenet5' ? 2 : 1, height: side, width: side });
       const bytes = exportOnnx(g);
       const again = importOnnx(bytes, { batch: g.inputs[0].shape[0] });
@@ -43,7 +45,7 @@ describe('zoo models through ONNX on onnxruntime', () => {
         exe.dispose();
         let err = 0;
         for (let i = 0; i < ours.length; i++) err = Math.max(err, Math.abs(ours[i] - theirs[i]));
-        expect(err, `${name} on ${backend}`).toBeLessThanOrEqual(1e-4 * maxRef);
+        expect(err, `${name} on ${backend}`).toBeLessThanOrEqual(TOLERANCES.model.relative * maxRef);
       }
     }, 300_000);
   }

@@ -13,13 +13,14 @@ import type { Graph } from '../src/graph/graph.js';
 import { parseNpy, type NpyArray } from '../src/io/npy.js';
 import { loadOnnxFile } from '../src/onnx/load-file.js';
 import { requireOracle } from './helpers/python.js';
+import { TOLERANCES } from './helpers/op-cases.js';
 import { exportTorchModels } from './helpers/torch-models.js';
 
 afterAll(() => releaseSharedGpu());
 
 const MODELS = ['resnet18', 'vgg11', 'googlenet'];
 /** Max abs error allowed, relative to the largest |logit| PyTorch gives. */
-const TOLERANCE = 1e-4;
+const TOLERANCE = TOLERANCES.model.relative;
 
 let dir: string | undefined;
 beforeAll(() => {

@@ -1,6 +1,7 @@
 /**
  * Every zoo model on the webgpu backend in Node (Dawn; SwiftShader here) agrees with the
- * reference backend: max abs error <= 1e-4 x max |reference|. The cases run in reverse
+ * reference backend within the 'model' tolerance (1e-4 x max |reference|), VGG-16 at 64x64
+ * (at full size in zoo-browser.test.ts: WEBGPU_NODE_ZOO_CASES). The cases run in reverse
  * order, so this file and zoo.test.ts, running side by side, compute different reference
  * outputs first (test/helpers/reference-cache.ts shares them).
  */
@@ -8,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBackend } from '../src/backends/registry.js';
 import { releaseSharedGpu } from '../src/backends/webgpu/webgpu-backend.js';
 import { requireOracle } from './helpers/python.js';
-import { maxError, ZOO_CASES, zooReference } from './helpers/zoo-cases.js';
+import { maxError, WEBGPU_NODE_ZOO_CASES, zooReference } from './helpers/zoo-cases.js';
 
 let available = false;
 beforeAll(async () => {
@@ -20,15 +21,15 @@ describe('zoo models on webgpu in Node against the reference backend', () => {
   it('has a WebGPU adapter (required under CI)', (ctx) => {
     if (!requireOracle(available, 'a WebGPU adapter in Node', "Debian's chromium package (SwiftShader) and the npm package webgpu")) return ctx.skip();
   });
-  for (const c of [...ZOO_CASES].reverse()) {
+  for (const c of [...WEBGPU_NODE_ZOO_CASES].reverse()) {
     it(c.title, async (ctx) => {
       if (!available) return ctx.skip();
-      const { graph, input, expected, maxRef } = await zooReference(c);
+      const { graph, input, expected, bound } = await zooReference(c);
       const exe = await getBackend('webgpu').compile(graph);
       const actual = (await exe.run(input))[graph.outputs[0]].data;
       const info = exe.info();
       exe.dispose();
-      expect(maxError(actual, expected)).toBeLessThanOrEqual(1e-4 * maxRef);
+      expect(maxError(actual, expected)).toBeLessThanOrEqual(bound);
       expect(info.adapter).toBe('SwiftShader (software)');
       expect(info.fallbackNodes).toEqual([]);
     }, 300_000);
