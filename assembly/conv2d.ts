@@ -3,13 +3,15 @@
 // Per image and group: Y[m, p] = act(sum_k Wp[m, k] * Col[k, p] + bias[m] + res[m, p]),
 // m an output channel, p an output pixel, k = (c, kh, kw). Output pixels are split into
 // tiles of NT; each tile's Col (K x NT, zero-padded to a multiple of 8 pixels) is built
-// once and reused by every block of 4 output channels. The micro-kernel keeps a 4 x 8
-// block of outputs in eight v128 accumulators (vacc{row}x{lanes}) over the whole of K:
-// per k it splats 4 packed weights and loads 8 pixels.
+// once and reused by every block of 4 output channels. Each 4 x 8 block of outputs is
+// computed by the GEMM micro-kernel f32_gemm_ukernel_4x8 (assembly/gemm-ukernel.ts, shared
+// with fc and gemm), one call per chunk of K: A = 4 rows of packed weights, B = 8 pixels of
+// the tile; per k it splats 4 weights and loads 8 pixels. The epilogue reads the block back.
 //
 // Packed weights (packConvWeights, src/backends/wasm/kernels/conv2d.ts): per group, per block of 4 output channels,
 // K rows of 4 floats (channels past the group's end are zero).
-import { activate, countMacs, madd, pf, pi, pp } from './params';
+import { f32_gemm_ukernel_4x8 } from './gemm-ukernel';
+import { activate, pf, pi, pp } from './params';
 import { Conv2dGemm } from './params.generated';
 
 // Parameter block: Conv2dGemm (assembly/params.json).
@@ -74,7 +76,7 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
   const Mout = pi(p, Conv2dGemm.M), Oh = pi(p, Conv2dGemm.OH), Ow = pi(p, Conv2dGemm.OW), ntMax = pi(p, Conv2dGemm.NT);
   const act = pi(p, Conv2dGemm.ACT);
   const a0 = f32x4.splat(pf(p, Conv2dGemm.A0)), a1 = f32x4.splat(pf(p, Conv2dGemm.A1));
-  const w = pp(p, Conv2dGemm.W), bias = pp(p, Conv2dGemm.BIAS), res = pp(p, Conv2dGemm.RES), y = pp(p, Conv2dGemm.Y), col = pp(p, Conv2dGemm.COL), partial = pp(p, Conv2dGemm.PARTIAL);
+  const w = pp(p, Conv2dGemm.W), bias = pp(p, Conv2dGemm.BIAS), res = pp(p, Conv2dGemm.RES), y = pp(p, Conv2dGemm.Y), col = pp(p, Conv2dGemm.COL), block = pp(p, Conv2dGemm.BLOCK);
   const Cg = Cin / groups, Mg = Mout / groups;
   const K = Cg * Kh * Kw;
   const P = Oh * Ow;
@@ -82,6 +84,7 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
   const MBg = (Mg + MR - 1) / MR;
   const tile0 = pi(p, Conv2dGemm.TILE0), tile1 = pi(p, Conv2dGemm.TILE1), mb0 = pi(p, Conv2dGemm.MB0), mb1 = pi(p, Conv2dGemm.MB1);
   const kc = pi(p, Conv2dGemm.KC), accBuf = pp(p, Conv2dGemm.ACC);
+  const chunked = kc < K;
   for (let g = 0; g < groups; g++) {
     for (let tile = tile0; tile < tile1; tile++) {
       const p0 = tile * ntMax;
@@ -97,69 +100,28 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
           const m0 = g * Mg + mb * MR;
           const rows = min(MR, Mg - mb * MR);
           for (let pb = 0; pb < ntPad; pb += NR) {
-            // This block's slot in ACC: 4 rows of 8, contiguous.
-            const slot = accBuf + ((<usize>((mb * ntPad + pb) * MR)) << 2);
-            let vacc0x0 = f32x4.splat(0), vacc0x1 = f32x4.splat(0);
-            let vacc1x0 = f32x4.splat(0), vacc1x1 = f32x4.splat(0);
-            let vacc2x0 = f32x4.splat(0), vacc2x1 = f32x4.splat(0);
-            let vacc3x0 = f32x4.splat(0), vacc3x1 = f32x4.splat(0);
-            if (!first) {
-              vacc0x0 = v128.load(slot); vacc0x1 = v128.load(slot, 16);
-              vacc1x0 = v128.load(slot, 32); vacc1x1 = v128.load(slot, 48);
-              vacc2x0 = v128.load(slot, 64); vacc2x1 = v128.load(slot, 80);
-              vacc3x0 = v128.load(slot, 96); vacc3x1 = v128.load(slot, 112);
-            }
-            let wk = wb + ((<usize>k0 * MR) << 2);
-            let ck = col + (<usize>pb << 2) + <usize>k0 * colStride;
-            for (let k = k0; k < k1; k++) {
-              const vx0 = v128.load(ck);
-              const vx1 = v128.load(ck, 16);
-              const vw0 = v128.load32_splat(wk);
-              const vw1 = v128.load32_splat(wk, 4);
-              const vw2 = v128.load32_splat(wk, 8);
-              const vw3 = v128.load32_splat(wk, 12);
-              vacc0x0 = madd(vw0, vx0, vacc0x0);
-              vacc0x1 = madd(vw0, vx1, vacc0x1);
-              vacc1x0 = madd(vw1, vx0, vacc1x0);
-              vacc1x1 = madd(vw1, vx1, vacc1x1);
-              vacc2x0 = madd(vw2, vx0, vacc2x0);
-              vacc2x1 = madd(vw2, vx1, vacc2x1);
-              vacc3x0 = madd(vw3, vx0, vacc3x0);
-              vacc3x1 = madd(vw3, vx1, vacc3x1);
-              wk += 16;
-              ck += colStride;
-            }
-            countMacs(<f64>(k1 - k0) * (MR * NR));
-            if (!last) {
-              v128.store(slot, vacc0x0); v128.store(slot, vacc0x1, 16);
-              v128.store(slot, vacc1x0, 32); v128.store(slot, vacc1x1, 48);
-              v128.store(slot, vacc2x0, 64); v128.store(slot, vacc2x1, 80);
-              v128.store(slot, vacc3x0, 96); v128.store(slot, vacc3x1, 112);
-              continue;
-            }
+            // A = this block's packed weights (K rows of 4), B = the im2col tile's 8 pixels.
+            // Between K chunks the block waits in its slot of ACC (4 rows of 8, contiguous).
+            const slot = chunked ? accBuf + ((<usize>((mb * ntPad + pb) * MR)) << 2) : block;
+            f32_gemm_ukernel_4x8(
+              MR, k1 - k0, wb + ((<usize>k0 * MR) << 2), 4, MR * 4, col + (<usize>pb << 2) + <usize>k0 * colStride, colStride, slot, !first,
+            );
+            if (!last) continue;
             const pix = p0 + pb;
             const cols = min(NR, nt - pb);
             if (rows == MR && cols == NR) {
-              epilogue(y, bias, res, m0, pix, P, vacc0x0, vacc0x1, act, a0, a1);
-              epilogue(y, bias, res, m0 + 1, pix, P, vacc1x0, vacc1x1, act, a0, a1);
-              epilogue(y, bias, res, m0 + 2, pix, P, vacc2x0, vacc2x1, act, a0, a1);
-              epilogue(y, bias, res, m0 + 3, pix, P, vacc3x0, vacc3x1, act, a0, a1);
+              epilogue(y, bias, res, m0, pix, P, slot, act, a0, a1);
+              epilogue(y, bias, res, m0 + 1, pix, P, slot + 32, act, a0, a1);
+              epilogue(y, bias, res, m0 + 2, pix, P, slot + 64, act, a0, a1);
+              epilogue(y, bias, res, m0 + 3, pix, P, slot + 96, act, a0, a1);
             } else {
-              // A partial block: spill to scratch, then write the valid part.
-              v128.store(partial, vacc0x0);
-              v128.store(partial, vacc0x1, 16);
-              v128.store(partial, vacc1x0, 32);
-              v128.store(partial, vacc1x1, 48);
-              v128.store(partial, vacc2x0, 64);
-              v128.store(partial, vacc2x1, 80);
-              v128.store(partial, vacc3x0, 96);
-              v128.store(partial, vacc3x1, 112);
+              // A partial block: only its valid part is written.
               for (let r = 0; r < rows; r++) {
                 const m = m0 + r;
                 const b: f32 = bias ? load<f32>(bias + (<usize>m << 2)) : 0;
                 for (let c = 0; c < cols; c++) {
                   const at = (<usize>m * <usize>P + <usize>(pix + c)) << 2;
-                  let v = load<f32>(partial + (<usize>(r * NR + c) << 2)) + b;
+                  let v = load<f32>(slot + (<usize>(r * NR + c) << 2)) + b;
                   if (res) v += load<f32>(res + at);
                   store<f32>(y + at, f32x4.extract_lane(activate(f32x4.splat(v), act, a0, a1), 0));
                 }
@@ -172,11 +134,13 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
   }
 }
 
+/** One row of a full block: its 8 accumulated pixels (at `row`) + bias + residual, activated, stored. */
 @inline function epilogue(
   y: usize, bias: usize, res: usize, m: i32, pix: i32, P: i32,
-  v0: v128, v1: v128, act: i32, a0: v128, a1: v128,
+  row: usize, act: i32, a0: v128, a1: v128,
 ): void {
   const at = (<usize>m * <usize>P + <usize>pix) << 2;
+  let v0 = v128.load(row), v1 = v128.load(row, 16);
   if (bias) {
     const b = v128.load32_splat(bias + (<usize>m << 2));
     v0 = f32x4.add(v0, b);

@@ -1,63 +1,54 @@
-// f32 fully connected: Y[n, m] = act(sum_k W[m, k] * X[n, k] + bias[m]), W row-major
-// [M, K] as PyTorch stores it. At batch 1 this is a matrix-vector product bound by reading
-// W once, so the kernel streams four rows at a time with SIMD along k.
-import { activate, countMacs, madd, pf, pi, pp } from './params';
+// f32 fully connected: Y[n, m] = act(sum_k W[m, k] * X[n, k] + bias[m]), as XNNPACK lays it
+// out: a GEMM with A = X (rows = the batch, one splat of X[n, k] per k) and B = W packed at
+// compile time into panels of 8 output channels (packFcWeights, src/backends/wasm/kernels/fc.ts):
+// per panel its 8 biases, then K rows of 8 weights, zero past M. Per panel, the batch goes
+// through the micro-kernels of assembly/gemm-ukernel.ts four rows at a time (the panel is
+// read from cache by every group of rows), the last one to three rows by the 1x8 kernel (one
+// row) or the 4x8 kernel with its extra rows clamped. At batch 1 this is the matrix-vector
+// product bound by reading W once, which 1x8 streams.
+import { f32_gemm_ukernel_1x8, f32_gemm_ukernel_4x8 } from './gemm-ukernel';
+import { activate, pf, pi, pp } from './params';
 import { Fc } from './params.generated';
 
-// Parameter block: Fc (assembly/params.json). The share of the work this call does: output
-// rows [M0, M1).
+// Parameter block: Fc (assembly/params.json). The share of the work this call does: the
+// panels [PANEL0, PANEL1).
 
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
+@inline const MR = 4;
+@inline const NR = 8;
 
-/** Four output rows at a time, SIMD along K; threads split the rows [M0, M1). */
-export function f32_fc_4xk__wasmsimd(p: usize): void {
-  const x = pp(p, Fc.X), w = pp(p, Fc.W), bias = pp(p, Fc.BIAS), y = pp(p, Fc.Y);
+/** f32_fc_4x8__wasmsimd: panels of 8 output channels (threads split them) by rows of 4 (or 1) inputs. */
+export function f32_fc_4x8__wasmsimd(p: usize): void {
+  const x = pp(p, Fc.X), w = pp(p, Fc.W), y = pp(p, Fc.Y), block = pp(p, Fc.BLOCK);
   const batch = pi(p, Fc.N), Kd = pi(p, Fc.K), Md = pi(p, Fc.M), act = pi(p, Fc.ACT);
   const a0 = f32x4.splat(pf(p, Fc.A0)), a1 = f32x4.splat(pf(p, Fc.A1));
-  const K4 = Kd & ~3;
-  const rowBytes = <usize>Kd << 2;
-  for (let n = 0; n < batch; n++) {
-    const xn = x + <usize>n * rowBytes;
-    const yn = y + ((<usize>n * <usize>Md) << 2);
-    const mEnd = pi(p, Fc.M1);
-    let m = pi(p, Fc.M0);
-    for (; m + 4 <= mEnd; m += 4) {
-      const w0 = w + <usize>m * rowBytes;
-      const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
-      let vacc0 = f32x4.splat(0), vacc1 = f32x4.splat(0), vacc2 = f32x4.splat(0), vacc3 = f32x4.splat(0);
-      for (let k = 0; k < K4; k += 4) {
-        const o = <usize>k << 2;
-        const vx = v128.load(xn + o);
-        vacc0 = madd(v128.load(w0 + o), vx, vacc0);
-        vacc1 = madd(v128.load(w1 + o), vx, vacc1);
-        vacc2 = madd(v128.load(w2 + o), vx, vacc2);
-        vacc3 = madd(v128.load(w3 + o), vx, vacc3);
+  const xRow = <usize>Kd << 2, yRow = <usize>Md << 2;
+  const panelBytes = <usize>(Kd + 1) * (NR * 4);
+  const panel1 = pi(p, Fc.PANEL1);
+  for (let j = pi(p, Fc.PANEL0); j < panel1; j++) {
+    const panel = w + <usize>j * panelBytes;
+    const m0 = j * NR;
+    const cols = min(NR, Md - m0);
+    const vb0 = v128.load(panel), vb1 = v128.load(panel, 16);
+    for (let n = 0; n < batch; n += MR) {
+      const rows = min(MR, batch - n);
+      const xn = x + <usize>n * xRow;
+      if (rows == 1) f32_gemm_ukernel_1x8(Kd, xn, 4, panel + NR * 4, NR * 4, block);
+      else f32_gemm_ukernel_4x8(rows, Kd, xn, xRow, 4, panel + NR * 4, NR * 4, block, false);
+      for (let r = 0; r < rows; r++) {
+        const row = block + (<usize>r << 5);
+        const v0 = activate(f32x4.add(v128.load(row), vb0), act, a0, a1);
+        const v1 = activate(f32x4.add(v128.load(row, 16), vb1), act, a0, a1);
+        const yr = y + <usize>(n + r) * yRow + (<usize>m0 << 2);
+        if (cols == NR) {
+          v128.store(yr, v0);
+          v128.store(yr, v1, 16);
+        } else {
+          // The last panel of an M not divisible by 8: its valid columns only.
+          v128.store(row, v0);
+          v128.store(row, v1, 16);
+          for (let c = 0; c < cols; c++) store<f32>(yr + (<usize>c << 2), load<f32>(row + (<usize>c << 2)));
+        }
       }
-      countMacs(<f64>Kd * 4);
-      let s0 = hsum(vacc0), s1 = hsum(vacc1), s2 = hsum(vacc2), s3 = hsum(vacc3);
-      for (let k = K4; k < Kd; k++) {
-        const o = <usize>k << 2;
-        const xv = load<f32>(xn + o);
-        s0 += load<f32>(w0 + o) * xv;
-        s1 += load<f32>(w1 + o) * xv;
-        s2 += load<f32>(w2 + o) * xv;
-        s3 += load<f32>(w3 + o) * xv;
-      }
-      let v = f32x4(s0, s1, s2, s3);
-      if (bias) v = f32x4.add(v, v128.load(bias + (<usize>m << 2)));
-      v128.store(yn + (<usize>m << 2), activate(v, act, a0, a1));
-    }
-    for (; m < mEnd; m++) {
-      const wm = w + <usize>m * rowBytes;
-      let vacc = f32x4.splat(0);
-      for (let k = 0; k < K4; k += 4) vacc = madd(v128.load(wm + (<usize>k << 2)), v128.load(xn + (<usize>k << 2)), vacc);
-      countMacs(<f64>Kd);
-      let s = hsum(vacc);
-      for (let k = K4; k < Kd; k++) s += load<f32>(wm + (<usize>k << 2)) * load<f32>(xn + (<usize>k << 2));
-      if (bias) s += load<f32>(bias + (<usize>m << 2));
-      store<f32>(yn + (<usize>m << 2), f32x4.extract_lane(activate(f32x4.splat(s), act, a0, a1), 0));
     }
   }
 }

@@ -3,9 +3,9 @@
 // managed objects, no allocation: the host plans all memory.
 export { f32_conv2d_gemm_4x8__wasmsimd } from './conv2d';
 export { f32_dwconv2d__wasmsimd } from './dwconv';
-export { f32_fc_4xk__wasmsimd } from './fc';
+export { f32_fc_4x8__wasmsimd } from './fc';
 export { f32_batchnorm__wasmsimd, f32_lrn__wasmsimd } from './normalization';
-export { f32_gemm_1x16__wasmsimd } from './gemm';
+export { f32_gemm_4x8__wasmsimd } from './gemm';
 export { f32_global_avgpool__wasmsimd, f32_global_maxpool__wasmsimd, f32_avgpool__wasmsimd, f32_maxpool__wasmsimd } from './pooling';
 export { f32_softmax__wasmsimd } from './softmax';
 export { f32_vadd_bcast__wasmsimd, f32_vmul_bcast__wasmsimd } from './binary';

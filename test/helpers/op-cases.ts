@@ -366,6 +366,22 @@ export const GEMM_CASES: readonly (readonly [number, number, number, Attrs, Shap
   [1, 1, 1, { alpha: 2, beta: 3, transA: true, transB: true }, []],
   [7, 13, 5, { alpha: 0.75, beta: -1, transA: true, transB: false }, [7, 5]],
   [3, 11, 2, { alpha: 1, beta: 1, transA: true, transB: true }, undefined],
+  // The edges of the wasm blocking (panels of 8 columns, rows of 4, a last row alone or 2-3
+  // rows clamped, the 1x8 kernel's K in three runs and a tail): M 1..5, N 1, 7, 9, 17, each
+  // transpose, C scalar, row, column and full, alpha and beta. M * K >= 11, so the NaN cases
+  // plant a special value in A when B is constant.
+  [1, 17, 7, { alpha: 1, beta: 1, transA: false, transB: false }, [7]],
+  [1, 601, 9, { alpha: 0.5, beta: -1, transA: true, transB: false }, [1, 9]],
+  [1, 13, 17, { alpha: 1, beta: 0.5, transA: false, transB: true }, [1]],
+  [2, 6, 9, { alpha: 0.5, beta: -1, transA: true, transB: false }, [2, 1]],
+  [2, 9, 1, { alpha: 1, beta: 1, transA: false, transB: true }, [2, 1]],
+  [3, 17, 17, { alpha: 1, beta: 1, transA: false, transB: true }, [3, 17]],
+  [3, 5, 7, { alpha: -2, beta: 1, transA: true, transB: true }, []],
+  [4, 3, 1, { alpha: 2, beta: 0.5, transA: true, transB: true }, []],
+  [4, 20, 9, { alpha: 1, beta: 1, transA: false, transB: false }, [4, 1]],
+  [5, 9, 9, { alpha: 1, beta: 1, transA: false, transB: false }, [1]],
+  [5, 6, 17, { alpha: -1, beta: 2, transA: true, transB: true }, [5, 17]],
+  [5, 4, 7, { alpha: 1.5, beta: 0, transA: false, transB: true }, [7]],
 ];
 
 export const gemmLabel = ([M, K, N, attrs, cShape]: (typeof GEMM_CASES)[number]): string =>
@@ -484,8 +500,17 @@ export const convGraph = ([, x, w, attrs]: (typeof CONV_CASES)[number]): Graph =
 
 /** fc with constant weight and bias: batch, in, out (small batches and a large one, which WebGPU runs as a GEMM). */
 export const FC_CASES: readonly (readonly [number, number, number])[] = [[1, 37, 13], [3, 64, 10], [12, 21, 9]];
-/** fc cases beyond those: K > 512, outputs not a multiple of 4, batch 9 (GEMM on WebGPU). */
-export const FC_KERNEL_CASES: readonly (readonly [number, number, number])[] = [...FC_CASES, [2, 600, 17], [1, 1030, 5], [9, 520, 7], [1, 1, 1]];
+/**
+ * fc cases beyond those: K > 512, outputs not a multiple of 4, batch 9 (GEMM on WebGPU); and
+ * every edge of the wasm blocking (panels of 8 outputs by rows of 4 inputs, the 1x8 kernel's
+ * K cut in three runs and a tail): batch 1 to 5 and 9 (rows of 4, a last row alone, a last
+ * 2 or 3 clamped), M of 1, 7 and 13 (a partial last panel) and K of 1, 3, 17 and 600 (a
+ * tail alone, runs of 1, a tail of 2, runs of 200), each pairing of batch and M once.
+ */
+export const FC_KERNEL_CASES: readonly (readonly [number, number, number])[] = [
+  ...FC_CASES, [2, 600, 17], [1, 1030, 5], [9, 520, 7], [1, 1, 1],
+  ...[1, 2, 3, 4, 5, 9].flatMap((n, i) => [1, 7, 13].map((m, j) => [n, [1, 3, 17, 600][(i + j + 1) % 4], m] as const)),
+];
 
 /** Weights (and bias) as graph inputs, not constants: conv x0 * x1 + x2, and fc. */
 export const convWeightsAsInputs = (): Graph => single('conv2d', [[1, 3, 6, 7], [5, 3, 3, 3], [5]], conv([3, 3], [1, 1], [1, 1, 1, 1]));

@@ -5,19 +5,22 @@ import { ACTIVATION_CODES } from '../../params.js';
 import type { KernelContext, WasmKernel } from '../kernel.js';
 import { conv2dGemmParams, dwconvParams } from '../params.generated.js';
 
-/** Output channels per micro-kernel block and pixels per im2col tile (assembly/conv2d.ts). */
+/** Output channels per micro-kernel block (f32_gemm_ukernel_4x8), its pixels, pixels per im2col tile (assembly/conv2d.ts). */
 const MR = 4;
 const NR = 8;
 const TILE = 64;
 /** Rows of K per chunk: a 512 x 64 im2col chunk (128 KiB) stays in cache across channel blocks. */
 const KC = 512;
 
-/** Bytes of one thread's scratch for the GEMM path: im2col tile, a partial block, the chunk accumulators. */
-function gemmScratch(s: ConvShape): { col: number; partial: number; acc: number; total: number } {
+/**
+ * Bytes of one thread's scratch for the GEMM path: im2col tile, the block the micro-kernel
+ * hands to the epilogue, the chunk accumulators.
+ */
+function gemmScratch(s: ConvShape): { col: number; block: number; acc: number; total: number } {
   const col = s.K * TILE * 4;
-  const partial = MR * NR * 4;
+  const block = MR * NR * 4;
   const acc = s.K > KC ? s.MBg * MR * TILE * 4 : 0;
-  return { col, partial, acc, total: col + partial + acc };
+  return { col, block, acc, total: col + block + acc };
 }
 
 interface ConvShape {
@@ -156,8 +159,8 @@ function prepareGemm(node: NodeOf<'conv2d'>, ctx: KernelContext) {
         x: ctx.ptr(x) + n * inImage, w: packed, bias, res: r ? ctx.ptr(r) + n * outImage : 0, y: ctx.ptr(node.outputs[0]) + n * outImage,
         col: ctx.scratchOf(t), c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: s.groups, kh: s.KH, kw: s.KW,
         sh: a.stride[0], sw: a.stride[1], pt: a.pads[0], pl: a.pads[1], dh: a.dilation[0], dw: a.dilation[1], ...activationParams(node),
-        nt: TILE, partial: ctx.scratchOf(t) + scratch.col, tile0: t0, tile1: t1, mb0: m0, mb1: m1, kc: KC,
-        acc: ctx.scratchOf(t) + scratch.col + scratch.partial,
+        nt: TILE, block: ctx.scratchOf(t) + scratch.col, tile0: t0, tile1: t1, mb0: m0, mb1: m1, kc: KC,
+        acc: ctx.scratchOf(t) + scratch.col + scratch.block,
       }));
     }),
   );
