@@ -3,7 +3,7 @@
 // the tiled GEMM's tiles to pay. Same parameters and epilogue as conv2d.wgsl.
 //
 // Each invocation computes a block of MB output channels (4, or 1 for depthwise) by 4
-// adjacent output pixels of one row, in MB named vec4 accumulators: per tap it loads MB
+// adjacent output pixels of one row (or, with SINGLE, one output), in MB named vec4 accumulators: per tap it loads MB
 // weights and 4 inputs for 4 x MB multiply-adds, where one output per invocation loaded
 // two values per multiply-add (on SwiftShader, which gathers every storage load lane by
 // lane, 6x faster on LeNet-5's first conv). Taps outside the input read a clamped address
@@ -15,6 +15,9 @@ override WORKGROUP_SIZE: u32 = 64u;
 override MB: u32 = 4u;
 // Stride 1 and dilation 1 along the width: each tap shifts the inputs by one.
 override UNIT_W: bool = false;
+// One output per invocation instead (rows narrower than 4 pixels: a late stage at a small
+// input, where blocks of 4 pixels would be mostly empty lanes).
+override SINGLE: bool = false;
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -56,6 +59,83 @@ fn finish(m: u32, row: u32, ow0: u32, acc: vec4<f32>) {
   }
 }
 
+// The first tap t with origin + t*dilation >= 0.
+fn tap_first(origin: i32, dilation: u32) -> u32 {
+  if (origin >= 0) {
+    return 0u;
+  }
+  return (u32(-origin) + dilation - 1u) / dilation;
+}
+
+// One past the last tap t < taps with origin + t*dilation < extent.
+fn tap_end(origin: i32, dilation: u32, extent: u32, taps: u32) -> u32 {
+  let room = i32(extent) - origin;
+  if (room <= 0) {
+    return 0u;
+  }
+  return min(taps, (u32(room) + dilation - 1u) / dilation);
+}
+
+// Output `at` of the flat [N, M, OH, OW] output, alone: the taps inside the input found
+// once, so the loops test no bounds, with the input channels innermost.
+fn single_output(at: u32) {
+  let plane = params.OH * params.OW;
+  let nm = at / plane;
+  let s = at - nm * plane;
+  let n = nm / params.M;
+  let m = nm - n * params.M;
+  let oh = s / params.OW;
+  let ow = s - oh * params.OW;
+  let g = m / params.Mg;
+  let ih0 = i32(oh * params.sh) - params.pt;
+  let iw0 = i32(ow * params.sw) - params.pl;
+  let i_lo = tap_first(ih0, params.dh);
+  let i_hi = tap_end(ih0, params.dh, params.H, params.KH);
+  let j_lo = tap_first(iw0, params.dw);
+  let j_hi = tap_end(iw0, params.dw, params.W, params.KW);
+  let x_base = params.x_off + (n * params.C + g * params.Cg) * params.H * params.W;
+  let w_base = params.w_off + m * params.Cg * params.KH * params.KW;
+  let x_step = params.H * params.W;
+  let w_step = params.KH * params.KW;
+  var acc = 0.0;
+  for (var i = i_lo; i < i_hi; i++) {
+    let x_row = x_base + u32(ih0 + i32(i * params.dh)) * params.W;
+    for (var j = j_lo; j < j_hi; j++) {
+      var x_at = x_row + u32(iw0 + i32(j * params.dw));
+      var w_at = w_base + i * params.KW + j;
+      for (var c = 0u; c < params.Cg; c++) {
+        acc = fma(arena[w_at], arena[x_at], acc);
+        x_at += x_step;
+        w_at += w_step;
+      }
+    }
+  }
+  // The taps in the padding add 0 x weight: nothing, unless a weight is NaN or infinite.
+  if (i_lo > 0u || i_hi < params.KH || j_lo > 0u || j_hi < params.KW) {
+    for (var i = 0u; i < params.KH; i++) {
+      for (var j = 0u; j < params.KW; j++) {
+        if (i >= i_lo && i < i_hi && j >= j_lo && j < j_hi) {
+          continue;
+        }
+        var w_at = w_base + i * params.KW + j;
+        for (var c = 0u; c < params.Cg; c++) {
+          if (!is_finite(arena[w_at])) {
+            acc = nan_f32();
+          }
+          w_at += w_step;
+        }
+      }
+    }
+  }
+  if (params.bias != 0u) {
+    acc += arena[params.b_off + m];
+  }
+  if (params.residual != 0u) {
+    acc += arena[params.r_off + at];
+  }
+  arena[params.y_off + at] = activate(params.act, acc, params.p0, params.p1);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -64,6 +144,12 @@ fn main(
 ) {
   // The invocation's block: ((((n * G + g) * MBG + mb) * OH + oh) * OWB + ob.
   var at = flat_index(wid, groups, lid, WORKGROUP_SIZE);
+  if (SINGLE) {
+    if (at < params.N * params.M * params.OH * params.OW) {
+      single_output(at);
+    }
+    return;
+  }
   if (at >= params.N * params.G * params.MBG * params.OH * params.OWB) {
     return;
   }

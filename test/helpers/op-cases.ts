@@ -492,6 +492,7 @@ export const CONV_KERNEL_CASES: readonly (readonly [string, Shape, Shape, Attrs]
   ['2x4 kernel, no padding, 1 output row', [1, 2, 2, 12], [3, 2, 2, 4], conv([2, 4], [1, 2], [0, 0, 0, 0])],
   ['one input channel to 6, 5x5 pad 2 (LeNet-5\'s first conv), rows of 10, batch 2', [2, 1, 9, 10], [6, 1, 5, 5], conv([5, 5], [1, 1], [2, 2, 2, 2])],
   ['depthwise 3x3, dilation 2, asymmetric pads (1, 2, 2, 0)', [1, 4, 9, 13], [4, 1, 3, 3], conv([3, 3], [1, 1], [1, 2, 2, 0], [2, 2], 4)],
+  ['2x3 output pixels (rows narrower than 4), 40 channels to 24, 3x3 pad 1', [1, 40, 2, 3], [24, 40, 3, 3], conv([3, 3], [1, 1], [1, 1, 1, 1])],
 ];
 
 /** conv2d with constant weight and bias. */

@@ -103,15 +103,17 @@ export function convDispatch(
   if (isDirect(s)) {
     // Blocks of MB output channels by 4 pixels of a row (kernels/conv2d-direct.wgsl); one
     // channel per invocation for depthwise convs, and when blocks of 4 would leave too few
-    // invocations to spread (a late stage's few pixels over a long K).
+    // invocations to spread; one output per invocation (SINGLE) on rows narrower than 4.
     const owb = Math.ceil(s.OW / 4);
-    const MB = s.Mg === 1 || s.N * s.groups * Math.ceil(s.Mg / 4) * s.OH * owb < DIRECT_MIN_INVOCATIONS ? 1 : 4;
+    const SINGLE = s.OW < 4;
+    const MB = SINGLE || s.Mg === 1 || s.N * s.groups * Math.ceil(s.Mg / 4) * s.OH * owb < DIRECT_MIN_INVOCATIONS ? 1 : 4;
     const blocks = { G: s.groups, MBG: Math.ceil(s.Mg / MB), OWB: owb };
+    const invocations = SINGLE ? s.N * s.M * s.OH * s.OW : s.N * s.groups * blocks.MBG * s.OH * owb;
     return {
       kernel: 'conv2d-direct',
-      constants: { WORKGROUP_SIZE, MB, UNIT_W: stride[1] === 1 && dilation[1] === 1 },
+      constants: { WORKGROUP_SIZE, MB, UNIT_W: stride[1] === 1 && dilation[1] === 1, SINGLE },
       params: conv2dDirectParams({ N: s.N, C: s.C, H: s.H, W: s.W, ...blocks, ...shared }),
-      workgroups: ctx.grid(s.N * s.groups * blocks.MBG * s.OH * blocks.OWB, WORKGROUP_SIZE),
+      workgroups: ctx.grid(invocations, WORKGROUP_SIZE),
     };
   }
   const tile = convTile(P, s.Mg, s.K);
