@@ -16,6 +16,7 @@ const PAIRS: [zoo: string, torchvision: string][] = [
   ['vgg-e', 'vgg19'],
   ['mobilenetv2', 'mobilenet_v2'],
   ['inception-v3', 'inception_v3'],
+  ['mnasnet', 'mnasnet1_0'],
 ];
 
 /** Published figures (torchvision's model documentation), pinned independently of PyTorch. */
@@ -30,6 +31,7 @@ describe('published parameter and MAC counts', () => {
     ['vgg19', 143_667_240, 19.63],
     ['mobilenetv2', 3_504_872, 0.3],
     ['alexnet-paper', 60_965_224, 0.72],
+    ['mnasnet', 4_383_312, 0.31],
   ];
   for (const [model, params, gmacs] of cases) {
     it(`${model}: ${params.toLocaleString('en-US')} params, ${gmacs} GMACs`, () => {

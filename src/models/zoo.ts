@@ -4,6 +4,7 @@ import { alexnet, alexnetPaper, zfnet } from './alexnet.js';
 import { googlenet } from './googlenet.js';
 import { inceptionV3 } from './inception-v3.js';
 import { lenet5 } from './lenet.js';
+import { mnasnet } from './mnasnet.js';
 import { mobilenetV2 } from './mobilenet-v2.js';
 import type { ModelOptions } from './model-options.js';
 import { resnet } from './resnet.js';
@@ -50,6 +51,7 @@ export const ZOO: readonly ZooEntry[] = [
   entry('resnet50-c', 'ResNet-50-C: B with a three-3x3 stem', [3, 224, 224], (o) => resnet('resnet50-c', 50, 'C', o)),
   entry('resnet50-d', 'ResNet-50-D: C with avg-pool downsampling shortcuts', [3, 224, 224], (o) => resnet('resnet50-d', 50, 'D', o)),
   entry('mobilenetv2', 'MobileNetV2 1.0, inverted residuals, torchvision layout', [3, 224, 224], mobilenetV2, ['mobilenet-v2']),
+  entry('mnasnet', 'MNASNet 1.0 (MnasNet-B1 without SE), torchvision layout', [3, 224, 224], mnasnet, ['mnasnet1_0', 'mnasnet1.0']),
 ];
 
 /** Finds a zoo model by name or alias (case-insensitive). */
