@@ -24,6 +24,7 @@ BUILDERS = {
     "vgg19": lambda: tvm.vgg19(),
     "mobilenet_v2": lambda: tvm.mobilenet_v2(),
     "mnasnet1_0": lambda: tvm.mnasnet1_0(),
+    "efficientnet_b0": lambda: tvm.efficientnet_b0(),
     "inception_v3": lambda: tvm.inception_v3(aux_logits=False, init_weights=False),
 }
 SIDE = {"inception_v3": 299}

@@ -17,6 +17,7 @@ const PAIRS: [zoo: string, torchvision: string][] = [
   ['mobilenetv2', 'mobilenet_v2'],
   ['inception-v3', 'inception_v3'],
   ['mnasnet', 'mnasnet1_0'],
+  ['efficientnet-b0', 'efficientnet_b0'],
 ];
 
 /** Published figures (torchvision's model documentation), pinned independently of PyTorch. */
@@ -32,6 +33,7 @@ describe('published parameter and MAC counts', () => {
     ['mobilenetv2', 3_504_872, 0.3],
     ['alexnet-paper', 60_965_224, 0.72],
     ['mnasnet', 4_383_312, 0.31],
+    ['efficientnet-b0', 5_288_548, 0.39],
   ];
   for (const [model, params, gmacs] of cases) {
     it(`${model}: ${params.toLocaleString('en-US')} params, ${gmacs} GMACs`, () => {

@@ -160,6 +160,16 @@ export class Tensor {
     return this.elementwise('add', [this.name, other.name], {});
   }
 
+  /** this * other, broadcast (NumPy rules): a squeeze-and-excitation scale [N, C, 1, 1] over [N, C, H, W]. */
+  mul(other: Tensor): Tensor {
+    return this.elementwise('mul', [this.name, other.name], {});
+  }
+
+  /** SiLU (swish): x * sigmoid(x). */
+  silu(): Tensor {
+    return this.mul(this.sigmoid());
+  }
+
   private elementwise(suffix: string, inputs: string[], attrs: Record<string, unknown>, op: OpType = suffix as OpType): Tensor {
     return this.b.node(this.b.uniqueName(`${this.layer}.${suffix}`), op, inputs, this.layer, attrs);
   }

@@ -1,6 +1,7 @@
 import { OptionError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { alexnet, alexnetPaper, zfnet } from './alexnet.js';
+import { efficientnetB0 } from './efficientnet.js';
 import { googlenet } from './googlenet.js';
 import { inceptionV3 } from './inception-v3.js';
 import { lenet5 } from './lenet.js';
@@ -52,6 +53,7 @@ export const ZOO: readonly ZooEntry[] = [
   entry('resnet50-d', 'ResNet-50-D: C with avg-pool downsampling shortcuts', [3, 224, 224], (o) => resnet('resnet50-d', 50, 'D', o)),
   entry('mobilenetv2', 'MobileNetV2 1.0, inverted residuals, torchvision layout', [3, 224, 224], mobilenetV2, ['mobilenet-v2']),
   entry('mnasnet', 'MNASNet 1.0 (MnasNet-B1 without SE), torchvision layout', [3, 224, 224], mnasnet, ['mnasnet1_0', 'mnasnet1.0']),
+  entry('efficientnet-b0', 'EfficientNet-B0: MBConv with squeeze-and-excitation, SiLU, torchvision layout', [3, 224, 224], efficientnetB0, ['efficientnet_b0']),
 ];
 
 /** Finds a zoo model by name or alias (case-insensitive). */
