@@ -1,4 +1,4 @@
-// Elementwise add and mul with NumPy broadcasting, up to rank 6.
+// Elementwise add, mul, sub, div and pow with NumPy broadcasting, up to rank 6.
 //
 // The host collapses the broadcast (src/backends/wasm/kernels/add.ts): size-1 axes are
 // dropped and neighbouring axes merged wherever both inputs stay contiguous, then the
@@ -7,18 +7,52 @@
 // fast paths are the row loop below, and only truly strided broadcasts loop over axes.
 // In the innermost axis each input's stride is 0 (splat) or 1 (contiguous).
 import { pi, pp } from './params';
+import { lane0, vexp, vlog } from './vector';
 // Parameter block (Binary, assembly/params.json): pointers, then 6 extents, 6 strides of A, 6 of B (elements).
 import { Binary } from './params.generated';
 
 @inline const ADD = 0;
 @inline const MUL = 1;
+@inline const SUB = 2;
+@inline const DIV = 3;
+@inline const POW = 4;
 
 @inline function vop(op: i32, a: v128, b: v128): v128 {
-  return op == ADD ? f32x4.add(a, b) : f32x4.mul(a, b);
+  if (op == ADD) return f32x4.add(a, b);
+  if (op == MUL) return f32x4.mul(a, b);
+  if (op == SUB) return f32x4.sub(a, b);
+  if (op == DIV) return f32x4.div(a, b);
+  return vpow(a, b);
 }
 
 @inline function sop(op: i32, a: f32, b: f32): f32 {
-  return op == ADD ? a + b : a * b;
+  if (op == ADD) return a + b;
+  if (op == MUL) return a * b;
+  if (op == SUB) return a - b;
+  if (op == DIV) return a / b;
+  return lane0(vpow(f32x4.splat(a), f32x4.splat(b)));
+}
+
+/**
+ * a ** b with C's rules (the reference's powC), table-free (Mathf.pow reads static data):
+ * |a|^b = e^(b ln|a|), negated for a < 0 and an odd integer b, NaN for a < 0 and a
+ * non-integer b; pow(a, 0) = pow(1, b) = pow(-1, +-inf) = 1; b = 2 is a * a, exactly
+ * (LayerNorm's variance).
+ */
+@inline function vpow(a: v128, b: v128): v128 {
+  const one = f32x4.splat(1);
+  let r = vexp(f32x4.mul(b, vlog(f32x4.abs(a))));
+  const neg = f32x4.lt(a, f32x4.splat(0));
+  const integral = f32x4.eq(f32x4.nearest(b), b);
+  const half = f32x4.mul(b, f32x4.splat(0.5));
+  const odd = v128.andnot(integral, f32x4.eq(f32x4.nearest(half), half));
+  // The sign bit, not a < 0: pow(-0, -3) = -inf and pow(-0, 3) = -0, as in C.
+  r = v128.bitselect(f32x4.neg(r), r, v128.and(i32x4.lt_s(a, i32x4.splat(0)), odd));
+  r = v128.bitselect(r, f32x4.splat(NaN), v128.or(v128.not(neg), integral));
+  r = v128.bitselect(f32x4.mul(a, a), r, f32x4.eq(b, f32x4.splat(2)));
+  const unit = v128.or(v128.or(f32x4.eq(b, f32x4.splat(0)), f32x4.eq(a, one)),
+    v128.and(f32x4.eq(a, f32x4.splat(-1)), f32x4.eq(f32x4.abs(b), f32x4.splat(Infinity))));
+  return v128.bitselect(one, r, unit);
 }
 
 /** One innermost row of n outputs. y may be a (in place): each vector is read before it is written. */
@@ -97,4 +131,19 @@ export function f32_vadd_bcast__wasmsimd(p: usize): void {
 /** f32_vmul_bcast__wasmsimd: y = a * b, broadcasting. */
 export function f32_vmul_bcast__wasmsimd(p: usize): void {
   binary(p, MUL);
+}
+
+/** f32_vsub_bcast__wasmsimd: y = a - b, broadcasting. */
+export function f32_vsub_bcast__wasmsimd(p: usize): void {
+  binary(p, SUB);
+}
+
+/** f32_vdiv_bcast__wasmsimd: y = a / b, broadcasting. */
+export function f32_vdiv_bcast__wasmsimd(p: usize): void {
+  binary(p, DIV);
+}
+
+/** f32_vpow_bcast__wasmsimd: y = a ** b (C's pow), broadcasting. */
+export function f32_vpow_bcast__wasmsimd(p: usize): void {
+  binary(p, POW);
 }

@@ -18,6 +18,8 @@
 
 // Fused activations of an epilogue: the codes of kernels/common.wgsl, generated.
 import { ACT_CLIP, ACT_LEAKYRELU, ACT_RELU } from './activation.generated';
+import { ACT_GELU, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SILU } from './activation.generated';
+import { vexp } from './vector';
 
 /**
  * Applies an activation to four lanes: the conv/fc epilogues and the unfused relu, clip and
@@ -31,7 +33,45 @@ import { ACT_CLIP, ACT_LEAKYRELU, ACT_RELU } from './activation.generated';
   if (act == ACT_RELU) return v128.andnot(v, f32x4.lt(v, f32x4.splat(0)));
   if (act == ACT_CLIP) return f32x4.pmin(f32x4.pmax(v, a0), a1);
   if (act == ACT_LEAKYRELU) return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
+  // hardsigmoid (a0, a1 = alpha, beta) clamps alpha v + beta by pmax/pmin (NaN kept);
+  // hardswish is v times that (a0, a1 = 1/6, 1/2); silu v / (1 + e^-v). Both give NaN at -inf
+  // (-inf * 0, -inf / inf), as PyTorch does.
+  if (act == ACT_HARDSIGMOID) return hardSigmoid(v, a0, a1);
+  if (act == ACT_HARDSWISH) return f32x4.mul(v, hardSigmoid(v, a0, a1));
+  if (act == ACT_SILU) return f32x4.div(v, f32x4.add(f32x4.splat(1), vexp(f32x4.neg(v))));
+  if (act == ACT_GELU) return vgelu(v);
   return v;
+}
+
+/**
+ * erf: the rational approximation Eigen and XLA use (x P(x^2) / Q(x^2) on x clamped to
+ * [-4, 4], error below 7e-8), clamped to [-1, 1]; pmax/pmin keep NaN, erf(+-inf) = +-1.
+ */
+@inline export function verf(v: v128): v128 {
+  const x = f32x4.pmin(f32x4.pmax(v, f32x4.splat(-4)), f32x4.splat(4));
+  const x2 = f32x4.mul(x, x);
+  let p = f32x4.add(f32x4.mul(x2, f32x4.splat(-2.72614225801306e-10)), f32x4.splat(2.77068142495902e-08));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(-2.10102402082508e-06));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(-5.69250639462346e-05));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(-7.34990630326855e-04));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(-2.95459980854025e-03));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(-1.60960333262415e-02));
+  let q = f32x4.add(f32x4.mul(x2, f32x4.splat(-1.45660718464996e-05)), f32x4.splat(-2.13374055278905e-04));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(-1.68282697438203e-03));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(-7.37332916720468e-03));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(-1.42647390514189e-02));
+  const e = f32x4.div(f32x4.mul(x, p), q);
+  return f32x4.pmin(f32x4.pmax(e, f32x4.splat(-1)), f32x4.splat(1));
+}
+
+/** gelu: x / 2 * (1 + erf(x / sqrt 2)); -inf * 0 = NaN at -inf, as PyTorch. */
+@inline export function vgelu(v: v128): v128 {
+  const e = verf(f32x4.mul(v, f32x4.splat(0.7071067811865476)));
+  return f32x4.mul(f32x4.mul(v, f32x4.splat(0.5)), f32x4.add(f32x4.splat(1), e));
+}
+
+@inline function hardSigmoid(v: v128, alpha: v128, beta: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.mul(v, alpha), beta), f32x4.splat(0)), f32x4.splat(1));
 }
 
 /** Multiply-add: fused (relaxed SIMD) in the relaxed build, mul + add otherwise. */

@@ -1,7 +1,8 @@
 // Elementwise activations over n contiguous floats, any rank. The planner runs them in
 // place (x == y), so each vector is loaded before the same vector is stored.
 import { ACT_CLIP, ACT_LEAKYRELU, ACT_RELU } from './activation.generated';
-import { activate, pf, pi, pp } from './params';
+import { ACT_GELU, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SILU } from './activation.generated';
+import { activate, pf, pi, pp, verf } from './params';
 import { Unary } from './params.generated';
 import { lane0, vexp } from './vector';
 
@@ -12,6 +13,12 @@ import { lane0, vexp } from './vector';
 @inline const LRELU = 2;
 @inline const TANH = 3;
 @inline const SIGMOID = 4;
+@inline const HARDSIGMOID = 5;
+@inline const HARDSWISH = 6;
+@inline const SILU = 7;
+@inline const GELU = 8;
+@inline const ERF = 9;
+@inline const SQRT = 10;
 
 /** One value (loop tails) through the vector rule. */
 @inline function scalar(op: i32, v: f32, a0: f32, a1: f32): f32 {
@@ -44,6 +51,12 @@ import { lane0, vexp } from './vector';
 }
 
 @inline function vector(op: i32, v: v128, a0: v128, a1: v128): v128 {
+  if (op == HARDSIGMOID) return activate(v, ACT_HARDSIGMOID, a0, a1);
+  if (op == HARDSWISH) return activate(v, ACT_HARDSWISH, a0, a1);
+  if (op == SILU) return activate(v, ACT_SILU, a0, a1);
+  if (op == GELU) return activate(v, ACT_GELU, a0, a1);
+  if (op == ERF) return verf(v);
+  if (op == SQRT) return f32x4.sqrt(v);
   // relu, clip, leakyrelu: the epilogues' rule (params.ts), so fused and unfused agree.
   if (op == RELU) return activate(v, ACT_RELU, a0, a1);
   if (op == CLAMP) return activate(v, ACT_CLIP, a0, a1);
@@ -99,4 +112,34 @@ export function f32_vtanh__wasmsimd(p: usize): void {
 /** f32_vsigmoid__wasmsimd: 1 / (1 + exp(-x)). */
 export function f32_vsigmoid__wasmsimd(p: usize): void {
   map(p, SIGMOID);
+}
+
+/** f32_vhardsigmoid__wasmsimd: max(0, min(1, a0 x + a1)). */
+export function f32_vhardsigmoid__wasmsimd(p: usize): void {
+  map(p, HARDSIGMOID);
+}
+
+/** f32_vhardswish__wasmsimd: x * hardsigmoid(x; a0, a1) (1/6, 1/2). */
+export function f32_vhardswish__wasmsimd(p: usize): void {
+  map(p, HARDSWISH);
+}
+
+/** f32_vsilu__wasmsimd: x / (1 + exp(-x)). */
+export function f32_vsilu__wasmsimd(p: usize): void {
+  map(p, SILU);
+}
+
+/** f32_vgelu__wasmsimd: x / 2 * (1 + erf(x / sqrt 2)). */
+export function f32_vgelu__wasmsimd(p: usize): void {
+  map(p, GELU);
+}
+
+/** f32_verf__wasmsimd: erf(x). */
+export function f32_verf__wasmsimd(p: usize): void {
+  map(p, ERF);
+}
+
+/** f32_vsqrt__wasmsimd: sqrt(x) (NaN below 0). */
+export function f32_vsqrt__wasmsimd(p: usize): void {
+  map(p, SQRT);
 }

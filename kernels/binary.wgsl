@@ -7,6 +7,9 @@
 
 const BINARY_ADD: u32 = 1u;
 const BINARY_MUL: u32 = 2u;
+const BINARY_SUB: u32 = 3u;
+const BINARY_DIV: u32 = 4u;
+const BINARY_POW: u32 = 5u;
 
 override OP: u32 = BINARY_ADD;
 override WORKGROUP_SIZE: u32 = 64u;
@@ -47,7 +50,48 @@ fn main(
   let b = arena[params.b_off + ib];
   if (OP == BINARY_MUL) {
     arena[params.y_off + o] = a * b;
+  } else if (OP == BINARY_SUB) {
+    arena[params.y_off + o] = a - b;
+  } else if (OP == BINARY_DIV) {
+    arena[params.y_off + o] = a / b;
+  } else if (OP == BINARY_POW) {
+    arena[params.y_off + o] = pow_c(a, b);
   } else {
     arena[params.y_off + o] = a + b;
   }
+}
+
+// a ** b with C's rules (the reference's powC): WGSL's pow is undefined for a < 0, so
+// |a|^b = exp2(b log2 |a|), negated for a < 0 and an odd integer b, NaN for a < 0 and a
+// non-integer b; pow(a, 0) = pow(1, b) = pow(-1, +-inf) = 1; b = 2 is a * a, exactly.
+// NaN and infinities are tested by their bits (is_nan, is_finite of common.wgsl).
+fn pow_c(a: f32, b: f32) -> f32 {
+  if (b == 0.0 || a == 1.0 || (a == -1.0 && !is_finite(b) && !is_nan(b))) {
+    return 1.0;
+  }
+  if (is_nan(a) || is_nan(b)) {
+    return nan_f32();
+  }
+  if (b == 2.0) {
+    return a * a;
+  }
+  let m = abs(a);
+  var r: f32;
+  if (m == 0.0) {
+    r = select(inf_f32(), 0.0, b > 0.0);
+  } else if (!is_finite(m)) {
+    r = select(0.0, inf_f32(), b > 0.0);
+  } else if (!is_finite(b)) {
+    r = select(select(inf_f32(), 0.0, m < 1.0), select(0.0, inf_f32(), m < 1.0), b < 0.0);
+  } else {
+    r = exp2(b * log2(m));
+  }
+  if (a < 0.0 || (a == 0.0 && (bitcast<u32>(a) & 0x80000000u) != 0u)) {
+    if (!is_finite(b) || floor(b) != b) {
+      return select(nan_f32(), r, !is_finite(b) || a == 0.0);
+    }
+    let odd = floor(b * 0.5) != b * 0.5;
+    return select(r, -r, odd);
+  }
+  return r;
 }

@@ -13,6 +13,12 @@ const ACT_NONE: u32 = 0u;
 const ACT_RELU: u32 = 1u;
 const ACT_CLIP: u32 = 2u;
 const ACT_LEAKYRELU: u32 = 3u;
+// hardsigmoid: [p0, p1] = [alpha, beta]; hardswish: v * hardsigmoid(v; p0, p1) (1/6, 1/2); silu: v / (1 + e^-v).
+const ACT_HARDSIGMOID: u32 = 4u;
+const ACT_HARDSWISH: u32 = 5u;
+const ACT_SILU: u32 = 6u;
+// gelu: v / 2 * (1 + erf(v / sqrt 2)) (erf_f32 below).
+const ACT_GELU: u32 = 7u;
 
 // The reference's rules (src/ops/fused-activation.ts), the same fused or not: NaN passes
 // through relu, clip and leakyrelu, as in PyTorch and ONNX. WGSL's max/min/clamp may return
@@ -25,8 +31,37 @@ fn activate(act: u32, v: f32, p0: f32, p1: f32) -> f32 {
     case 1u: { return select(v, 0.0, v < 0.0 && !nan); }
     case 2u: { return select(select(select(v, p1, v > p1), p0, v < p0), v, nan); }
     case 3u: { return select(p0 * v, v, v >= 0.0 || nan); }
+    case 4u: { return select(hard_sigmoid(v, p0, p1), v, nan); }
+    // -inf * 0 and -inf / inf are NaN, as PyTorch gives hardswish(-inf) and silu(-inf).
+    case 5u: { return select(v * hard_sigmoid(v, p0, p1), v, nan); }
+    case 6u: { return select(v / (1.0 + exp(-v)), v, nan); }
+    case 7u: { return select(0.5 * v * (1.0 + erf_f32(v * 0.70710678118654752)), v, nan); }
     default: { return v; }
   }
+}
+
+// max(0, min(1, alpha * v + beta)) for a v that is not NaN.
+fn hard_sigmoid(v: f32, alpha: f32, beta: f32) -> f32 {
+  let t = alpha * v + beta;
+  return select(select(t, 1.0, t > 1.0), 0.0, t < 0.0);
+}
+
+// erf of a v that is not NaN: the rational approximation Eigen and XLA use, x P(x^2) / Q(x^2)
+// on x clamped to [-4, 4] (error below 7e-8), clamped to [-1, 1]; erf(+-inf) = +-1.
+fn erf_f32(v: f32) -> f32 {
+  let x = clamp(v, -4.0, 4.0);
+  let x2 = x * x;
+  var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08;
+  p = x2 * p + -2.10102402082508e-06;
+  p = x2 * p + -5.69250639462346e-05;
+  p = x2 * p + -7.34990630326855e-04;
+  p = x2 * p + -2.95459980854025e-03;
+  p = x2 * p + -1.60960333262415e-02;
+  var q = x2 * -1.45660718464996e-05 + -2.13374055278905e-04;
+  q = x2 * q + -1.68282697438203e-03;
+  q = x2 * q + -7.37332916720468e-03;
+  q = x2 * q + -1.42647390514189e-02;
+  return clamp(x * p / q, -1.0, 1.0);
 }
 
 // The flat index of an invocation in a 1-D problem dispatched as a 2-D grid of workgroups

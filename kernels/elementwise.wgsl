@@ -10,6 +10,14 @@ const OP_SIGMOID: u32 = 5u;
 // Inference batchnorm, c = (i / inner) % channels:
 // y = (x - mean[c]) * scale[c] / sqrt(var[c] + eps) + bias[c], eps = p0.
 const OP_BATCHNORM: u32 = 6u;
+// hardsigmoid, hardswish and silu: the epilogues' activate() (ACT codes of common.wgsl), p0/p1
+// as there; gelu = x / 2 * (1 + erf(x / sqrt 2)), erf, sqrt.
+const OP_HARDSIGMOID: u32 = 7u;
+const OP_HARDSWISH: u32 = 8u;
+const OP_SILU: u32 = 9u;
+const OP_GELU: u32 = 10u;
+const OP_ERF: u32 = 11u;
+const OP_SQRT: u32 = 12u;
 
 override OP: u32 = OP_RELU;
 override WORKGROUP_SIZE: u32 = 64u;
@@ -46,6 +54,26 @@ fn apply(v: f32, i: u32) -> f32 {
     let c = (i / params.inner) % params.channels;
     let a = arena[params.scale_off + c] / sqrt(arena[params.var_off + c] + params.p0);
     return v * a + (arena[params.bias_off + c] - arena[params.mean_off + c] * a);
+  }
+  if (OP == OP_HARDSIGMOID) {
+    return activate(ACT_HARDSIGMOID, v, params.p0, params.p1);
+  }
+  if (OP == OP_HARDSWISH) {
+    return activate(ACT_HARDSWISH, v, params.p0, params.p1);
+  }
+  if (OP == OP_SILU) {
+    return activate(ACT_SILU, v, 0.0, 0.0);
+  }
+  if (OP == OP_GELU) {
+    // -inf * 0 = NaN at -inf, as PyTorch.
+    return activate(ACT_GELU, v, 0.0, 0.0);
+  }
+  if (OP == OP_ERF) {
+    return select(erf_f32(v), v, is_nan(v));
+  }
+  if (OP == OP_SQRT) {
+    // NaN below 0 (WGSL leaves sqrt of a negative indeterminate); sqrt(-0) = -0, sqrt(inf) = inf.
+    return select(select(sqrt(v), v, v == 0.0), nan_f32(), v < 0.0 || is_nan(v));
   }
   return activate(OP, v, params.p0, params.p1);
 }

@@ -23,6 +23,27 @@ import numpy as np
 import torch
 import torchvision.models as tvm
 
+class LayoutNet(torch.nn.Module):
+    """Data movement as torch exports it (Split, Slice, Transpose, channel shuffle, Squeeze/Unsqueeze), 3x16x16."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 12, 3, padding=1)
+        self.fc = torch.nn.Linear(12 * 14 * 7, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        a, b = x.chunk(2, dim=1)  # Split, equal parts
+        c, d = torch.split(x, [4, 8], dim=1)  # Split, given sizes
+        x = torch.cat((b, a), 1) + torch.cat((d, c), 1)
+        x = tvm.shufflenetv2.channel_shuffle(x, 3)  # Reshape -> Transpose -> Reshape
+        x = x[:, :, 1:-1:2, 2:]  # Slice: negative end, step, open end
+        x = x.permute(0, 2, 3, 1).permute(0, 3, 2, 1)  # Transposes
+        x = x.unsqueeze(2).squeeze(2)
+        x = x[:, :, :, -8:]
+        return self.fc(torch.flatten(x, 1))
+
+
 def tiny_cnn():
     """A small CNN (3x32x32 -> 10 classes) for quick tests of the CLI."""
     nn = torch.nn
@@ -33,15 +54,89 @@ def tiny_cnn():
     )
 
 
+class TinyLN(torch.nn.Module):
+    """ConvNeXt's pieces, 3x32x32 -> 10 (webconv's LayerNorm fusion): a stem conv and a LayerNorm2d
+    over channels-first, a block (7x7 depthwise, permute to NHWC, LayerNorm(C), Linear(C->4C),
+    GELU, Linear(4C->C), layer scale, permute back, residual), and a mean over [2, 3].
+    torch 1.13 exports each LayerNorm at opset 13 as ReduceMean, Sub, Pow, ReduceMean, Add,
+    Sqrt, Div, Mul, Add."""
+
+    def __init__(self, c=16):
+        super().__init__()
+        nn = torch.nn
+        self.stem = nn.Conv2d(3, c, 4, stride=4)
+        self.norm0 = nn.LayerNorm(c, eps=1e-6)
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.norm = nn.LayerNorm(c, eps=1e-6)
+        self.fc1 = nn.Linear(c, 4 * c)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(4 * c, c)
+        self.gamma = nn.Parameter(torch.rand(c) + 0.5)
+        self.head = nn.Linear(c, 10)
+        with torch.no_grad():
+            for ln in (self.norm0, self.norm):
+                ln.weight.copy_(torch.rand(c) + 0.5)
+                ln.bias.copy_(torch.randn(c) * 0.2)
+
+    def forward(self, x):
+        x = self.stem(x)
+        # LayerNorm2d as torchvision's ConvNeXt writes it: over channels-first.
+        x = self.norm0(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.fc2(self.act(self.fc1(self.norm(y))))
+        x = x + (self.gamma * y).permute(0, 3, 1, 2)
+        return self.head(x.mean([2, 3]))
+
+
+class TinyAct(torch.nn.Module):
+    """The activations of MobileNetV3, EfficientNet and ConvNeXt as torch 1.13 exports them at
+    opset 13, 3x32x32 -> 10 (webconv's pointwise recognisers and epilogue fusion): conv + BN +
+    Hardswish (Mul(x, HardSigmoid(x))), MobileNetV3's SE block (pool, conv 1x1, ReLU, conv 1x1,
+    Hardsigmoid, x * s), conv + BN + SiLU (Mul(x, Sigmoid(x))), a depthwise conv + GELU (the
+    Erf chain), Sub / Div / Sqrt / Pow of computed tensors, and Linear + Hardswish."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.Hardswish())
+        self.se1 = nn.Conv2d(16, 8, 1)
+        self.se2 = nn.Conv2d(8, 16, 1)
+        self.se_act = nn.Hardsigmoid()
+        self.conv = nn.Sequential(nn.Conv2d(16, 24, 3, padding=1), nn.BatchNorm2d(24), nn.SiLU())
+        self.dw = nn.Conv2d(24, 24, 3, padding=1, groups=24)
+        self.gelu = nn.GELU()
+        self.fc = nn.Linear(24, 32)
+        self.fc_act = nn.Hardswish()
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x):
+        F = torch.nn.functional
+        x = self.stem(x)
+        x = x * self.se_act(self.se2(torch.relu(self.se1(F.adaptive_avg_pool2d(x, 1)))))
+        x = self.gelu(self.dw(self.conv(x)))
+        y = x / torch.sqrt(x * x + 1.0)
+        x = x - 0.5 * y
+        x = torch.pow(torch.sigmoid(x) + 0.5, torch.tanh(y))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.head(self.fc_act(self.fc(x)))
+
+
 MODELS = {
+    "shufflenetv2": lambda: tvm.shufflenet_v2_x1_0(),
+    "layoutnet": LayoutNet,
     "resnet18": lambda: tvm.resnet18(),
     "vgg11": lambda: tvm.vgg11(),
     "googlenet": lambda: tvm.googlenet(aux_logits=False, transform_input=False, init_weights=True),
     "tinycnn": tiny_cnn,
+    "tinyln": TinyLN,
+    "tinyln17": TinyLN,
+    "tinyact": TinyAct,
 }
 DEFAULT = ["resnet18", "vgg11", "googlenet"]
-SIDE = {"tinycnn": 32}
+SIDE = {"tinyact": 32, "tinyln": 32, "tinyln17": 32, "tinycnn": 32, "shufflenetv2": 64, "layoutnet": 16}
 SEED = 20240601
+# Opset 13 unless named here (tinyln17: LayerNormalization is an ONNX op from opset 17).
+OPSET = {"tinyln17": 17}
 # Batch 2, which tests the dynamic batch axis; VGG-11 (7.6 GFLOP per image, every backend
 # runs it in the end-to-end test, SwiftShader's WebGPU among them) at batch 1.
 BATCH = {"vgg11": 1}
@@ -64,12 +159,46 @@ def write_atomic(path, write):
     os.replace(tmp, path)
 
 
+def randomize_layer_scale(model, gen):
+    """ConvNeXt's LayerNorms start as the identity and its layer scales at 1e-6, which would
+    leave every block a no-op: give them values that make each block count."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.LayerNorm) or type(m).__name__ == "LayerNorm2d":
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.2)
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape, generator=gen) * 0.2 + 0.1)
+
+
+# torchvision's lightweight classifiers (issue 13): name -> (builder, side, batch, defaults).
+# Other widths, resolutions and batch sizes of each family; `defaults` exports with
+# torch.onnx.export's own settings (TrainingMode.EVAL: torch folds BN into the convs), the
+# others keep their BatchNormalization nodes for webconv's folding.
+LIGHTWEIGHT = {
+    "mobilenet_v3_small": (lambda: tvm.mobilenet_v3_small(), 64, 2, False),
+    "mobilenet_v3_large": (lambda: tvm.mobilenet_v3_large(), 96, 1, True),
+    "mnasnet0_5": (lambda: tvm.mnasnet0_5(), 64, 2, False),
+    "mnasnet1_0": (lambda: tvm.mnasnet1_0(), 64, 1, True),
+    "shufflenet_v2_x0_5": (lambda: tvm.shufflenet_v2_x0_5(), 64, 1, True),
+    "efficientnet_b0": (lambda: tvm.efficientnet_b0(), 64, 1, False),
+    "efficientnet_b1": (lambda: tvm.efficientnet_b1(), 64, 2, True),
+    "convnext_tiny": (lambda: tvm.convnext_tiny(), 64, 1, False),
+}
+for _name, (_build, _side, _batch, _) in LIGHTWEIGHT.items():
+    MODELS[_name] = _build
+    SIDE[_name] = _side
+    BATCH[_name] = _batch
+DEFAULTS = {name for name, spec in LIGHTWEIGHT.items() if spec[3]}
+
+
 def export(name, out_dir):
     # One seed per model, so exporting a subset gives the same files.
     torch.manual_seed(SEED + sum(map(ord, name)))
     gen = torch.Generator().manual_seed(SEED)
     model = MODELS[name]()
     randomize_batchnorm(model, gen)
+    randomize_layer_scale(model, gen)
     model.eval()
     side = SIDE.get(name, 224)
     x = torch.randn(BATCH.get(name, 2), 3, side, side, generator=gen)
@@ -81,8 +210,8 @@ def export(name, out_dir):
         # inference BNs); EVAL would fold them into the convs before webconv sees them,
         # and webconv's own folding pass is what this export exists to test.
         torch.onnx.export(
-            model, x, path, opset_version=13, do_constant_folding=True,
-            training=torch.onnx.TrainingMode.PRESERVE,
+            model, x, path, opset_version=OPSET.get(name, 13), do_constant_folding=True,
+            training=torch.onnx.TrainingMode.EVAL if name in DEFAULTS else torch.onnx.TrainingMode.PRESERVE,
             input_names=["input"], output_names=["logits"],
             dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
         )

@@ -234,17 +234,20 @@ describe('importOnnx: mapping', () => {
     expect(transA.nodes[0]).toMatchObject({ op: 'gemm', attrs: { transA: true } });
   });
 
-  it('MatMul: constant B -> fc without bias, computed B -> gemm, N-D -> unsupported', () => {
+  it('MatMul: constant B -> fc without bias, computed B -> gemm, N-D -> matmul (constant 2-D B: reshape, fc, reshape)', () => {
     const fc = model({ inputs: [vi('x', [1, 3])], outputs: [vi('y', [1, 2])], initializers: [tensor('B', [3, 2], range(6))], nodes: [node('MatMul', ['x', 'B'], ['y'])] });
     expect(fc.nodes[0].op).toBe('fc');
     expect(fc.nodes[0].inputs).toHaveLength(2);
     expect([...fc.weight(fc.nodes[0].inputs[1])]).toEqual([0, 2, 4, 1, 3, 5]);
     const gm = model({ inputs: [vi('x', [1, 3]), vi('b', [3, 2])], outputs: [vi('y', [1, 2])], nodes: [node('MatMul', ['x', 'b'], ['y'])] });
     expect(gm.nodes[0].op).toBe('gemm');
-    expectOnnxError(
-      () => model({ inputs: [vi('x', [2, 1, 3]), vi('b', [3, 2])], outputs: [vi('y', [2, 1, 2])], nodes: [node('MatMul', ['x', 'b'], ['y'], [], 'mm')] }),
-      'unsupported', "MatMul of non-2-D tensors (node 'mm')",
-    );
+    const nd = model({ inputs: [vi('x', [2, 1, 3]), vi('b', [3, 2])], outputs: [vi('y', [2, 1, 2])], nodes: [node('MatMul', ['x', 'b'], ['y'], [], 'mm')] });
+    expect(nd.nodes.map((n) => n.op)).toEqual(['matmul']);
+    expect(nd.shape('y')).toEqual([2, 1, 2]);
+    const linear = model({ inputs: [vi('x', [2, 4, 3])], outputs: [vi('y', [2, 4, 2])], initializers: [tensor('B', [3, 2], range(6))], nodes: [node('MatMul', ['x', 'B'], ['y'], [], 'mm')] });
+    expect(linear.nodes.map((n) => n.op)).toEqual(['reshape', 'fc', 'reshape']);
+    expect(linear.nodes[1].name).toBe('mm');
+    expect(linear.shape('y')).toEqual([2, 4, 2]);
   });
 
   it('resolves auto_pad against the input shape', () => {

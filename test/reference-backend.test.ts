@@ -133,6 +133,27 @@ describe('reference backend: NaN and infinities as PyTorch and ONNX give them', 
     for (const [op, attrs, want] of cases) expectLike(await run(single(op, [[7]], attrs), X), want);
   });
 
+  it("hardsigmoid, hardswish, silu, gelu, erf, sqrt: PyTorch 1.13's values at NaN, +-inf, +-0, -1, 2", async () => {
+    // torch.nn.functional.hardsigmoid / hardswish / silu / gelu, torch.erf, torch.sqrt of X;
+    // ONNX's default HardSigmoid (alpha 0.2) as torch.clamp(0.2 x + 0.5, 0, 1).
+    const cases: [OpType, Attrs, number[]][] = [
+      ['hardsigmoid', { alpha: 1 / 6, beta: 0.5 }, [NaN, 1, 0, 0.5, 0.5, 0.3333333432674408, 0.8333333134651184]],
+      ['hardsigmoid', { alpha: 0.2, beta: 0.5 }, [NaN, 1, 0, 0.5, 0.5, 0.30000001192092896, 0.8999999761581421]],
+      ['hardswish', {}, [NaN, Infinity, NaN, -0, 0, -0.3333333432674408, 1.6666666269302368]],
+      ['silu', {}, [NaN, Infinity, NaN, -0, 0, -0.2689414322376251, 1.7615940570831299]],
+      ['gelu', {}, [NaN, Infinity, NaN, 0, 0, -0.1586552858352661, 1.9544999599456787]],
+      ['erf', {}, [NaN, 1, -1, -0, 0, -0.8427007794380188, 0.9953222870826721]],
+      ['sqrt', {}, [NaN, Infinity, NaN, -0, 0, NaN, 1.4142135381698608]],
+    ];
+    for (const [op, attrs, want] of cases) expectLike(await run(single(op, [[7]], attrs), X), want);
+  });
+
+  it("pow follows C's rules where JavaScript's differ (torch 1.13's values)", async () => {
+    // torch.pow([1, -1, nan, -2, -2, 0, 0], [nan, inf, 0, 3, 0.5, -1, -3])
+    const got = await run(single('pow', [[7], [7]]), [1, -1, NaN, -2, -2, 0, 0], [NaN, Infinity, 0, 3, 0.5, -1, -3]);
+    expectLike(got, [1, 1, 1, -8, NaN, Infinity, Infinity]);
+  });
+
   it('fused into a conv or fc epilogue, they keep NaN too: relu(conv2d(x)) = NaN where x is', async () => {
     const conv = graphOf({ x: [1, 1, 2, 2] }, [
       node('c', 'conv2d', ['x', 'w'], { kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }),

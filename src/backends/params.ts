@@ -19,6 +19,10 @@ export const ACTIVATION_CODES = {
   relu: commonConstants.ACT_RELU,
   clip: commonConstants.ACT_CLIP,
   leakyrelu: commonConstants.ACT_LEAKYRELU,
+  hardsigmoid: commonConstants.ACT_HARDSIGMOID,
+  hardswish: commonConstants.ACT_HARDSWISH,
+  silu: commonConstants.ACT_SILU,
+  gelu: commonConstants.ACT_GELU,
 } as const;
 
 /** A parameter block's field: a 32-bit integer (a size, an offset, a pointer) or an f32. */

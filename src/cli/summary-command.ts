@@ -121,7 +121,9 @@ export async function summaryCommand(argv: string[], out: (s: string) => void): 
   });
   const passLine = passes
     ? `\npasses: ${passes.foldedBatchNorms.length} batch norms folded, ${passes.fusedResiduals.length} residual adds and ${passes.fusedActivations.length} activations fused, ` +
-      `${passes.removed.length} identity/dropout nodes removed`
+      `${passes.removed.length} identity/dropout nodes removed` +
+      (passes.pointwisePatterns.length ? `, ${passes.pointwisePatterns.length} silu/hardswish/gelu patterns recognised` : '') +
+      (passes.channelShuffles.length ? `, ${passes.channelShuffles.length} channel shuffles recognised` : '')
     : '';
   out(values.json ? JSON.stringify(summaryJson(s, passes), null, 2) : renderTable(s, { macs: values.macs ?? false }) + passLine);
 }

@@ -28,7 +28,24 @@ export type OpType =
   | 'identity'
   | 'pad'
   | 'reshape'
-  | 'gemm';
+  | 'gemm'
+  | 'hardsigmoid'
+  | 'hardswish'
+  | 'silu'
+  | 'gelu'
+  | 'erf'
+  | 'sqrt'
+  | 'sub'
+  | 'div'
+  | 'pow'
+  | 'reducemean'
+  | 'reducesum'
+  | 'reducemax'
+  | 'layernorm'
+  | 'matmul'
+  | 'transpose'
+  | 'slice'
+  | 'channelshuffle';
 
 /**
  * One operation. Inputs and outputs name tensors; weights are inputs that name

@@ -1,7 +1,7 @@
 import { GraphError } from '../graph/errors.js';
 import type { Graph, Node } from '../graph/graph.js';
 import { typed } from '../ops/attrs.js';
-import { fusedActivation } from '../ops/fused-activation.js';
+import { fusedActivation, type FusedActivation } from '../ops/fused-activation.js';
 import type { WindowAttrs } from '../ops/window.js';
 import { AttributeType, DataType, onnxTypes } from './schema.js';
 
@@ -95,6 +95,7 @@ function exportNode(
       if (act?.op === 'relu') one('Relu', [], [t]);
       else if (act?.op === 'leakyrelu') one('LeakyRelu', [float('alpha', act.alpha)], [t]);
       else if (act?.op === 'clip') clipNode(node, t, out, act.min, act.max, emit);
+      else if (act) activationNodes(node, act, t, out, emit);
       return;
     }
     case 'fc': {
@@ -103,7 +104,8 @@ function exportNode(
       if (act) {
         if (act.op === 'relu') one('Relu', [], [`${out}/gemm`]);
         else if (act.op === 'leakyrelu') one('LeakyRelu', [float('alpha', act.alpha)], [`${out}/gemm`]);
-        else clipNode(node, `${out}/gemm`, out, act.min, act.max, emit);
+        else if (act.op === 'clip') clipNode(node, `${out}/gemm`, out, act.min, act.max, emit);
+        else activationNodes(node, act, `${out}/gemm`, out, emit);
       }
       return;
     }
@@ -156,9 +158,65 @@ function exportNode(
     case 'dropout':
     case 'identity':
       return one('Identity');
+    case 'hardsigmoid':
+      return activationNodes(node, { op: 'hardsigmoid', ...n.attrs }, node.inputs[0], out, emit);
+    case 'hardswish':
+    case 'silu':
+    case 'gelu':
+      return activationNodes(node, { op: n.op }, node.inputs[0], out, emit);
+    case 'erf':
+      return one('Erf');
+    case 'sqrt':
+      return one('Sqrt');
+    case 'sub':
+      return one('Sub');
+    case 'div':
+      return one('Div');
+    case 'pow':
+      return one('Pow');
+    case 'transpose':
+      return one('Transpose', [ints('perm', n.attrs.perm)]);
+    case 'slice':
+      for (const k of ['starts', 'ends', 'axes', 'steps'] as const) int64(`${node.name}/${k}`, n.attrs[k]);
+      return one('Slice', [], [node.inputs[0], ...['starts', 'ends', 'axes', 'steps'].map((k) => `${node.name}/${k}`)]);
+    case 'channelshuffle': {
+      // As torch writes it (recognised again by the graph passes): reshape, transpose, reshape.
+      const x = graph.shape(node.inputs[0]);
+      const g = n.attrs.groups;
+      int64(`${node.name}/split_shape`, [x[0], g, x[1] / g, ...x.slice(2)]);
+      int64(`${node.name}/shape`, x);
+      emit({ name: `${node.name}/Reshape_split`, op_type: 'Reshape', input: [node.inputs[0], `${node.name}/split_shape`], output: [`${out}/split`], attribute: [] });
+      one('Transpose', [ints('perm', [0, 2, 1, ...x.slice(2).map((_, d) => d + 3)])], [`${out}/split`], `${out}/transposed`);
+      return one('Reshape', [], [`${out}/transposed`, `${node.name}/shape`]);
+    }
     default:
       throw new GraphError(`node '${node.name}': no ONNX export for op '${node.op}'`);
   }
+}
+
+/** hardsigmoid, hardswish, silu and gelu (fused or not) as opset-13 ONNX: HardSwish is opset 14, so hardswish, silu and gelu are written as torch writes them, x * HardSigmoid(x), x * Sigmoid(x) and the Erf chain. */
+function activationNodes(node: Node, act: FusedActivation, input: string, out: string, emit: (n: OnnxNode) => void): void {
+  if (act.op === 'hardsigmoid') {
+    emit({ name: `${node.name}/HardSigmoid`, op_type: 'HardSigmoid', input: [input], output: [out], attribute: [float('alpha', act.alpha), float('beta', act.beta)] });
+    return;
+  }
+  if (act.op === 'gelu') {
+    // torch's opset-13 GELU: x * (1 + erf(x / sqrt 2)) * 0.5 (recognised again on import).
+    const k = (s: string) => `${out}/gelu/${s}`;
+    const constants: [string, number][] = [[k('sqrt2'), Math.SQRT2], [k('one'), 1], [k('half'), 0.5]];
+    for (const [name, v] of constants) emit({ name: `${name}/Constant`, op_type: 'Constant', input: [], output: [name], attribute: [scalar(v)] });
+    emit({ name: k('Div'), op_type: 'Div', input: [input, k('sqrt2')], output: [k('div')], attribute: [] });
+    emit({ name: k('Erf'), op_type: 'Erf', input: [k('div')], output: [k('erf')], attribute: [] });
+    emit({ name: k('Add'), op_type: 'Add', input: [k('erf'), k('one')], output: [k('add')], attribute: [] });
+    emit({ name: k('Mul'), op_type: 'Mul', input: [input, k('add')], output: [k('mul')], attribute: [] });
+    emit({ name: k('Mul_1'), op_type: 'Mul', input: [k('mul'), k('half')], output: [out], attribute: [] });
+    return;
+  }
+  if (act.op !== 'hardswish' && act.op !== 'silu') throw new GraphError(`node '${node.name}': no ONNX export for activation '${act.op}'`);
+  const gate = `${out}/${act.op === 'silu' ? 'sigmoid' : 'hardsigmoid'}`;
+  if (act.op === 'silu') emit({ name: `${node.name}/Sigmoid`, op_type: 'Sigmoid', input: [input], output: [gate], attribute: [] });
+  else emit({ name: `${node.name}/HardSigmoid`, op_type: 'HardSigmoid', input: [input], output: [gate], attribute: [float('alpha', 1 / 6), float('beta', 0.5)] });
+  emit({ name: `${node.name}/Mul`, op_type: 'Mul', input: [input, gate], output: [out], attribute: [] });
 }
 
 /** Clip takes min and max as inputs from opset 11 on. */

@@ -14,7 +14,7 @@
  * This module must not import Node built-ins: it is part of the browser bundle.
  */
 import { OnnxError, OptionError } from '../graph/errors.js';
-import type { Graph, GraphInput, Initializer, Node, OpType, Shape } from '../graph/graph.js';
+import { sizeOf, type Graph, type GraphInput, type Initializer, type Node, type OpType, type Shape } from '../graph/graph.js';
 import { finalizeGraph } from '../graph/validate.js';
 import { opDef } from '../ops/registry.js';
 import { nodeLabel } from './attributes.js';
@@ -37,6 +37,9 @@ export interface OnnxImportOptions {
 export const MIN_OPSET = 1;
 /** The newest default-domain opset webconv reads; newer ones may have changed an op. */
 export const MAX_OPSET = 18;
+
+/** Elementwise arithmetic, whose one-element constant operands are not counted as parameters. */
+const ARITHMETIC: ReadonlySet<OpType> = new Set<OpType>(['add', 'sub', 'mul', 'div', 'pow']);
 
 /**
  * Imports an ONNX model (the bytes of a `.onnx` file) as a webconv graph with inferred
@@ -368,7 +371,11 @@ class Importer implements ImportContext {
     frozen: readonly number[],
     where: string,
   ): void {
-    const irInputs = inputs.map((t, i) => this.materialize(t, !frozen.includes(i), where));
+    // A one-element constant in arithmetic (the 0.5, 1 and sqrt 2 of torch's GELU, the 2 and
+    // epsilon of its LayerNorm) is a constant of the formula, not a parameter of the model.
+    const scalarOperand = (t: string) =>
+      ARITHMETIC.has(op) && !this.runtime.has(t) && sizeOf(this.inits.get(t)?.shape ?? this.konst(t, undefined).shape) === 1;
+    const irInputs = inputs.map((t, i) => this.materialize(t, !frozen.includes(i) && !scalarOperand(t), where));
     const name = fresh(base, this.nodeNames);
     const def = opDef(op);
     const producerLayer = this.layerOf.get(irInputs[0]);

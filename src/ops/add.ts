@@ -3,7 +3,7 @@ import { broadcastShapes, forEachBroadcast } from './broadcast.js';
 import { elements, type OpDef } from './op.js';
 
 /** A binary elementwise op with NumPy broadcasting (ONNX's multidirectional broadcast). */
-function binary<T extends 'add' | 'mul'>(type: T, f: (a: number, b: number) => number): OpDef<T> {
+function binary<T extends 'add' | 'mul' | 'sub' | 'div' | 'pow'>(type: T, f: (a: number, b: number) => number): OpDef<T> {
   return {
     type,
     arity: [2, 2],
@@ -25,3 +25,23 @@ export const add = binary('add', (a, b) => a + b);
 
 /** Elementwise product (ONNX Mul, broadcasting). */
 export const mul = binary('mul', (a, b) => a * b);
+
+/** Elementwise difference (ONNX Sub, broadcasting). */
+export const sub = binary('sub', (a, b) => a - b);
+
+/** Elementwise quotient (ONNX Div, broadcasting): x / 0 = +-inf, 0 / 0 = NaN. */
+export const div = binary('div', (a, b) => a / b);
+
+/**
+ * a ** b (ONNX Pow, broadcasting) with C's (and so NumPy's and PyTorch's) rules where
+ * JavaScript's differ: pow(1, NaN) = 1 and pow(-1, +-inf) = 1 (Math.pow gives NaN for both).
+ * A negative base with a non-integer exponent is NaN in both.
+ */
+export const pow = binary('pow', powC);
+
+/** C's pow over Math.pow. */
+export function powC(a: number, b: number): number {
+  if (a === 1 || b === 0) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return Math.pow(a, b);
+}

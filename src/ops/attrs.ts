@@ -44,6 +44,10 @@ export interface ClipAttrs {
   readonly min: number;
   readonly max: number;
 }
+export interface HardSigmoidAttrs {
+  readonly alpha: number;
+  readonly beta: number;
+}
 export interface LeakyReluAttrs {
   readonly alpha: number;
 }
@@ -60,6 +64,32 @@ export interface SoftmaxAttrs {
   readonly axis: number;
   /** ONNX before opset 13: the tensor seen as 2-D, [prod(shape[:axis]), prod(shape[axis:])]. */
   readonly coerce2d: boolean;
+}
+export interface TransposeAttrs {
+  /** Output axis d is input axis perm[d]; complete (the importer fills ONNX's reversed default). */
+  readonly perm: readonly number[];
+}
+export interface SliceAttrs {
+  /** ONNX Slice's, one entry per sliced axis (axes may be negative; ends are clamped). */
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  readonly axes: readonly number[];
+  readonly steps: readonly number[];
+}
+export interface ChannelShuffleAttrs {
+  readonly groups: number;
+}
+export interface ReduceAttrs {
+  /** Reduced axes, sorted, each >= 0 (the importer resolves negative and empty axes). */
+  readonly axes: readonly number[];
+  readonly keepdims: boolean;
+}
+export interface LayerNormAttrs {
+  /** First normalised axis. */
+  readonly axis: number;
+  /** Normalised axes from `axis` on; 0: all of them (ONNX's LayerNormalization). */
+  readonly count: number;
+  readonly epsilon: number;
 }
 /** Ops without attributes. */
 export type NoAttrs = Record<string, never>;
@@ -89,6 +119,23 @@ export interface OpAttrs {
   pad: PadAttrs;
   reshape: ReshapeAttrs;
   gemm: GemmAttrs;
+  hardsigmoid: HardSigmoidAttrs;
+  hardswish: NoAttrs;
+  silu: NoAttrs;
+  gelu: NoAttrs;
+  erf: NoAttrs;
+  sqrt: NoAttrs;
+  sub: NoAttrs;
+  div: NoAttrs;
+  pow: NoAttrs;
+  reducemean: ReduceAttrs;
+  reducesum: ReduceAttrs;
+  reducemax: ReduceAttrs;
+  layernorm: LayerNormAttrs;
+  matmul: NoAttrs;
+  transpose: TransposeAttrs;
+  slice: SliceAttrs;
+  channelshuffle: ChannelShuffleAttrs;
 }
 
 /** A node of op T, its attributes typed. */

@@ -245,6 +245,8 @@ export const ACTIVATION_SHAPES: readonly Shape[] = [[2, 3, 5, 7], [1, 1], [37], 
 export const ACTIVATION_OPS: readonly (readonly [OpType, Attrs])[] = [
   ['relu', {}], ['clip', { min: -0.5, max: 1 }], ['clip', { min: 0, max: 6 }], ['leakyrelu', { alpha: 0.1 }],
   ['leakyrelu', { alpha: -2 }], ['tanh', {}], ['sigmoid', {}],
+  ['hardsigmoid', { alpha: 0.2, beta: 0.5 }], ['hardsigmoid', { alpha: 1 / 6, beta: 0.5 }], ['hardswish', {}], ['silu', {}],
+  ['gelu', {}], ['erf', {}],
 ];
 /** Input ranges for sigmoid and tanh on [3, 33]: saturated, near 0, moderate. */
 export const SATURATION_RANGES: readonly AgreeOptions[] = [{ low: -120, high: 120 }, { low: -1e-3, high: 1e-3 }, { low: -0.3, high: 0.3 }];
@@ -290,7 +292,7 @@ export const SOFTMAX_CASES: readonly (readonly [Shape, Attrs])[] = [
 // ---------------------------------------------------------------------------------------
 // Broadcasting (add, mul)
 
-export const BINARY_OPS = ['add', 'mul'] as const;
+export const BINARY_OPS = ['add', 'mul', 'sub', 'div'] as const;
 
 /** Operand shapes for add and mul: equal, scalar, rank 0, per-channel, both sides broadcast, rank 6. */
 export const BROADCAST_PAIRS: readonly (readonly [Shape, Shape])[] = [
@@ -299,6 +301,62 @@ export const BROADCAST_PAIRS: readonly (readonly [Shape, Shape])[] = [
   [[4, 1], [3]], [[2, 3, 4, 5, 6], [3, 1, 5, 1]], [[2, 3, 2, 3, 2, 3], [2, 1, 2, 1, 2, 1]], [[1, 1], [1, 1]],
   [[5, 1, 1, 1], [1, 1, 1, 9]], [[2, 6, 1, 1], [2, 6, 3, 3]], [[2, 1, 6], [2, 3, 1]],
 ];
+
+// ---------------------------------------------------------------------------------------
+// Issue 13: sqrt, pow, and torch's opset-13 activation patterns (silu, hardswish, gelu, SE)
+
+/**
+ * pow of seeded positive bases by exponents in [0.1, 3) over the broadcast pairs, and C's
+ * special cases (checked with torch 1.13: pow([1, -1, nan, -2, -2, 0, 0], [nan, inf, 0, 3,
+ * 0.5, -1, -3]) = [1, 1, 1, -8, nan, inf, inf]), negative bases with integer exponents,
+ * and infinities.
+ */
+export const POW_SPECIAL = {
+  x: [1, -1, NaN, -2, -2, 0, 0, Infinity, -Infinity, 2, 0.5, -0.5, -3, 4, -1.5, 3, 2, 7, -0, -0, -0, -Infinity],
+  y: [NaN, Infinity, 0, 3, 0.5, -1, -3, -1, 3, Infinity, -Infinity, 2, 2, -0.5, -2, 0.25, -Infinity, 1, -3, 3, 0.5, -2],
+};
+export const powSpecialEdit = (name: string, d: Float32Array): void => d.set(name === 'x0' ? POW_SPECIAL.x : POW_SPECIAL.y);
+/** pow by constant exponents (LayerNorm's Pow(x, 2), and odd, negative, fractional ones) of bases of both signs. */
+export const powByConstant = (e: number): Graph =>
+  single('pow', [[2, 3, 4, 5]], {}, [{ name: 'e', shape: [], trainable: false, data: Float32Array.of(e) }]);
+
+/** y = conv -> `tail` (builds the fused-activation patterns of torch's exports over a conv output `c`). */
+const convOut = (tail: Node[], inits: Initializer[] = []): Graph => graphOf(
+  { x: [2, 4, 6, 5] }, [node('c', 'conv2d', ['x', 'cw', 'cb'], { kernel: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 }), ...tail],
+  undefined, [constant('cw', [6, 4, 3, 3], -0.5, 0.5), constant('cb', [6]), ...inits],
+);
+const scalarInit = (name: string, v: number): Initializer => ({ name, shape: [], trainable: false, data: Float32Array.of(v) });
+
+/**
+ * torch 1.13's opset-13 exports, as the importer writes them: nn.SiLU as Mul(x, Sigmoid(x)),
+ * nn.Hardswish as Mul(x, HardSigmoid(x; 1/6, 1/2)) (each operand order), nn.GELU as
+ * Div(x, sqrt 2) -> Erf -> Add(1) -> Mul(x) -> Mul(0.5) (and the Muls the other way round),
+ * and MobileNetV3's SE block. Each with the ops the passes leave (`ops`) and the patterns
+ * they recognise (`patterns`).
+ */
+export function pointwisePatternGraphs(): readonly { label: string; graph: Graph; ops: string[]; patterns: string[] }[] {
+  const hs = { alpha: 1 / 6, beta: 0.5 };
+  const geluTail = (swapped: boolean): Node[] => [
+    node('d', 'div', ['c', 'sqrt2']), node('e', 'erf', ['d']), node('a', 'add', ['one', 'e']),
+    ...(swapped ? [node('m', 'mul', ['a', 'half']), node('y', 'mul', ['c', 'm'])] : [node('m', 'mul', ['c', 'a']), node('y', 'mul', ['m', 'half'])]),
+  ];
+  const geluInits = [scalarInit('sqrt2', Math.fround(Math.SQRT2)), scalarInit('one', 1), scalarInit('half', 0.5)];
+  // SE: x * hardsigmoid(conv(relu(conv(globalavgpool(x))))), broadcast over H, W.
+  const se = graphOf({ x: [2, 8, 5, 5] }, [
+    node('p', 'globalavgpool', ['x']), node('c1', 'conv2d', ['p', 'w1', 'b1'], { kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }),
+    node('r', 'relu', ['c1']), node('c2', 'conv2d', ['r', 'w2', 'b2'], { kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 }),
+    node('h', 'hardsigmoid', ['c2'], hs), node('y', 'mul', ['x', 'h']),
+  ], undefined, [constant('w1', [4, 8, 1, 1]), constant('b1', [4]), constant('w2', [8, 4, 1, 1]), constant('b2', [8])]);
+  return [
+    { label: 'conv2d -> Mul(x, Sigmoid(x)): silu, fused', graph: convOut([node('s', 'sigmoid', ['c']), node('y', 'mul', ['c', 's'])]), ops: ['conv2d'], patterns: ['y'] },
+    { label: 'conv2d -> Mul(Sigmoid(x), x): silu, fused', graph: convOut([node('s', 'sigmoid', ['c']), node('y', 'mul', ['s', 'c'])]), ops: ['conv2d'], patterns: ['y'] },
+    { label: 'conv2d -> Mul(x, HardSigmoid(x; 1/6, 1/2)): hardswish, fused', graph: convOut([node('s', 'hardsigmoid', ['c'], hs), node('y', 'mul', ['c', 's'])]), ops: ['conv2d'], patterns: ['y'] },
+    { label: 'conv2d -> Mul(x, HardSigmoid(x; 0.2, 0.5)): not hardswish, left as it is', graph: convOut([node('s', 'hardsigmoid', ['c'], { alpha: 0.2, beta: 0.5 }), node('y', 'mul', ['c', 's'])]), ops: ['conv2d', 'hardsigmoid', 'mul'], patterns: [] },
+    { label: 'conv2d -> GELU (torch opset 13): gelu, fused', graph: convOut(geluTail(false), geluInits), ops: ['conv2d'], patterns: ['y'] },
+    { label: 'conv2d -> GELU, Mul(0.5) first: gelu, fused', graph: convOut(geluTail(true), geluInits), ops: ['conv2d'], patterns: ['y'] },
+    { label: 'SE block: hardsigmoid fused into the second conv, broadcast mul', graph: se, ops: ['globalavgpool', 'conv2d', 'conv2d', 'mul'], patterns: [] },
+  ];
+}
 
 /** `op` with a constant per-channel second operand. */
 export const constantSecondOperand = (op: OpType): Graph => single(op, [[2, 5, 3, 3]], {}, [constant('w', [5, 1, 1])]);
@@ -554,7 +612,127 @@ export function fusedGraphs(): readonly (readonly [string, Graph])[] {
     ...FC_CASES.map(([n, k, m]) => [`fc [${n}, ${k}] -> ${m} + relu`, fcThen([n, k, m], node('y', 'relu', ['f']))] as const),
     ['fc + clip(0, 6)', fcThen(FC_CASES[0], node('y', 'clip', ['f'], { min: 0, max: 6 }))],
     ['fc + leakyrelu(0.2), batch 12', fcThen(FC_CASES[2], node('y', 'leakyrelu', ['f'], { alpha: 0.2 }))],
+    ['conv2d + hardswish', convThen(conv3, node('y', 'hardswish', ['c']))],
+    ['conv2d 1x1 + hardsigmoid(1/6, 1/2)', convThen(conv1, node('y', 'hardsigmoid', ['c'], { alpha: 1 / 6, beta: 0.5 }))],
+    ['depthwise conv2d + hardswish', convThen(dw, node('y', 'hardswish', ['c']))],
+    ['conv2d + batchnorm (folded) + silu', convThen(conv3, bn('c'), node('y', 'silu', ['n']))],
+    ['depthwise conv2d + silu', convThen(dw, node('y', 'silu', ['c']))],
+    ['fc + hardsigmoid(0.2, 0.5)', fcThen(FC_CASES[0], node('y', 'hardsigmoid', ['f'], { alpha: 0.2, beta: 0.5 }))],
+    ['fc + hardswish, batch 12', fcThen(FC_CASES[2], node('y', 'hardswish', ['f']))],
+    ['fc + silu', fcThen(FC_CASES[1], node('y', 'silu', ['f']))],
+    ['conv2d + gelu', convThen(conv3, node('y', 'gelu', ['c']))],
+    ['depthwise conv2d + gelu', convThen(dw, node('y', 'gelu', ['c']))],
+    ['fc + gelu', fcThen(FC_CASES[0], node('y', 'gelu', ['f']))],
   ];
+}
+
+// ---------------------------------------------------------------------------------------
+// Reductions, layer norm and N-d matmul (issue 13)
+
+/** Every non-empty subset of the axes of a rank-`rank` tensor. */
+export const axisSubsets = (rank: number): number[][] =>
+  Array.from({ length: (1 << rank) - 1 }, (_, m) => [...Array(rank).keys()].filter((a) => ((m + 1) >> a) & 1));
+
+export const REDUCE_OPS = ['reducemean', 'reducesum', 'reducemax'] as const;
+/** Rank 4 (every axis subset of each), one with a size-1 axis and rows of 10 (a vector and a tail). */
+export const REDUCE_SHAPES: readonly Shape[] = [[2, 3, 4, 5], [3, 9, 1, 10]];
+
+/** Layer norms: shape, attributes, and whether scale and bias are given. */
+export const LAYERNORM_CASES: readonly (readonly [Shape, Attrs, boolean])[] = [
+  [[2, 3, 4, 5], { axis: 3, count: 0, epsilon: 1e-5 }, true],
+  [[2, 3, 4, 5], { axis: 3, count: 0, epsilon: 1e-5 }, false],
+  [[3, 10], { axis: 1, count: 0, epsilon: 1e-3 }, true],
+  [[2, 3, 4, 5], { axis: 1, count: 0, epsilon: 1e-5 }, true],
+  [[2, 3, 4, 5], { axis: 1, count: 0, epsilon: 1e-5 }, false],
+  // ConvNeXt's LayerNorm2d: over the channels of NCHW (inner H*W: vectors and a tail).
+  [[2, 13, 3, 3], { axis: 1, count: 1, epsilon: 1e-6 }, true],
+  [[1, 6, 4, 4], { axis: 1, count: 1, epsilon: 1e-6 }, false],
+];
+
+/** A layer norm, its scale and bias constants when asked. */
+export function layernormGraph([shape, attrs, affine]: (typeof LAYERNORM_CASES)[number]): Graph {
+  const axis = attrs.axis as number;
+  const count = attrs.count as number;
+  const len = shape.slice(axis, count ? axis + count : shape.length).reduce((a, b) => a * b, 1);
+  return single('layernorm', [shape], attrs, affine ? [constant('lnscale', [len], 0.5, 1.5), constant('lnbias', [len])] : []);
+}
+
+/** MatMul operand shapes: batch broadcasting, 1-D operands, N not divisible by 8, a 2-D computed B. */
+export const MATMUL_CASES: readonly (readonly [Shape, Shape])[] = [
+  [[2, 1, 3, 4], [5, 4, 6]],
+  [[4], [2, 4, 3]],
+  [[2, 3, 4], [4]],
+  [[7], [7]],
+  [[3, 5, 7], [7, 9]],
+  [[1, 9, 17], [2, 17, 10]],
+  [[2, 2, 6, 16], [2, 2, 16, 8]],
+];
+
+// ---------------------------------------------------------------------------------------
+// Layout ops: transpose, slice (split's outputs), channel shuffle (issue 13)
+
+/** Every permutation of 0..n-1. */
+export function permutations(n: number): number[][] {
+  if (n === 0) return [[]];
+  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, k) => [...p.slice(0, k), n - 1, ...p.slice(k)]));
+}
+
+/** Transposes: every permutation of a rank-4 shape, ranks 1..3 whole, some of ranks 5 and 6, NCHW <-> NHWC. */
+export const TRANSPOSE_CASES: readonly (readonly [Shape, number[]])[] = [
+  ...permutations(4).map((perm) => [[2, 3, 4, 5], perm] as const),
+  [[7], [0]],
+  ...permutations(2).map((perm) => [[5, 9], perm] as const),
+  ...permutations(3).map((perm) => [[3, 1, 7], perm] as const),
+  [[2, 3, 2, 5, 3], [4, 2, 0, 3, 1]], [[2, 3, 2, 5, 3], [0, 1, 2, 4, 3]], [[1, 12, 2, 3, 3], [0, 2, 1, 3, 4]],
+  [[2, 3, 2, 2, 3, 2], [5, 4, 3, 2, 1, 0]], [[2, 3, 2, 2, 3, 2], [1, 0, 3, 2, 5, 4]], [[2, 3, 2, 2, 3, 2], [0, 2, 4, 1, 3, 5]],
+  // NCHW <-> NHWC (ConvNeXt's permutes) with sides past the wasm kernel's 16 x 16 tiles and remainders.
+  [[2, 40, 17, 19], [0, 2, 3, 1]], [[1, 17, 19, 40], [0, 3, 1, 2]],
+];
+
+/** Channel shuffles: groups 2..4, odd planes, batch 2, a 1x1 plane. */
+export const CHANNEL_SHUFFLE_CASES: readonly (readonly [Shape, number])[] = [
+  [[1, 12, 5, 7], 2], [[1, 12, 5, 7], 3], [[2, 12, 3, 3], 4], [[2, 6, 1, 1], 3], [[1, 8, 4, 4], 1], [[1, 116, 8, 8], 2],
+];
+
+/** Slices (ONNX's attributes): negative and clamped indices, steps, negative steps, axes given or not. */
+export const SLICE_CASES: readonly (readonly [Shape, Attrs])[] = [
+  [[2, 6, 5, 7], { starts: [1], ends: [4], axes: [1], steps: [1] }],
+  [[2, 6, 5, 7], { starts: [-3, 1], ends: [1000, -1], axes: [-1, 2], steps: [1, 1] }],
+  [[2, 6, 5, 7], { starts: [0, 0, 1, 0], ends: [2, 6, 5, 7], axes: [0, 1, 2, 3], steps: [1, 2, 2, 3] }],
+  [[2, 6, 5, 7], { starts: [-1, 5], ends: [-1000, 0], axes: [3, 1], steps: [-1, -2] }],
+  [[2, 6, 5, 7], { starts: [4, 9007199254740991], ends: [-9007199254740991, -9007199254740991], axes: [2, 3], steps: [-3, -1] }],
+  [[10], { starts: [-100], ends: [100], axes: [0], steps: [3] }],
+  [[3, 8], { starts: [1, -2], ends: [2, 8], axes: [0, 1], steps: [1, 1] }],
+  [[2, 3, 4, 5, 6], { starts: [1, 2, 0], ends: [2, 3, 6], axes: [0, 2, 4], steps: [1, 1, 2] }],
+];
+
+/** Split as the importer writes it: one slice node per part (`sizes` along `axis`), every part a graph output. */
+export function splitGraph(shape: Shape, axis: number, sizes: readonly number[]): Graph {
+  let at = 0;
+  const nodes = sizes.map((size, k) => {
+    const n = node(`y${k}`, 'slice', ['x'], { starts: [at], ends: [at + size], axes: [axis], steps: [1] });
+    at += size;
+    return n;
+  });
+  return graphOf({ x: shape }, nodes, nodes.map((n) => n.name));
+}
+
+/** Splits on every axis of [4, 6, 6, 8]: in equal parts and in given sizes. */
+export const SPLIT_CASES: readonly (readonly [Shape, number, number[]])[] = [
+  [[4, 6, 6, 8], 0, [2, 2]], [[4, 6, 6, 8], 0, [1, 3]],
+  [[4, 6, 6, 8], 1, [3, 3]], [[4, 6, 6, 8], 1, [1, 2, 3]],
+  [[4, 6, 6, 8], 2, [2, 2, 2]], [[4, 6, 6, 8], 2, [5, 1]],
+  [[4, 6, 6, 8], 3, [4, 4]], [[4, 6, 6, 8], 3, [3, 4, 1]],
+];
+
+/** Reshape [N, C, H, W] -> [N, g, C/g, H, W], transpose [0, 2, 1, 3, 4], reshape back: torch's channel shuffle. */
+export function channelShufflePattern(shape: Shape, groups: number): Graph {
+  const [n, c, h, w] = shape;
+  return graphOf({ x: shape }, [
+    node('r', 'reshape', ['x'], { shape: [n, groups, c / groups, h, w] }),
+    node('t', 'transpose', ['r'], { perm: [0, 2, 1, 3, 4] }),
+    node('y', 'reshape', ['t'], { shape: [n, c, h, w] }),
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -580,6 +758,30 @@ export interface OpCaseSuiteOptions {
  * position, see `special`), unfused and fused into a conv/fc epilogue.
  */
 export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndCopies: exact }: OpCaseSuiteOptions): void {
+  describe(`${backend} sqrt, pow and torch's activation patterns (issue 13)`, () => {
+    test('sqrt on ranks 1..5, and [nan, inf, -inf, -0, 0, -1, 2]', async () => {
+      for (const s of ACTIVATION_SHAPES) await agree(single('sqrt', [s]), { low: 0, high: 50 });
+      await agree(single('sqrt', [[7]]), { special: true, edit: startWith([NaN, Infinity, -Infinity, -0, 0, -1, 2]) });
+    });
+    for (const [a, b] of BROADCAST_PAIRS) {
+      test(`pow ${dims(a)} and ${dims(b)}`, () => agree(single('pow', [a, b]), { low: 0.1, high: 3 }));
+    }
+    test("pow: C's special cases (NaN, infinities, negative bases, -0)", () => agree(single('pow', [[22], [22]]), { special: true, edit: powSpecialEdit }));
+    test('pow by constant exponents 2, 3, -1, 0.5, -2.5 of bases of both signs', async () => {
+      for (const e of [2, 3, -1, -2]) await agree(powByConstant(e), { low: -3, high: 3 });
+      for (const e of [0.5, -2.5]) await agree(powByConstant(e), { low: 0.05, high: 3 });
+    });
+    for (const { label, graph, ops, patterns } of pointwisePatternGraphs()) {
+      test(label, async () => {
+        const { graph: optimized, report } = optimizeGraph(graph);
+        expect(optimized.nodes.map((n) => n.op)).toEqual(ops);
+        expect(report.pointwisePatterns).toEqual(patterns);
+        await agree(graph, { fused: true, low: -4, high: 4 });
+        await agree(graph, { fused: true, special: true, edit: specials(17) });
+      });
+    }
+  });
+
   describe(`${backend} pooling kernels`, () => {
     for (const [label, shape, attrs] of POOL_CASES) {
       test(`maxpool ${label}`, () => agree(single('maxpool', [shape], attrs), { exact }));
@@ -722,6 +924,70 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
     });
     for (const c of FC_KERNEL_CASES) test(`fc [${c[0]}, ${c[1]}] -> ${c[2]}`, () => agree(fcGraph(c)));
     test('fc with weight and bias as graph inputs', () => agree(fcWeightsAsInputs()));
+  });
+
+  describe(`${backend} reductions, layernorm and matmul`, () => {
+    for (const op of REDUCE_OPS) {
+      for (const keepdims of [true, false]) {
+        test(`${op} keepdims ${keepdims}: every axis subset of ${REDUCE_SHAPES.map(dims).join(' and ')}`, async () => {
+          for (const shape of REDUCE_SHAPES) {
+            for (const axes of axisSubsets(shape.length)) await agree(single(op, [shape], { axes, keepdims }), { exact: exact && op === 'reducemax' });
+          }
+        });
+      }
+    }
+    for (const c of LAYERNORM_CASES) {
+      test(`layernorm ${dims(c[0])} ${JSON.stringify(c[1])} ${c[2] ? 'with' : 'without'} scale and bias`, () => agree(layernormGraph(c), { low: -3, high: 5 }));
+    }
+    for (const [a, b] of MATMUL_CASES) {
+      test(`matmul ${dims(a)} x ${dims(b)}`, async () => {
+        await agree(single('matmul', [a, b]));
+        await agree(single('matmul', [a], {}, [constant('B', b)]));
+      });
+    }
+    test('reductions with NaN and infinities: max keeps NaN (numpy, PyTorch), sums give NaN or inf', async () => {
+      for (const op of REDUCE_OPS) {
+        for (const axes of [[3], [1], [2, 3], [0, 2], [0, 1, 2, 3]]) {
+          const g = single(op, [[2, 3, 4, 5]], { axes, keepdims: true });
+          await agree(g, { exact: exact && op === 'reducemax', special: true, edit: specials(13) });
+        }
+      }
+    });
+    test('layernorm and matmul with NaN and infinities', async () => {
+      for (const c of LAYERNORM_CASES) await agree(layernormGraph(c), { special: true, edit: specials(11) });
+      for (const [a, b] of MATMUL_CASES.filter(([a, b]) => a.length > 1 && b.length > 1)) await agree(single('matmul', [a, b]), { special: true, edit: specials(11) });
+    });
+  });
+
+  describe(`${backend} layout kernels: transpose, slice, split, channel shuffle`, () => {
+    test(`transpose: every permutation of [2, 3, 4, 5], ranks 1..3, some of ranks 5 and 6, NCHW <-> NHWC (${TRANSPOSE_CASES.length} cases)`, async () => {
+      for (const [shape, perm] of TRANSPOSE_CASES) await agree(single('transpose', [shape], { perm }), { exact });
+    });
+    for (const [shape, groups] of CHANNEL_SHUFFLE_CASES) {
+      test(`channelshuffle ${dims(shape)} in ${groups} groups`, () => agree(single('channelshuffle', [shape], { groups }), { exact }));
+    }
+    for (const [shape, attrs] of SLICE_CASES) {
+      test(`slice ${dims(shape)} ${JSON.stringify(attrs)}`, () => agree(single('slice', [shape], attrs), { exact }));
+    }
+    for (const [shape, axis, sizes] of SPLIT_CASES) {
+      test(`split ${dims(shape)} on axis ${axis} into [${sizes.join(', ')}]`, () => agree(splitGraph(shape, axis, sizes), { exact }));
+    }
+    test('reshape -> transpose -> reshape (torch\'s channel shuffle) becomes one channelshuffle, and agrees fused and not', async () => {
+      for (const groups of [2, 3, 4]) {
+        const g = channelShufflePattern([2, 12, 3, 5], groups);
+        const { graph, report } = optimizeGraph(g);
+        expect(graph.nodes.map((n) => [n.op, n.attrs])).toEqual([['channelshuffle', { groups }]]);
+        expect(report.channelShuffles).toEqual(['t']);
+        await agree(g, { exact, fused: true });
+      }
+    });
+    test('layout ops with NaN and infinities move them bit for bit', async () => {
+      const edit = specials(7);
+      await agree(single('transpose', [[2, 3, 4, 5]], { perm: [3, 1, 0, 2] }), { exact: true, special: true, edit });
+      await agree(single('slice', [[2, 6, 5, 7]], { starts: [-1, 5], ends: [-1000, 0], axes: [3, 1], steps: [-1, -2] }), { exact: true, special: true, edit });
+      await agree(single('channelshuffle', [[1, 12, 5, 7]], { groups: 3 }), { exact: true, special: true, edit });
+      await agree(splitGraph([4, 6, 6, 8], 1, [1, 2, 3]), { exact: true, special: true, edit });
+    });
   });
 
   describe(`${backend}: NaN and infinities, as PyTorch and ONNX give them (issue 11)`, () => {

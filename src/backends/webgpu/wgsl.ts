@@ -7,6 +7,7 @@
 import { BINARY_WGSL, binaryConstants } from './shaders/binary.js';
 import { COMMON_WGSL } from './shaders/common.js';
 import { COPY_WGSL } from './shaders/copy.js';
+import { GATHER_WGSL } from './shaders/gather.js';
 import { CONV2D_WGSL } from './shaders/conv2d.js';
 import { CONV2D_DIRECT_WGSL } from './shaders/conv2d-direct.js';
 import { ELEMENTWISE_WGSL, elementwiseConstants } from './shaders/elementwise.js';
@@ -18,12 +19,15 @@ import { LRN_WGSL } from './shaders/lrn.js';
 import { PAD_WGSL } from './shaders/pad.js';
 import { POOL_WGSL, poolConstants } from './shaders/pool.js';
 import { SOFTMAX_WGSL } from './shaders/softmax.js';
+import { LAYERNORM_WGSL } from './shaders/layernorm.js';
+import { REDUCE_WGSL } from './shaders/reduce.js';
 
 const SOURCES = {
   binary: BINARY_WGSL,
   conv2d: CONV2D_WGSL,
   'conv2d-direct': CONV2D_DIRECT_WGSL,
   copy: COPY_WGSL,
+  gather: GATHER_WGSL,
   elementwise: ELEMENTWISE_WGSL,
   fc: FC_WGSL,
   peak: PEAK_WGSL,
@@ -33,6 +37,8 @@ const SOURCES = {
   pad: PAD_WGSL,
   pool: POOL_WGSL,
   softmax: SOFTMAX_WGSL,
+  layernorm: LAYERNORM_WGSL,
+  reduce: REDUCE_WGSL,
 } as const;
 
 /** A kernel family: the name of its file in kernels/. */
@@ -54,12 +60,24 @@ export const ELEMENTWISE_OP = {
   tanh: elementwiseConstants.OP_TANH,
   sigmoid: elementwiseConstants.OP_SIGMOID,
   batchnorm: elementwiseConstants.OP_BATCHNORM,
+  hardsigmoid: elementwiseConstants.OP_HARDSIGMOID,
+  hardswish: elementwiseConstants.OP_HARDSWISH,
+  silu: elementwiseConstants.OP_SILU,
+  gelu: elementwiseConstants.OP_GELU,
+  erf: elementwiseConstants.OP_ERF,
+  sqrt: elementwiseConstants.OP_SQRT,
 } as const;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OP;
 
 /** The op codes of kernels/binary.wgsl (its `OP` override). */
-export const BINARY_OP = { add: binaryConstants.BINARY_ADD, mul: binaryConstants.BINARY_MUL } as const;
+export const BINARY_OP = {
+  add: binaryConstants.BINARY_ADD,
+  mul: binaryConstants.BINARY_MUL,
+  sub: binaryConstants.BINARY_SUB,
+  div: binaryConstants.BINARY_DIV,
+  pow: binaryConstants.BINARY_POW,
+} as const;
 
 /** The op codes of kernels/pool.wgsl (its `OP` override). */
 export const POOL_OP = { maxpool: poolConstants.POOL_MAX, avgpool: poolConstants.POOL_AVG } as const;

@@ -1,4 +1,4 @@
-/** Relu, Sigmoid, Tanh, LeakyRelu, Clip and Softmax: one IR op each on a runtime tensor. */
+/** Relu, Sigmoid, Tanh, LeakyRelu, Clip, Softmax, HardSigmoid, HardSwish, Erf and Sqrt: one IR op each on a runtime tensor. */
 import type { OpType } from '../../graph/graph.js';
 import * as fold from '../fold.js';
 import { spec, type OpHandler, type Step } from '../step.js';
@@ -42,3 +42,8 @@ export const softmax: OpHandler = {
     s.emit('softmax', [s.input(0)], { axis, coerce2d: s.opset < 13 });
   },
 };
+
+export const hardSigmoid = unary('hardsigmoid', 'X', (s) => ({ alpha: s.attrs.float('alpha', 0.2), beta: s.attrs.float('beta', 0.5) }));
+export const hardSwish = unary('hardswish', 'X');
+export const erf = unary('erf', 'input');
+export const sqrt = unary('sqrt', 'X');

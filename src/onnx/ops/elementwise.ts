@@ -1,4 +1,4 @@
-/** Add, Sub, Mul, Div: folded on constants; Add and Mul of runtime tensors become IR ops. */
+/** Add, Sub, Mul, Div: folded on constants, IR ops (add, sub, mul, div) on runtime tensors; Pow an IR op. */
 import { nodeLabel } from '../attributes.js';
 import * as fold from '../fold.js';
 import { spec, type OpHandler, type Step } from '../step.js';
@@ -25,14 +25,15 @@ function legacyBroadcast(s: Step): string | undefined {
   return out;
 }
 
+const IR_OP = { Add: 'add', Sub: 'sub', Mul: 'mul', Div: 'div' } as const;
+
 function arithmetic(kind: 'Add' | 'Sub' | 'Mul' | 'Div'): OpHandler {
   return {
     inputs: () => spec('A B'),
     run: (s) => {
       const b = legacyBroadcast(s) ?? s.input(1);
       if (s.isConst(0) && s.im.isConst(b)) return s.define(fold.binary(kind, s.konst(0), s.im.konst(b, s), s.where, s.im.foldLimit));
-      if (kind === 'Add' || kind === 'Mul') return s.emit(kind === 'Add' ? 'add' : 'mul', [s.input(0), b], {});
-      s.unsupported(`${kind} of computed tensors`);
+      s.emit(IR_OP[kind], [s.input(0), b], {});
     },
   };
 }
@@ -41,3 +42,9 @@ export const add = arithmetic('Add');
 export const sub = arithmetic('Sub');
 export const mul = arithmetic('Mul');
 export const div = arithmetic('Div');
+
+/** Pow (X ** Y, NumPy broadcasting, C's rules): one IR op, its exponent a tensor or a constant. */
+export const pow: OpHandler = {
+  inputs: () => spec('X Y'),
+  run: (s) => s.emit('pow', [s.input(0), s.input(1)], {}),
+};

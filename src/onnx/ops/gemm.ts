@@ -1,4 +1,9 @@
-/** Gemm and MatMul: an `fc` layer when B is a constant, the general `gemm` otherwise. */
+/**
+ * Gemm and MatMul: an `fc` layer when B is a constant, the general `gemm` otherwise; MatMul of
+ * N-d tensors is the IR `matmul` (batch axes broadcast), or an fc over the last axis when B is
+ * a constant matrix.
+ */
+import { nodeLabel } from '../attributes.js';
 import { spec, toFloat32, type OpHandler, type Step } from '../step.js';
 
 function transpose2d(data: Float32Array, rows: number, cols: number, scale: number): Float32Array {
@@ -37,6 +42,22 @@ function fcFromConstant(s: Step, transB: boolean, alpha: number, bias: string | 
   s.emit('fc', bias ? [s.input(0), weight, bias] : [s.input(0), weight], {});
 }
 
+/**
+ * A constant 2-D weight applied over the last axis of an N-d input (a Linear on channels-last
+ * data, ConvNeXt's MLP): the leading axes flattened into rows, one fc, then the N-d shape
+ * back. Both reshapes are views, so it runs as fast as fc.
+ */
+function linearOverLastAxis(s: Step, a: readonly number[], b: readonly number[]): void {
+  const label = nodeLabel(s.msg);
+  const rows = s.im.freshTensorName(`${s.input(0)}.rows`);
+  s.im.addNode(`${label}.rows`, 'reshape', [s.input(0)], rows, { shape: [-1, a[a.length - 1]], allowzero: false }, [], s.where);
+  const data = toFloat32(s.konst(1), `${s.where}: input '${s.input(1)}'`);
+  const weight = s.im.addInit(`${s.input(1)}.fc`, [b[1], b[0]], transpose2d(data, b[0], b[1], 1), true);
+  const y = s.im.freshTensorName(`${label}.fc`);
+  s.im.addNode(label, 'fc', [rows, weight], y, {}, [], s.where);
+  s.emit('reshape', [y], { shape: [...a.slice(0, -1), b[1]], allowzero: false });
+}
+
 export const gemm: OpHandler = {
   inputs: () => spec('A B C', 2),
   run: (s) => {
@@ -63,8 +84,11 @@ export const matmul: OpHandler = {
   run: (s) => {
     const a = s.shape(0);
     const b = s.shape(1);
-    if (a.length !== 2 || b.length !== 2) return s.unsupported('MatMul of non-2-D tensors');
-    if (s.isConst(1)) return fcFromConstant(s, false, 1, undefined);
-    s.emit('gemm', [s.input(0), s.input(1)], { alpha: 1, beta: 0, transA: false, transB: false });
+    if (a.length === 2 && b.length === 2) {
+      if (s.isConst(1)) return fcFromConstant(s, false, 1, undefined);
+      return s.emit('gemm', [s.input(0), s.input(1)], { alpha: 1, beta: 0, transA: false, transB: false });
+    }
+    if (a.length > 2 && b.length === 2 && s.isConst(1) && a[a.length - 1] === b[0]) return linearOverLastAxis(s, a, b);
+    s.emit('matmul', [s.input(0), s.input(1)], {});
   },
 };

@@ -3,9 +3,12 @@ import type { OpHandler } from '../step.js';
 import { clip, leakyRelu, relu, sigmoid, softmax, tanh } from './activations.js';
 import { averagePool, conv, globalAveragePool, globalMaxPool, maxPool } from './conv-pool.js';
 import { add, div, mul, sub } from './elementwise.js';
+import { pow } from './elementwise.js';
+import { erf, hardSigmoid, hardSwish, sqrt } from './activations.js';
 import { gemm, matmul } from './gemm.js';
-import { concat, flatten, pad, reshape, squeeze, unsqueeze } from './layout.js';
-import { batchnorm, lrn } from './normalization.js';
+import { concat, flatten, pad, reshape, split, squeeze, transpose, unsqueeze } from './layout.js';
+import { batchnorm, layerNormalization, lrn } from './normalization.js';
+import { reduceMax, reduceMean, reduceSum } from './reduce.js';
 import { dropout, identity } from './passthrough.js';
 import { cast, constant, constantOfShape, gather, shape, slice } from './shape-plumbing.js';
 
@@ -27,16 +30,27 @@ export const HANDLERS: Readonly<Record<string, OpHandler>> = {
   LeakyRelu: leakyRelu,
   Clip: clip,
   LRN: lrn,
+  LayerNormalization: layerNormalization,
+  ReduceMean: reduceMean,
+  ReduceSum: reduceSum,
+  ReduceMax: reduceMax,
   BatchNormalization: batchnorm,
   Add: add,
   Mul: mul,
   Sub: sub,
   Div: div,
+  Pow: pow,
+  HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  Erf: erf,
+  Sqrt: sqrt,
   Concat: concat,
   Softmax: softmax,
   Dropout: dropout,
   Identity: identity,
   Pad: pad,
+  Transpose: transpose,
+  Split: split,
   Constant: constant,
   ConstantOfShape: constantOfShape,
   Shape: shape,

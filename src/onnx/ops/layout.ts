@@ -1,10 +1,12 @@
 /**
- * Flatten, Reshape, Squeeze, Unsqueeze, Concat and Pad: reshapes and joins, folded when
- * their data is a constant, one IR op otherwise.
+ * Flatten, Reshape, Squeeze, Unsqueeze, Concat, Pad, Transpose and Split: reshapes, joins
+ * and data movement, folded when their data is a constant, IR ops otherwise (Split: one
+ * slice per output it has, so every IR node keeps one output).
  */
+import { transposeView } from '../../ops/transpose.js';
 import * as fold from '../fold.js';
 import { spec, type OpHandler } from '../step.js';
-import { checkedShape } from '../tensor-proto.js';
+import { checkedShape, type ConstTensor } from '../tensor-proto.js';
 
 export const flatten: OpHandler = {
   inputs: () => spec('input'),
@@ -105,5 +107,70 @@ export const pad: OpHandler = {
     }
     if (pads.length !== 2 * rank) return s.invalid(`pads hold ${pads.length} values, but the rank-${rank} input '${s.input(0)}' needs ${2 * rank} (a begin and an end per axis)`);
     s.emit('pad', [s.input(0)], { pads, value });
+  },
+};
+
+/** A constant transposed (a gather of any dtype; transposeView's walk). */
+function foldTranspose(c: ConstTensor, perm: readonly number[]): ConstTensor {
+  const v = transposeView(perm, c.shape);
+  const out = fold.allocFor(c.dtype, c.data.length);
+  const idx = v.dims.map(() => 0);
+  for (let o = 0, src = 0; o < out.length; o++) {
+    out[o] = c.data[src];
+    for (let d = v.dims.length - 1; d >= 0; d--) {
+      src += v.strides[d];
+      if (++idx[d] < v.dims[d]) break;
+      src -= v.strides[d] * v.dims[d];
+      idx[d] = 0;
+    }
+  }
+  return { dtype: c.dtype, shape: [...v.dims], data: out };
+}
+
+/** Transpose: any permutation (default: the axes reversed). */
+export const transpose: OpHandler = {
+  inputs: () => spec('data'),
+  run: (s) => {
+    const rank = s.shape(0).length;
+    const perm = s.attrs.ints('perm') ?? Array.from({ length: rank }, (_, d) => rank - 1 - d);
+    if (perm.length !== rank || new Set(perm).size !== rank || perm.some((p) => !Number.isInteger(p) || p < 0 || p >= rank)) {
+      return s.invalid(`attribute 'perm' [${perm.join(', ')}] is not a permutation of the ${rank} axes of input '${s.input(0)}'`);
+    }
+    if (s.isConst(0)) return s.define(foldTranspose(s.konst(0), perm));
+    s.emit('transpose', [s.input(0)], { perm });
+  },
+};
+
+/**
+ * Split along `axis`: sizes from the input `split` (opset 13+), the attribute `split`
+ * (before), or equal parts (opset 18's num_outputs: the last part may be smaller). Each
+ * output read by something is one IR slice of the input.
+ */
+export const split: OpHandler = {
+  inputs: (opset) => (opset < 13 ? spec('input') : spec('input split', 1)),
+  run: (s) => {
+    const x = s.shape(0);
+    const axis = fold.normAxis(s.attrs.int('axis', 0), x.length, s.where);
+    const n = s.msg.output.length;
+    let sizes = s.opset < 13 ? s.attrs.ints('split') : s.has(1) ? s.constInts(1) : undefined;
+    if (s.opset >= 13 && s.has(1) && !sizes) return s.unsupported('Split with computed sizes');
+    const dim = x[axis];
+    if (!sizes) {
+      const part = s.opset >= 18 ? Math.ceil(dim / n) : dim / n;
+      if (!Number.isInteger(part)) return s.invalid(`axis ${axis} of extent ${dim} does not split into ${n} equal parts`);
+      sizes = Array.from({ length: n }, (_, k) => Math.max(0, Math.min(part, dim - k * part)));
+    }
+    if (sizes.length !== n || sizes.some((v) => !Number.isInteger(v) || v < 0) || sizes.reduce((a, b) => a + b, 0) !== dim) {
+      return s.invalid(`split sizes [${sizes.join(', ')}] must be ${n} non-negative integers summing to ${dim} (the extent of axis ${axis})`);
+    }
+    let at = 0;
+    sizes.forEach((size, k) => {
+      const out = s.msg.output[k];
+      const attrs = { starts: [at], ends: [at + size], axes: [axis], steps: [1] };
+      at += size;
+      if (!out) return;
+      if (s.isConst(0)) s.im.consts.set(out, fold.slice(s.konst(0), attrs.starts, attrs.ends, attrs.axes, attrs.steps, s.where));
+      else if (s.outputUsed(k)) s.im.addNode(`${s.msg.name || out}${n > 1 ? `_${k}` : ''}`, 'slice', [s.input(0)], out, attrs, [], s.where);
+    });
   },
 };

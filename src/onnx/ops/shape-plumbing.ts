@@ -1,6 +1,6 @@
 /**
  * Constant, ConstantOfShape, Shape, Gather, Slice and Cast: shape plumbing, folded at
- * import and never an IR node (except a Cast to float32 of a runtime tensor: identity).
+ * import (a Slice of a runtime tensor is an IR slice; a Cast to float32 of one, identity).
  */
 import * as fold from '../fold.js';
 import { DataType, dataTypeName } from '../schema.js';
@@ -65,8 +65,6 @@ export const gather: OpHandler = {
 export const slice: OpHandler = {
   inputs: (opset) => (opset < 10 ? spec('data') : spec('data starts ends axes steps', 3)),
   run: (s) => {
-    if (!s.isConst(0)) return s.unsupported('Slice of a computed tensor');
-    const data = s.konst(0);
     let starts: number[] | undefined;
     let ends: number[] | undefined;
     let axes: number[] | undefined;
@@ -88,7 +86,14 @@ export const slice: OpHandler = {
     if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
       return s.invalid(`starts, ends, axes and steps must have the same length, found ${starts.length}, ${ends.length}, ${axes.length} and ${steps.length}`);
     }
-    s.define(fold.slice(data, starts, ends, axes, steps, s.where));
+    if (s.isConst(0)) return s.define(fold.slice(s.konst(0), starts, ends, axes, steps, s.where));
+    const rank = s.shape(0).length;
+    const norm = axes.map((a) => fold.normAxis(a, rank, s.where));
+    if (new Set(norm).size !== norm.length) return s.invalid(`axes [${axes.join(', ')}] repeat an axis`);
+    if (steps.includes(0)) return s.invalid('a slice step is 0');
+    // ONNX writes 'to the end' as +-2^63, which float64 rounds: clamping makes it exact.
+    const clampInt = (v: number) => Math.max(Math.min(v, Number.MAX_SAFE_INTEGER), -Number.MAX_SAFE_INTEGER);
+    s.emit('slice', [s.input(0)], { starts: starts.map(clampInt), ends: ends.map(clampInt), axes: norm, steps });
   },
 };
 

@@ -1,4 +1,6 @@
+import type { UnaryMathOp } from '../../../ops/activation.js';
 import type { NodeOf } from '../../../ops/attrs.js';
+import { activationArgs } from '../../../ops/fused-activation.js';
 import { sizeOf } from '../../../graph/graph.js';
 import type { WasmKernel } from '../kernel.js';
 import { unaryParams } from '../params.generated.js';
@@ -7,7 +9,7 @@ import { unaryParams } from '../params.generated.js';
  * An elementwise activation over the whole tensor (any rank, batch included), in place
  * when the planner gave input and output the same offset. `a0`/`a1` are its attributes.
  */
-function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid'>(op: T, fn: string, attrs: (node: NodeOf<T>) => [number, number] = () => [0, 0]): WasmKernel<T> {
+function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid' | UnaryMathOp>(op: T, fn: string, attrs: (node: NodeOf<T>) => [number, number] = () => [0, 0]): WasmKernel<T> {
   return {
     op,
     prepare(node, ctx) {
@@ -37,3 +39,21 @@ export const tanhKernel = unaryKernel('tanh', 'f32_vtanh__wasmsimd');
 
 /** sigmoid: f32_vsigmoid__wasmsimd. */
 export const sigmoidKernel = unaryKernel('sigmoid', 'f32_vsigmoid__wasmsimd');
+
+/** hardsigmoid: f32_vhardsigmoid__wasmsimd (alpha, beta), the epilogues' rule. */
+export const hardsigmoidKernel = unaryKernel('hardsigmoid', 'f32_vhardsigmoid__wasmsimd', (n) => activationArgs({ op: 'hardsigmoid', ...n.attrs }));
+
+/** hardswish: f32_vhardswish__wasmsimd (1/6, 1/2), the epilogues' rule. */
+export const hardswishKernel = unaryKernel('hardswish', 'f32_vhardswish__wasmsimd', () => activationArgs({ op: 'hardswish' }));
+
+/** silu: f32_vsilu__wasmsimd, the epilogues' rule. */
+export const siluKernel = unaryKernel('silu', 'f32_vsilu__wasmsimd');
+
+/** gelu: f32_vgelu__wasmsimd. */
+export const geluKernel = unaryKernel('gelu', 'f32_vgelu__wasmsimd');
+
+/** erf: f32_verf__wasmsimd. */
+export const erfKernel = unaryKernel('erf', 'f32_verf__wasmsimd');
+
+/** sqrt: f32_vsqrt__wasmsimd. */
+export const sqrtKernel = unaryKernel('sqrt', 'f32_vsqrt__wasmsimd');

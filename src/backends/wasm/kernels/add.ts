@@ -32,3 +32,12 @@ export const addKernel = binaryKernel('add', 'f32_vadd_bcast__wasmsimd');
 
 /** mul: f32_vmul_bcast__wasmsimd (NumPy broadcasting; in place when the planner allows). */
 export const mulKernel = binaryKernel('mul', 'f32_vmul_bcast__wasmsimd');
+
+/** sub: f32_vsub_bcast__wasmsimd (NumPy broadcasting). */
+export const subKernel = binaryKernel('sub', 'f32_vsub_bcast__wasmsimd');
+
+/** div: f32_vdiv_bcast__wasmsimd (NumPy broadcasting). */
+export const divKernel = binaryKernel('div', 'f32_vdiv_bcast__wasmsimd');
+
+/** pow: f32_vpow_bcast__wasmsimd (NumPy broadcasting, C's pow). */
+export const powKernel = binaryKernel('pow', 'f32_vpow_bcast__wasmsimd');

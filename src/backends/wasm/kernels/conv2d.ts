@@ -1,6 +1,6 @@
 import type { Graph, Node } from '../../../graph/graph.js';
 import type { NodeOf } from '../../../ops/attrs.js';
-import { fusedActivation } from '../../../ops/fused-activation.js';
+import { activationArgs, fusedActivation } from '../../../ops/fused-activation.js';
 import { ACTIVATION_CODES } from '../../params.js';
 import type { KernelContext, WasmKernel } from '../kernel.js';
 import { conv2dGemmParams, dwconvParams } from '../params.generated.js';
@@ -66,11 +66,8 @@ function isDepthwise(node: NodeOf<'conv2d'>, graph: Graph): boolean {
 /** A fused activation as the epilogues read it (the act, a0, a1 fields): its code (assembly/params.ts) and two f32 arguments. */
 export function activationParams(node: Node): { act: number; a0: number; a1: number } {
   const act = fusedActivation(node);
-  return {
-    act: ACTIVATION_CODES[act?.op ?? 'none'],
-    a0: act?.op === 'clip' ? act.min : act?.op === 'leakyrelu' ? act.alpha : 0,
-    a1: act?.op === 'clip' ? act.max : 0,
-  };
+  const [a0, a1] = activationArgs(act);
+  return { act: ACTIVATION_CODES[act?.op ?? 'none'], a0, a1 };
 }
 
 /**

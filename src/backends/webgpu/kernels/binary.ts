@@ -11,7 +11,7 @@ const RANK = 6;
 const lead = (xs: readonly number[], fill: number) => [...new Array<number>(RANK - xs.length).fill(fill), ...xs];
 
 /**
- * add / mul with NumPy broadcasting: kernels/binary.wgsl over the broadcast collapsed to at
+ * add / mul / sub / div / pow with NumPy broadcasting: kernels/binary.wgsl over the broadcast collapsed to at
  * most 6 axes, one invocation per output (in place when the planner allows).
  */
 function binaryKernel(op: keyof typeof BINARY_OP): GpuKernel {
@@ -49,3 +49,6 @@ function binaryKernel(op: keyof typeof BINARY_OP): GpuKernel {
 
 export const addKernel = binaryKernel('add');
 export const mulKernel = binaryKernel('mul');
+export const subKernel = binaryKernel('sub');
+export const divKernel = binaryKernel('div');
+export const powKernel = binaryKernel('pow');

@@ -1,6 +1,6 @@
 import type { Graph, Node } from '../../../graph/graph.js';
 import type { NodeOf } from '../../../ops/attrs.js';
-import { fusedActivation } from '../../../ops/fused-activation.js';
+import { activationArgs, fusedActivation } from '../../../ops/fused-activation.js';
 import type { WindowAttrs } from '../../../ops/window.js';
 import { ACT } from '../wgsl.js';
 import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext } from '../kernel.js';
@@ -48,6 +48,10 @@ export function epilogue(node: Node): { act: number; p0: number; p1: number } {
   if (!a) return { act: ACT.none, p0: 0, p1: 0 };
   if (a.op === 'clip') return { act: ACT.clip, p0: a.min, p1: a.max };
   if (a.op === 'leakyrelu') return { act: ACT.leakyrelu, p0: a.alpha, p1: 0 };
+  if (a.op !== 'relu') {
+    const [p0, p1] = activationArgs(a);
+    return { act: ACT[a.op], p0, p1 };
+  }
   return { act: ACT.relu, p0: 0, p1: 0 };
 }
 

@@ -1,11 +1,13 @@
+import type { UnaryMathOp } from '../../../ops/activation.js';
 import type { OpAttrs } from '../../../ops/attrs.js';
+import { activationArgs } from '../../../ops/fused-activation.js';
 import { sizeOf } from '../../../graph/graph.js';
 import { ELEMENTWISE_OP } from '../wgsl.js';
 import { WORKGROUP_SIZE, type GpuKernel } from '../kernel.js';
 import { elementwiseParams } from '../params.generated.js';
 
 /** A unary op of kernels/elementwise.wgsl (in place when the planner put y over x). */
-function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid'>(op: T, p: (attrs: OpAttrs[T]) => [number, number] = () => [0, 0]): GpuKernel<T> {
+function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid' | UnaryMathOp>(op: T, p: (attrs: OpAttrs[T]) => [number, number] = () => [0, 0]): GpuKernel<T> {
   return {
     op,
     prepare(node, ctx) {
@@ -26,6 +28,12 @@ export const clipKernel = unaryKernel('clip', (a) => [a.min, a.max]);
 export const leakyreluKernel = unaryKernel('leakyrelu', (a) => [a.alpha, 0]);
 export const tanhKernel = unaryKernel('tanh');
 export const sigmoidKernel = unaryKernel('sigmoid');
+export const hardsigmoidKernel = unaryKernel('hardsigmoid', (a) => activationArgs({ op: 'hardsigmoid', ...a }));
+export const hardswishKernel = unaryKernel('hardswish', () => activationArgs({ op: 'hardswish' }));
+export const siluKernel = unaryKernel('silu');
+export const geluKernel = unaryKernel('gelu');
+export const erfKernel = unaryKernel('erf');
+export const sqrtKernel = unaryKernel('sqrt');
 
 /**
  * batchnorm (left when the planner could not fold it into a conv, or its statistics are
