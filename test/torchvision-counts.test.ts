@@ -16,7 +16,11 @@ const PAIRS: [zoo: string, torchvision: string][] = [
   ['vgg-e', 'vgg19'],
   ['mobilenetv2', 'mobilenet_v2'],
   ['inception-v3', 'inception_v3'],
+  ['mobilenetv3-large', 'mobilenet_v3_large'],
+  ['mobilenetv3-small', 'mobilenet_v3_small'],
   ['mnasnet', 'mnasnet1_0'],
+  ['shufflenetv2', 'shufflenet_v2_x1_0'],
+  ['convnext-tiny', 'convnext_tiny'],
   ['efficientnet-b0', 'efficientnet_b0'],
 ];
 
@@ -32,7 +36,11 @@ describe('published parameter and MAC counts', () => {
     ['vgg19', 143_667_240, 19.63],
     ['mobilenetv2', 3_504_872, 0.3],
     ['alexnet-paper', 60_965_224, 0.72],
+    ['mobilenetv3-large', 5_483_032, 0.22],
+    ['mobilenetv3-small', 2_542_856, 0.06],
     ['mnasnet', 4_383_312, 0.31],
+    ['shufflenetv2', 2_278_604, 0.14],
+    ['convnext-tiny', 28_589_128, 4.46],
     ['efficientnet-b0', 5_288_548, 0.39],
   ];
   for (const [model, params, gmacs] of cases) {

@@ -165,6 +165,49 @@ export class Tensor {
     return this.elementwise('mul', [this.name, other.name], {});
   }
 
+  /** HardSigmoid: clip(alpha * x + beta, 0, 1); PyTorch's nn.Hardsigmoid is alpha 1/6, beta 0.5 (ONNX's defaults are 0.2, 0.5). */
+  hardsigmoid(alpha = 1 / 6, beta = 0.5): Tensor {
+    return this.elementwise('hardsigmoid', [this.name], { alpha, beta });
+  }
+
+  /** HardSwish: x * relu6(x + 3) / 6 (MobileNetV3). */
+  hardswish(): Tensor {
+    return this.elementwise('hardswish', [this.name], {});
+  }
+
+  /** GELU, exact (the Erf form): x * (1 + erf(x / sqrt 2)) / 2. */
+  gelu(): Tensor {
+    return this.elementwise('gelu', [this.name], {});
+  }
+
+  /** Channels [start, end) of an NCHW tensor (ShuffleNetV2's chunk). */
+  channelSlice(name: string, start: number, end: number): Tensor {
+    return this.b.node(this.b.uniqueName(name), 'slice', [this.name], this.layer, { starts: [start], ends: [end], axes: [1], steps: [1] });
+  }
+
+  /** ShuffleNet's channel shuffle: [N, g, C/g, H, W] transposed to [N, C/g, g, H, W], in groups g. */
+  channelShuffle(groups: number): Tensor {
+    return this.elementwise('shuffle', [this.name], { groups }, 'channelshuffle');
+  }
+
+  /**
+   * Layer norm over the channels of an NCHW tensor, each pixel's C values alone (ConvNeXt's
+   * LayerNorm2d, and its channels-last LayerNorm run channels-first), with a learned scale
+   * and bias of C.
+   */
+  layerNorm2d(epsilon = 1e-6): Tensor {
+    const c = this.channels;
+    const stem = this.b.uniqueName(`${this.layer}.ln`);
+    const inputs = [this.name, this.b.weight(`${stem}.weight`, [c], 0.5, 1.5), this.b.weight(`${stem}.bias`, [c], -0.2, 0.2)];
+    return this.b.node(stem, 'layernorm', inputs, this.layer, { axis: 1, count: 1, epsilon });
+  }
+
+  /** this times a learned per-channel scale [C, 1, 1] (ConvNeXt's layer scale). */
+  channelScale(): Tensor {
+    const stem = this.b.uniqueName(`${this.layer}.gamma`);
+    return this.b.node(stem, 'mul', [this.name, this.b.weight(`${stem}.scale`, [this.channels, 1, 1], 0.05, 0.15)], this.layer, {});
+  }
+
   /** SiLU (swish): x * sigmoid(x). */
   silu(): Tensor {
     return this.mul(this.sigmoid());

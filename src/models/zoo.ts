@@ -3,12 +3,15 @@ import type { Graph } from '../graph/graph.js';
 import { alexnet, alexnetPaper, zfnet } from './alexnet.js';
 import { efficientnetB0 } from './efficientnet.js';
 import { googlenet } from './googlenet.js';
+import { convnextTiny } from './convnext.js';
 import { inceptionV3 } from './inception-v3.js';
 import { lenet5 } from './lenet.js';
 import { mnasnet } from './mnasnet.js';
 import { mobilenetV2 } from './mobilenet-v2.js';
+import { mobilenetV3Large, mobilenetV3Small } from './mobilenet-v3.js';
 import type { ModelOptions } from './model-options.js';
 import { resnet } from './resnet.js';
+import { shufflenetV2 } from './shufflenet-v2.js';
 import { vgg } from './vgg.js';
 
 export interface ZooEntry {
@@ -52,7 +55,11 @@ export const ZOO: readonly ZooEntry[] = [
   entry('resnet50-c', 'ResNet-50-C: B with a three-3x3 stem', [3, 224, 224], (o) => resnet('resnet50-c', 50, 'C', o)),
   entry('resnet50-d', 'ResNet-50-D: C with avg-pool downsampling shortcuts', [3, 224, 224], (o) => resnet('resnet50-d', 50, 'D', o)),
   entry('mobilenetv2', 'MobileNetV2 1.0, inverted residuals, torchvision layout', [3, 224, 224], mobilenetV2, ['mobilenet-v2']),
+  entry('mobilenetv3-large', 'MobileNetV3-Large: SE, hardswish, torchvision layout', [3, 224, 224], mobilenetV3Large, ['mobilenet_v3_large']),
+  entry('mobilenetv3-small', 'MobileNetV3-Small: SE, hardswish, torchvision layout', [3, 224, 224], mobilenetV3Small, ['mobilenet_v3_small']),
+  entry('shufflenetv2', 'ShuffleNetV2 1.0x: channel split and shuffle, torchvision layout', [3, 224, 224], shufflenetV2, ['shufflenet_v2_x1_0']),
   entry('mnasnet', 'MNASNet 1.0 (MnasNet-B1 without SE), torchvision layout', [3, 224, 224], mnasnet, ['mnasnet1_0', 'mnasnet1.0']),
+  entry('convnext-tiny', 'ConvNeXt-Tiny: 7x7 depthwise, layer norm, GELU, layer scale, torchvision layout', [3, 224, 224], convnextTiny, ['convnext_tiny']),
   entry('efficientnet-b0', 'EfficientNet-B0: MBConv with squeeze-and-excitation, SiLU, torchvision layout', [3, 224, 224], efficientnetB0, ['efficientnet_b0']),
 ];
 
