@@ -9,11 +9,13 @@
  * Max pooling over NaN and infinities must match exactly; NaN and infinities in position;
  * the rest to 1e-4 of max |reference|.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
 import { getBackend } from '../src/backends/registry.js';
 import type { Graph } from '../src/graph/graph.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/backends/wasm/binary.generated.js';
+import { withSharedMemory } from '../src/backends/wasm/shared-memory.js';
 import type { WasmCompileOptions } from '../src/backends/wasm/wasm-backend.js';
 import { type AgreeOptions, defineOpCaseSuites, expectOutputsAgree, seededFeeds, tolerance } from './helpers/op-cases.js';
 
@@ -61,6 +63,16 @@ function sectionIds(bytes: Uint8Array): number[] {
 describe('the kernels module', () => {
   it('has no static data: the host lays out all of memory (Mathf.exp/pow tables would sit under the arena)', () => {
     for (const b64 of [SIMD_WASM_BASE64, RELAXED_WASM_BASE64]) expect(sectionIds(Buffer.from(b64, 'base64'))).not.toContain(11);
+  });
+
+  it("derives the shared-memory builds from the embedded ones: byte for byte asc's own (build/)", () => {
+    for (const [b64, name] of [[SIMD_WASM_BASE64, 'simd'], [RELAXED_WASM_BASE64, 'relaxed']] as const) {
+      const asc = readFileSync(new URL(`../build/webconv-${name}-shared.wasm`, import.meta.url));
+      const plain = Buffer.from(b64, 'base64');
+      expect(Buffer.compare(Buffer.from(withSharedMemory(plain)), asc), name).toBe(0);
+      expect(Buffer.compare(plain, asc), name).not.toBe(0);
+    }
+    expect(() => withSharedMemory(withSharedMemory(Buffer.from(SIMD_WASM_BASE64, 'base64')))).toThrow(/already shared/);
   });
 });
 

@@ -1,12 +1,12 @@
-import { RELAXED_SHARED_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated.js';
+import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated.js';
+import { withSharedMemory } from './shared-memory.js';
 
 export type WasmFlavor = 'simd' | 'relaxed-simd';
 
-const BINARIES: Record<`${WasmFlavor}/${boolean}`, string> = {
-  'simd/false': SIMD_WASM_BASE64,
-  'relaxed-simd/false': RELAXED_WASM_BASE64,
-  'simd/true': SIMD_SHARED_WASM_BASE64,
-  'relaxed-simd/true': RELAXED_SHARED_WASM_BASE64,
+/** The embedded builds (plain memory); the shared-memory ones are derived (shared-memory.ts). */
+const BINARIES: Record<WasmFlavor, string> = {
+  simd: SIMD_WASM_BASE64,
+  'relaxed-simd': RELAXED_WASM_BASE64,
 };
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -21,7 +21,7 @@ const modules = new Map<string, Promise<WebAssembly.Module>>();
 /** Whether this engine can run the flavor: validating its own binary is the feature test. */
 export function supports(flavor: WasmFlavor): boolean {
   try {
-    return WebAssembly.validate(decode(BINARIES[`${flavor}/false`]));
+    return WebAssembly.validate(decode(BINARIES[flavor]));
   } catch {
     return false;
   }
@@ -49,7 +49,8 @@ export function kernelsModule(flavor: WasmFlavor, shared = false): Promise<WebAs
   const key = `${flavor}/${shared}` as const;
   let m = modules.get(key);
   if (!m) {
-    m = WebAssembly.compile(decode(BINARIES[key]));
+    const bytes = decode(BINARIES[flavor]);
+    m = WebAssembly.compile(shared ? withSharedMemory(bytes) : bytes);
     modules.set(key, m);
   }
   return m;
