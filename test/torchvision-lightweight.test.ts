@@ -6,7 +6,7 @@
  * resolutions and batch sizes than the zoo's, half with their BatchNormalization nodes and
  * half with torch.onnx.export's defaults (BN folded by torch). Each imports, and its logits
  * match PyTorch's within the 'model' tolerance on every backend in Node, and for one model
- * of each family on WebGPU in headless Chromium; the cost table of an export that keeps its
+ * of each family on WebGPU in headless Chromium (ConvNeXt: the zoo's); the cost table of an export that keeps its
  * batch norms is the zoo model's (params and MACs).
  */
 import { readFileSync } from 'node:fs';
@@ -35,7 +35,9 @@ const MODELS: readonly [name: string, browser: boolean][] = [
   ['shufflenet_v2_x0_5', true],
   ['efficientnet_b0', true],
   ['efficientnet_b1', false],
-  ['convnext_tiny', true],
+  // In Chromium its 114 MB file crashed the page's renderer; the zoo's ConvNeXt-T runs there
+  // (zoo-browser.test.ts), and this export in Node.
+  ['convnext_tiny', false],
 ];
 
 let dir: string | undefined;

@@ -1,9 +1,10 @@
 /**
- * Every zoo model on the webgpu backend in headless Chromium (WebGPU on SwiftShader, the
- * built browser bundle) agrees with the reference backend computed in Node within the
- * 'model' tolerance (1e-4 x max |reference|), at batch 1 (batch 2 runs in Node:
- * WEBGPU_BROWSER_ZOO_CASES). The page builds each model from the bundle (the same seeded
- * weights) and runs it on the input sent from here.
+ * Zoo models on the webgpu backend in headless Chromium (WebGPU on SwiftShader, the built
+ * browser bundle) agree with the reference backend computed in Node within the 'model'
+ * tolerance (1e-4 x max |reference|): one model of each family at batch 1, every op and
+ * kernel path of the zoo between them (WEBGPU_BROWSER_ZOO_CASES; every model runs in Node,
+ * zoo-webgpu.test.ts). The page builds each model from the bundle (the same seeded weights)
+ * and runs it on the input sent from here.
  */
 import { describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../src/index.js';

@@ -1,7 +1,7 @@
 /**
  * Every zoo model on the webgpu backend in Node (Dawn; SwiftShader here) agrees with the
  * reference backend within the 'model' tolerance (1e-4 x max |reference|), VGG-16 at 64x64
- * (at full size in zoo-browser.test.ts: WEBGPU_NODE_ZOO_CASES). The cases run in reverse
+ * (WEBGPU_NODE_ZOO_CASES). The cases run in reverse
  * order, so this file and zoo.test.ts, running side by side, compute different reference
  * outputs first (test/helpers/reference-cache.ts shares them).
  */
