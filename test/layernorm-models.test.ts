@@ -8,24 +8,19 @@
  * channels-first with no transpose; every backend must match PyTorch within 1e-4 of the
  * largest output.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
-import { backendNames, getBackend } from '../src/backends/registry.js';
+import { getBackend } from '../src/backends/registry.js';
 import { releaseSharedGpu } from '../src/backends/webgpu/webgpu-backend.js';
 import type { Graph } from '../src/graph/graph.js';
-import { parseNpy, type NpyArray } from '../src/io/npy.js';
-import { loadOnnxFile } from '../src/onnx/load-file.js';
+import type { NpyArray } from '../src/io/npy.js';
 import { optimizeGraph } from '../src/plan/passes.js';
-import { constant, expectOutputsAgree, graphOf, node, seededFeeds, TOLERANCES, tolerance } from './helpers/op-cases.js';
-import { requireOracle } from './helpers/python.js';
-import { exportTorchModels } from './helpers/torch-models.js';
+import { constant, expectOutputsAgree, graphOf, node, seededFeeds, tolerance } from './helpers/op-cases.js';
+import { exportTorchModels, itMatchesPytorch, loadTorchCase } from './helpers/torch-models.js';
 
 afterAll(() => releaseSharedGpu());
 
 const MODELS = ['tinyln', 'tinyln17'];
-const TOLERANCE = TOLERANCES.model.relative;
 
 let dir: string | undefined;
 beforeAll(() => {
@@ -40,9 +35,7 @@ for (const model of MODELS) {
 
     beforeAll(async () => {
       if (!dir) return;
-      input = parseNpy(readFileSync(join(dir, `${model}.input.npy`)));
-      expected = parseNpy(readFileSync(join(dir, `${model}.output.npy`)));
-      graph = await loadOnnxFile(join(dir, `${model}.onnx`), { batch: input.shape[0] });
+      ({ graph, input, expected } = await loadTorchCase(dir, model));
     }, 300_000);
 
     it('each LayerNorm is one layernorm node, the channels-last block runs channels-first as 1x1 convs', (ctx) => {
@@ -72,29 +65,7 @@ for (const model of MODELS) {
       expect(report.fusedResiduals).toHaveLength(1);
     });
 
-    for (const backendName of backendNames()) {
-      for (const optimize of [true, false]) {
-        it(`matches PyTorch on the ${backendName} backend${optimize ? '' : ' (no graph passes)'}`, async (ctx) => {
-          if (!graph) return ctx.skip();
-          const backend = getBackend(backendName);
-          if (!requireOracle(await backend.isAvailable(), `the ${backendName} backend`, 'see README (backends)')) return ctx.skip();
-          const exe = await backend.compile(graph, { optimize });
-          try {
-            const y = (await exe.run({ [graph.inputs[0].name]: input }))[exe.outputs[0].name];
-            expect([...y.shape]).toEqual(expected.shape);
-            let maxRef = 0;
-            let maxErr = 0;
-            for (let i = 0; i < y.data.length; i++) {
-              maxRef = Math.max(maxRef, Math.abs(expected.data[i]));
-              maxErr = Math.max(maxErr, Math.abs(y.data[i] - expected.data[i]));
-            }
-            expect(maxErr).toBeLessThanOrEqual(TOLERANCE * maxRef);
-          } finally {
-            exe.dispose();
-          }
-        }, 300_000);
-      }
-    }
+    itMatchesPytorch(model, () => (graph ? { graph, input, expected } : undefined), { optimize: [true, false], timeout: 300_000 });
   });
 }
 

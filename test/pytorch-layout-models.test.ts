@@ -6,23 +6,19 @@
  * PyTorch's logits; and the importer's Split/Transpose/Slice handling at the opsets that
  * write their operands differently, built as ONNX nodes by hand.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
-import { backendNames, getBackend } from '../src/backends/registry.js';
+import { getBackend } from '../src/backends/registry.js';
 import { releaseSharedGpu } from '../src/backends/webgpu/webgpu-backend.js';
 import { costTable } from '../src/cost/summary.js';
 import type { Graph } from '../src/graph/graph.js';
-import { parseNpy, type NpyArray } from '../src/io/npy.js';
+import type { NpyArray } from '../src/io/npy.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { importOnnx } from '../src/onnx/import.js';
-import { loadOnnxFile } from '../src/onnx/load-file.js';
 import { AttributeType, DataType, onnxTypes } from '../src/onnx/schema.js';
 import { optimizeGraph } from '../src/plan/passes.js';
-import { TOLERANCES, graphOf, node, seededFeeds } from './helpers/op-cases.js';
-import { requireOracle } from './helpers/python.js';
-import { exportTorchModels } from './helpers/torch-models.js';
+import { graphOf, node, seededFeeds } from './helpers/op-cases.js';
+import { exportTorchModels, itMatchesPytorch, loadTorchCase } from './helpers/torch-models.js';
 
 afterAll(() => releaseSharedGpu());
 
@@ -41,9 +37,7 @@ for (const [model, shuffles] of Object.entries(MODELS)) {
     let expected: NpyArray;
     beforeAll(async () => {
       if (!dir) return;
-      input = parseNpy(readFileSync(join(dir, `${model}.input.npy`)));
-      expected = parseNpy(readFileSync(join(dir, `${model}.output.npy`)));
-      graph = await loadOnnxFile(join(dir, `${model}.onnx`), { batch: input.shape[0] });
+      ({ graph, input, expected } = await loadTorchCase(dir, model));
     }, 300_000);
 
     it('imports; each channel shuffle becomes one channelshuffle node; layout rows cost no MACs', (ctx) => {
@@ -58,27 +52,7 @@ for (const [model, shuffles] of Object.entries(MODELS)) {
       for (const r of layout) expect([r.macs, r.flops]).toEqual([0, 0]);
     });
 
-    for (const backendName of backendNames()) {
-      it(`matches PyTorch on the ${backendName} backend`, async (ctx) => {
-        if (!graph) return ctx.skip();
-        const backend = getBackend(backendName);
-        if (!requireOracle(await backend.isAvailable(), `the ${backendName} backend`, 'see README (backends)')) return ctx.skip();
-        const exe = await backend.compile(graph);
-        try {
-          const y = (await exe.run({ [graph.inputs[0].name]: input }))[exe.outputs[0].name];
-          expect([...y.shape]).toEqual(expected.shape);
-          let maxRef = 0;
-          let maxErr = 0;
-          for (let i = 0; i < y.data.length; i++) {
-            maxRef = Math.max(maxRef, Math.abs(expected.data[i]));
-            maxErr = Math.max(maxErr, Math.abs(y.data[i] - expected.data[i]));
-          }
-          expect(maxErr).toBeLessThanOrEqual(TOLERANCES.model.relative * maxRef);
-        } finally {
-          exe.dispose();
-        }
-      }, 600_000);
-    }
+    itMatchesPytorch(model, () => (graph ? { graph, input, expected } : undefined));
   });
 }
 

@@ -6,19 +6,13 @@
  * chain as gelu, fuse hardswish / hardsigmoid / silu / gelu into the conv and fc epilogues, and every
  * backend matches PyTorch's logits.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
-import { backendNames, getBackend } from '../src/backends/registry.js';
 import { releaseSharedGpu } from '../src/backends/webgpu/webgpu-backend.js';
 import type { Graph } from '../src/graph/graph.js';
-import { parseNpy, type NpyArray } from '../src/io/npy.js';
-import { loadOnnxFile } from '../src/onnx/load-file.js';
+import type { NpyArray } from '../src/io/npy.js';
 import { optimizeGraph } from '../src/plan/passes.js';
-import { requireOracle } from './helpers/python.js';
-import { TOLERANCES } from './helpers/op-cases.js';
-import { exportTorchModels } from './helpers/torch-models.js';
+import { exportTorchModels, itMatchesPytorch, loadTorchCase } from './helpers/torch-models.js';
 
 afterAll(() => releaseSharedGpu());
 
@@ -31,9 +25,7 @@ let expected: NpyArray;
 beforeAll(async () => {
   dir = exportTorchModels('torch-activations', [MODEL]);
   if (!dir) return;
-  input = parseNpy(readFileSync(join(dir, `${MODEL}.input.npy`)));
-  expected = parseNpy(readFileSync(join(dir, `${MODEL}.output.npy`)));
-  graph = await loadOnnxFile(join(dir, `${MODEL}.onnx`), { batch: input.shape[0] });
+  ({ graph, input, expected } = await loadTorchCase(dir, MODEL));
 }, 600_000);
 
 describe('torch-exported activations (tinyact)', () => {
@@ -52,25 +44,5 @@ describe('torch-exported activations (tinyact)', () => {
     expect(acts).toEqual(['hardswish', 'relu', 'hardsigmoid', 'silu', 'gelu', 'hardswish']);
   });
 
-  for (const backendName of backendNames()) {
-    it(`matches PyTorch on the ${backendName} backend`, async (ctx) => {
-      if (!graph) return ctx.skip();
-      const backend = getBackend(backendName);
-      if (!requireOracle(await backend.isAvailable(), `the ${backendName} backend`, 'see README (backends)')) return ctx.skip();
-      const exe = await backend.compile(graph);
-      try {
-        const y = (await exe.run({ [graph.inputs[0].name]: input }))[exe.outputs[0].name];
-        expect([...y.shape]).toEqual(expected.shape);
-        let maxRef = 0;
-        let maxErr = 0;
-        for (let i = 0; i < y.data.length; i++) {
-          maxRef = Math.max(maxRef, Math.abs(expected.data[i]));
-          maxErr = Math.max(maxErr, Math.abs(y.data[i] - expected.data[i]));
-        }
-        expect(maxErr).toBeLessThanOrEqual(TOLERANCES.model.relative * maxRef);
-      } finally {
-        exe.dispose();
-      }
-    }, 600_000);
-  }
+  itMatchesPytorch(MODEL, () => (graph ? { graph, input, expected } : undefined));
 });

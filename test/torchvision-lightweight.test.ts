@@ -13,16 +13,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
-import { backendNames, getBackend } from '../src/backends/registry.js';
 import { releaseSharedGpu } from '../src/backends/webgpu/webgpu-backend.js';
 import type { Graph } from '../src/graph/graph.js';
-import { parseNpy, type NpyArray } from '../src/io/npy.js';
+import { parseNpy } from '../src/io/npy.js';
 import { buildModel, costTable } from '../src/index.js';
 import { loadOnnxFile } from '../src/onnx/load-file.js';
 import { useWebgpuPage } from './helpers/browser.js';
 import { TOLERANCES } from './helpers/op-cases.js';
 import { requireOracle } from './helpers/python.js';
-import { exportTorchModels } from './helpers/torch-models.js';
+import { exportTorchModels, itMatchesPytorch, relativeError } from './helpers/torch-models.js';
 
 afterAll(() => releaseSharedGpu());
 
@@ -50,18 +49,6 @@ const load = (model: string) => ({
   expected: parseNpy(readFileSync(join(dir!, `${model}.output.npy`))),
 });
 
-/** Max |actual - expected| over max |expected|; Infinity on a NaN or a length mismatch. */
-function relativeError(actual: ArrayLike<number>, expected: NpyArray): number {
-  if (actual.length !== expected.data.length) return Infinity;
-  let err = 0;
-  let ref = 0;
-  for (let i = 0; i < actual.length; i++) {
-    err = Math.max(err, Math.abs(actual[i] - expected.data[i]));
-    ref = Math.max(ref, Math.abs(expected.data[i]));
-  }
-  return Number.isNaN(err) ? Infinity : err / ref;
-}
-
 for (const [model] of MODELS) {
   describe(model, () => {
     let graph: Graph | undefined;
@@ -69,23 +56,7 @@ for (const [model] of MODELS) {
       if (dir) graph = await loadOnnxFile(join(dir, `${model}.onnx`), { batch: load(model).input.shape[0] });
     }, 300_000);
 
-    for (const backendName of backendNames()) {
-      it(`matches PyTorch on the ${backendName} backend`, async (ctx) => {
-        if (!graph) return ctx.skip();
-        const backend = getBackend(backendName);
-        if (!requireOracle(await backend.isAvailable(), `the ${backendName} backend`, 'see README (backends)')) return ctx.skip();
-        const { input, expected } = load(model);
-        const exe = await backend.compile(graph);
-        try {
-          const y = (await exe.run({ [graph.inputs[0].name]: input }))[exe.outputs[0].name];
-          expect([...y.shape]).toEqual(expected.shape);
-          expect(relativeError(y.data, expected)).toBeLessThanOrEqual(TOLERANCES.model.relative);
-          expect(exe.info().fallbackNodes).toEqual([]);
-        } finally {
-          exe.dispose();
-        }
-      }, 300_000);
-    }
+    itMatchesPytorch(model, () => (graph && dir ? { graph, ...load(model) } : undefined), { timeout: 300_000 });
   });
 }
 
