@@ -8,6 +8,7 @@
  */
 import { OnnxError } from '../graph/errors.js';
 import { broadcastShape } from '../ops/broadcast.js';
+import { sliceRegion } from '../ops/slice.js';
 import { DataType, dataTypeName } from './schema.js';
 import { checkedShape, elementCount, type ConstTensor } from './tensor-proto.js';
 
@@ -80,27 +81,11 @@ export function slice(
   where: string,
 ): ConstTensor {
   const rank = data.shape.length;
-  const begin = data.shape.map(() => 0);
-  const step = data.shape.map(() => 1);
-  const shape = [...data.shape];
-  axes.forEach((axis, k) => {
-    const ax = normAxis(axis, rank, where);
-    const dim = data.shape[ax];
-    const st = steps[k] ?? 1;
-    if (st === 0) throw new OnnxError('invalid', `${where}: a slice step is 0`);
-    let s = starts[k] < 0 ? starts[k] + dim : starts[k];
-    let e = ends[k] < 0 ? ends[k] + dim : ends[k];
-    if (st > 0) {
-      s = Math.min(Math.max(s, 0), dim);
-      e = Math.min(Math.max(e, 0), dim);
-    } else {
-      s = Math.min(Math.max(s, 0), dim - 1);
-      e = Math.min(Math.max(e, -1), dim - 1);
-    }
-    begin[ax] = s;
-    step[ax] = st;
-    shape[ax] = Math.max(0, Math.ceil((e - s) / st));
-  });
+  const resolved = axes.map((axis) => normAxis(axis, rank, where));
+  const stepsOf = axes.map((_, k) => steps[k] ?? 1);
+  if (stepsOf.includes(0)) throw new OnnxError('invalid', `${where}: a slice step is 0`);
+  // The bounds rule of the IR's slice op (src/ops/slice.ts), so a folded slice and a run one agree.
+  const { begin, step, shape } = sliceRegion({ starts, ends, axes: resolved, steps: stepsOf }, data.shape);
   const srcStrides = stridesOf(data.shape);
   const n = elementCount(shape);
   const out = allocFor(data.dtype, n);
