@@ -12,6 +12,8 @@ manifest.json is written last, so a reader that finds the manifest finds complet
 
 usage: /usr/bin/python3 scripts/export_torch_models.py OUT_DIR [model ...]
 Models: resnet18 vgg11 googlenet (the default), and tinycnn (3x32x32, for quick CLI tests).
+`<model>@<side>` exports a model as an app ships it: side x side, batch 1, torch.onnx.export's
+own settings (BN folded by torch); bench/torchvision.bench.mjs uses `mobilenet_v3_small@224`...
 (Debian's python3-torch and python3-torchvision install for the system Python.)
 """
 import hashlib
@@ -196,16 +198,23 @@ for _name, (_build, _side, _batch, _) in LIGHTWEIGHT.items():
 DEFAULTS = {name for name, spec in LIGHTWEIGHT.items() if spec[3]}
 
 
+def shipped(name):
+    """`<model>@<side>`: (model, side) for a shipped-style export, else None."""
+    base, at, side = name.partition("@")
+    return (base, int(side)) if at and base in MODELS and side.isdigit() and 16 <= int(side) <= 1024 else None
+
+
 def export(name, out_dir):
     # One seed per model, so exporting a subset gives the same files.
     torch.manual_seed(SEED + sum(map(ord, name)))
     gen = torch.Generator().manual_seed(SEED)
-    model = MODELS[name]()
+    ship = shipped(name)
+    model = MODELS[ship[0] if ship else name]()
     randomize_batchnorm(model, gen)
     randomize_layer_scale(model, gen)
     model.eval()
-    side = SIDE.get(name, 224)
-    x = torch.randn(BATCH.get(name, 2), 3, side, side, generator=gen)
+    side = ship[1] if ship else SIDE.get(name, 224)
+    x = torch.randn(1 if ship else BATCH.get(name, 2), 3, side, side, generator=gen)
     with torch.no_grad():
         y = model(x)
 
@@ -215,7 +224,7 @@ def export(name, out_dir):
         # and webconv's own folding pass is what this export exists to test.
         torch.onnx.export(
             model, x, path, opset_version=OPSET.get(name, 13), do_constant_folding=True,
-            training=torch.onnx.TrainingMode.EVAL if name in DEFAULTS else torch.onnx.TrainingMode.PRESERVE,
+            training=torch.onnx.TrainingMode.EVAL if name in DEFAULTS or ship else torch.onnx.TrainingMode.PRESERVE,
             input_names=["input"], output_names=["logits"],
             dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
         )
@@ -232,7 +241,7 @@ def main(argv):
     if not argv:
         sys.exit(__doc__)
     out_dir, names = argv[0], argv[1:] or DEFAULT
-    unknown = [n for n in names if n not in MODELS]
+    unknown = [n for n in names if n not in MODELS and not shipped(n)]
     if unknown:
         sys.exit(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
     os.makedirs(out_dir, exist_ok=True)
