@@ -47,15 +47,20 @@ describe('webconv bench', () => {
     expect(r.stdout).toMatch(/counted MACs differ from the cost model in \d+ layer\(s\) \(block padding\)/);
   }, 300_000);
 
-  it('--compare ort-web,tfjs-wasm: the peers in the same run, same answer', () => {
+  it('--compare ort-web,tfjs-wasm: each peer alternates with webconv in the same process, same answer', () => {
     const r = webconv('bench', 'resnet18', '--json', '-', '--time', '200', '--compare', 'ort-web,tfjs-wasm');
     expect(r.status, r.stderr).toBe(0);
     const m = (JSON.parse(r.stdout) as BenchReport).models[0];
     expect(m.compare?.map((c) => c.runtime)).toEqual(['ort-web', 'tfjs-wasm']);
     const maxLogit = 100; // ResNet-18's seeded logits are O(10)
     for (const c of m.compare!) {
-      expect(c.warm.medianMs).toBeGreaterThan(0);
-      expect(c.speedup).toBeGreaterThan(0);
+      expect(c.error).toBeUndefined();
+      // At least 10 alternating rounds, a run of each per round, and the ratios are of those rounds.
+      expect(c.rounds).toBeGreaterThanOrEqual(10);
+      expect(c.warm.samples).toBe(c.rounds);
+      expect(c.webconvWarm.samples).toBe(c.rounds);
+      expect(c.speedup).toBeCloseTo(c.warm.medianMs / c.webconvWarm.medianMs, 10);
+      expect(c.speedupOfMin).toBeCloseTo(c.warm.minMs / c.webconvWarm.minMs, 10);
       expect(c.maxAbsDiff).toBeLessThan(1e-4 * maxLogit);
     }
   }, 300_000);

@@ -60,7 +60,7 @@ describe('renderHtmlReport', () => {
     const bad: BenchReport = {
       ...report,
       environment: { ...report.environment, cpu: evil, webgpu: { absent: evil } },
-      models: [{ ...m, model: evil, layers: m.layers.map((l) => ({ ...l, name: evil + l.name, type: evil })), compare: [{ runtime: evil, info: evil, coldMs: 1, warm: m.warm, achievedGflops: 1, speedup: 1, maxAbsDiff: 0 }] }],
+      models: [{ ...m, model: evil, layers: m.layers.map((l) => ({ ...l, name: evil + l.name, type: evil })), compare: [{ runtime: evil, info: evil, coldMs: 1, warm: m.warm, webconvWarm: m.warm, rounds: 10, achievedGflops: 1, speedup: 1, speedupOfMin: 1, maxAbsDiff: 0 }] }],
     };
     const out = renderHtmlReport(bad);
     expect(out).not.toContain('<img');

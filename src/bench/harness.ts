@@ -17,6 +17,8 @@ export interface BenchOptions {
   timeMs?: number;
   /** Fewest warm samples, whatever the budget. Default 5. */
   minSamples?: number;
+  /** Alternating rounds against each peer (one run of each per round, after warm-up). Default 10, at least 10. */
+  rounds?: number;
   /** Peers to run side by side (see src/bench/peers.ts). */
   peers?: readonly PeerRunner[];
   /** Called as work advances (a progress bar on a terminal, a line on the page). */
@@ -245,7 +247,7 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   const timeMs = options.timeMs ?? 2000;
   const minSamples = options.minSamples ?? 5;
   const progress = (step: string, done: number, total: number) => options.onProgress?.({ model: graph.name, step, done, total });
-  const steps = 4 + (options.peers?.length ?? 0);
+  const steps = 3 + (options.peers?.length ?? 0);
   const x = benchInput(graph);
 
   progress('compile', 0, steps);
@@ -265,10 +267,18 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   const warm = latency(samples);
   const info = exe.info();
   const mem = exe.memory();
-  progress('MAC count', 2, steps);
-  // The executable's graph is the optimised one: its node names are the cost table's.
+  // The peers, one after another, each alternating with webconv in this process (a peer is
+  // prepared only when its turn comes: a runtime that slows others once initialised, as
+  // tfjs-wasm did onnxruntime-web here, then touches only the peers after it).
+  const compare: PeerReport[] = [];
   let counted: Map<string, number> | undefined;
   try {
+    for (const [i, peer] of (options.peers ?? []).entries()) {
+      progress(peer.name, 2 + i, steps);
+      compare.push(await comparePeer(peer, graph, exe, x, first, threads, Math.max(10, options.rounds ?? 10)));
+    }
+    progress('MAC count', steps - 1, steps);
+    // The executable's graph is the optimised one: its node names are the cost table's.
     counted = await exe.counters?.(x);
   } finally {
     exe.dispose();
@@ -303,17 +313,6 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
     .filter((l) => l.countedMacs !== undefined && l.countedMacs !== l.macs)
     .map((l) => ({ layer: l.name, analytic: l.macs, counted: l.countedMacs! }));
 
-  const compare: PeerReport[] = [];
-  for (const [i, peer] of (options.peers ?? []).entries()) {
-    progress(peer.name, 3 + i, steps);
-    try {
-      const m = await measureRunner(() => peer.prepare(graph, { threads }), x, { timeMs, minSamples });
-      const w = m.warm;
-      compare.push({ runtime: peer.name, info: m.info, coldMs: m.coldMs, warm: w, achievedGflops: table.totals.flops / (w.medianMs * 1e6), speedup: w.medianMs / warm.medianMs, maxAbsDiff: maxAbsDiff(first, m.output) });
-    } catch (e) {
-      compare.push({ runtime: peer.name, info: `failed: ${(e as Error).message.split('\n')[0]}`, coldMs: NaN, warm: latency([NaN]), achievedGflops: NaN, speedup: NaN, maxAbsDiff: NaN });
-    }
-  }
   progress('done', steps, steps);
 
   const achievedGflops = table.totals.flops / (warm.medianMs * 1e6);
@@ -336,6 +335,49 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
     ...(options.reference ? { maxAbsDiff: maxAbsDiff(options.reference, first) } : {}),
     ...(compare.length ? { compare } : {}),
   };
+}
+
+/**
+ * One peer beside webconv's executable: the peer's cold start, then {@link interleave}'s
+ * alternating rounds of the two (two warm-up runs each first). A failure is reported in the
+ * row, not thrown: the rest of the report stands.
+ */
+async function comparePeer(peer: PeerRunner, graph: Graph, exe: Executable, x: Float32Array, first: Float32Array, threads: number, rounds: number): Promise<PeerReport> {
+  const flops = costTable(graph).totals.flops;
+  const failed = (error: unknown, coldMs = NaN, info = ''): PeerReport => ({
+    runtime: peer.name, info, coldMs, warm: latency([NaN]), webconvWarm: latency([NaN]), rounds: 0, achievedGflops: NaN, speedup: NaN, speedupOfMin: NaN, maxAbsDiff: NaN,
+    error: String((error as Error)?.message ?? error).split('\n')[0],
+  });
+  let cold: Awaited<ReturnType<typeof coldStart>>;
+  try {
+    cold = await coldStart(() => peer.prepare(graph, { threads }), x);
+  } catch (e) {
+    return failed(e);
+  }
+  try {
+    const timed = await interleave(
+      [{ name: 'webconv', run: () => exe.run(x) }, { name: peer.name, run: () => cold.runner.run(x) }],
+      { warmup: 2, rounds },
+    );
+    const ours = timed.latency.webconv;
+    const theirs = timed.latency[peer.name];
+    if (!ours || !theirs) return failed(timed.failed?.error ?? 'no timed run', cold.coldMs, cold.runner.info);
+    return {
+      runtime: peer.name,
+      info: cold.runner.info,
+      coldMs: cold.coldMs,
+      warm: theirs,
+      webconvWarm: ours,
+      rounds: Math.min(ours.samples, theirs.samples),
+      achievedGflops: flops / (theirs.medianMs * 1e6),
+      speedup: theirs.medianMs / ours.medianMs,
+      speedupOfMin: theirs.minMs / ours.minMs,
+      maxAbsDiff: maxAbsDiff(first, cold.output),
+      ...(timed.failed ? { error: String((timed.failed.error as Error)?.message ?? timed.failed.error).split('\n')[0] } : {}),
+    };
+  } finally {
+    cold.runner.dispose();
+  }
 }
 
 /** The largest |a[i] - b[i]|; NaN where the lengths differ. */

@@ -103,13 +103,25 @@ export interface ModelReport {
   readonly compare?: PeerReport[];
 }
 
+/**
+ * A peer timed beside webconv in one process: after warm-up, `rounds` rounds of one run of
+ * each, alternating (the order flipped every round), so both see the same machine.
+ */
 export interface PeerReport {
   readonly runtime: string;
   readonly info: string;
   readonly coldMs: number;
+  /** The peer's timed runs. */
   readonly warm: Latency;
+  /** webconv's runs of the same rounds, alternating with the peer's. */
+  readonly webconvWarm: Latency;
+  readonly rounds: number;
   readonly achievedGflops: number;
-  /** Their median over webconv's: above 1, webconv is faster. */
+  /** Their median over webconv's (both from the alternating rounds): above 1, webconv is faster. */
   readonly speedup: number;
+  /** Their minimum over webconv's, the same rounds: the ratio least touched by a noisy machine. */
+  readonly speedupOfMin: number;
   readonly maxAbsDiff: number;
+  /** Why the peer stopped, when it failed part way: what was timed up to then is kept. */
+  readonly error?: string;
 }

@@ -20,7 +20,8 @@ multiply-accumulates the kernels counted against the cost model's.
   --time MS         warm measurement budget per model and runtime (default 2000)
   --json FILE       write the report as JSON ('-' for standard output)
   --html FILE       write a self-contained HTML report (charts, roofline; opens offline)
-  --compare LIST    run peers on the same model and weights: ort-web, tfjs-wasm
+  --compare LIST    run peers on the same model and weights: ort-web, tfjs-wasm; each peer
+                    alternates with webconv in this process (10 rounds after warm-up)
   --browser         run in headless Chromium (the browser benchmark page) instead of Node`;
 
 /** Fails now, before minutes of measuring, if `path` cannot be written. */
@@ -72,7 +73,14 @@ function renderModel(m: ModelReport): string[] {
     lines.push('  counted MACs equal the cost model in every layer');
   }
   for (const c of m.compare ?? []) {
-    lines.push(`  vs ${c.runtime}: median ${fmt(c.warm.medianMs, 2)} ms (${fmt(c.achievedGflops)} GFLOP/s), webconv ${fmt(c.speedup, 2)}x faster, max |diff| ${c.maxAbsDiff.toExponential(1)} — ${c.info}`);
+    if (c.rounds === 0) {
+      lines.push(`  vs ${c.runtime}: failed: ${c.error ?? 'no timed run'}`);
+      continue;
+    }
+    lines.push(
+      `  vs ${c.runtime} (${c.rounds} alternating rounds): min ${fmt(c.warm.minMs, 2)} / median ${fmt(c.warm.medianMs, 2)} ms against webconv's ${fmt(c.webconvWarm.minMs, 2)} / ${fmt(c.webconvWarm.medianMs, 2)} ms;` +
+        ` webconv ${fmt(c.speedupOfMin, 2)}x (min) / ${fmt(c.speedup, 2)}x (median) faster, max |diff| ${c.maxAbsDiff.toExponential(1)} — ${c.info}${c.error ? ` (stopped: ${c.error})` : ''}`,
+    );
   }
   return lines;
 }
