@@ -6,9 +6,28 @@
 import { nodeLabel } from '../attributes.js';
 import { spec, toFloat32, type OpHandler, type Step } from '../step.js';
 
+/** Tile edge of {@link transpose2d}: a 32 x 32 tile of the source and of the result stay in L1. */
+const TILE = 32;
+
+/**
+ * `scale` x the transpose of a rows x cols matrix. Tiled: a plain double loop writes a column
+ * of the result per source row and misses the cache on every store. On 6.9M floats of
+ * ConvNeXt-T-sized matrices ([768, 3072], [3072, 768], ...), the two alternated in one
+ * process: min 44-52 ms tiled against 55-101 ms plain (a loaded machine, 2026-12-01).
+ */
 function transpose2d(data: Float32Array, rows: number, cols: number, scale: number): Float32Array {
   const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = scale * data[r * cols + c];
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(cols, c0 + TILE);
+      for (let r = r0; r < r1; r++) {
+        const src = r * cols;
+        if (scale === 1) for (let c = c0; c < c1; c++) out[c * rows + r] = data[src + c];
+        else for (let c = c0; c < c1; c++) out[c * rows + r] = scale * data[src + c];
+      }
+    }
+  }
   return out;
 }
 
