@@ -35,8 +35,14 @@ export interface OnnxImportOptions {
 
 /** The oldest default-domain opset webconv reads (older semantics are handled per op). */
 export const MIN_OPSET = 1;
-/** The newest default-domain opset webconv reads; newer ones may have changed an op. */
-export const MAX_OPSET = 18;
+/**
+ * The newest default-domain opset webconv reads; newer ones may have changed an op. Opsets 19
+ * and 20 changed, of the ops imported here, only AveragePool (a `dilations` attribute, which
+ * the pooling window already honours), Pad (mode 'wrap', refused as every non-constant mode
+ * is), and Cast / Reshape / Constant / Shape / Identity / ConstantOfShape / ReduceMax (new
+ * element types: float8 and bool, refused or folded as constants); opset 20 added Gelu.
+ */
+export const MAX_OPSET = 20;
 
 /** Elementwise arithmetic, whose one-element constant operands are not counted as parameters. */
 const ARITHMETIC: ReadonlySet<OpType> = new Set<OpType>(['add', 'sub', 'mul', 'div', 'pow']);

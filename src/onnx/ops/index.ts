@@ -4,7 +4,7 @@ import { clip, leakyRelu, relu, sigmoid, softmax, tanh } from './activations.js'
 import { averagePool, conv, globalAveragePool, globalMaxPool, maxPool } from './conv-pool.js';
 import { add, div, mul, sub } from './elementwise.js';
 import { pow } from './elementwise.js';
-import { erf, hardSigmoid, hardSwish, sqrt } from './activations.js';
+import { erf, gelu, hardSigmoid, hardSwish, sqrt } from './activations.js';
 import { gemm, matmul } from './gemm.js';
 import { concat, flatten, pad, reshape, split, squeeze, transpose, unsqueeze } from './layout.js';
 import { batchnorm, layerNormalization, lrn } from './normalization.js';
@@ -44,6 +44,7 @@ export const HANDLERS: Readonly<Record<string, OpHandler>> = {
   HardSwish: hardSwish,
   Erf: erf,
   Sqrt: sqrt,
+  Gelu: gelu,
   Concat: concat,
   Softmax: softmax,
   Dropout: dropout,
