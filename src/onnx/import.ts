@@ -125,6 +125,7 @@ class Importer implements ImportContext {
   private readonly unsupported = new Map<string, string[]>();
   private readonly poisoned = new Set<string>();
   private readonly skipped = new Set<NodeMessage>();
+  private readonly graphOutputs: ReadonlySet<string>;
 
   constructor(
     model: ModelMessage & { graph: GraphMessage },
@@ -135,6 +136,7 @@ class Importer implements ImportContext {
     this.graph = model.graph;
     this.model = model;
     this.name = options.name ?? (this.graph.name || 'onnx-model');
+    this.graphOutputs = new Set(this.graph.output.map((o) => o.name));
   }
 
   run(): Graph {
@@ -158,16 +160,10 @@ class Importer implements ImportContext {
       const opset = defaultOpset(this.model);
       inputs = this.readInputs();
       this.checkOutputTypes();
+      const readers = this.readerCounts(order);
       for (const msg of order) {
-        if (this.skipped.has(msg)) continue; // an op type with no mapping, marked above
-        if (msg.input.some((t) => this.poisoned.has(t))) {
-          for (const t of msg.output) if (t) this.poisoned.add(t);
-          continue;
-        }
-        const handler = handlerFor(msg.op_type)!;
-        const step = new Step(this, msg, opset);
-        checkInputs(step, handler);
-        handler.run(step);
+        this.importNode(msg, opset);
+        this.releaseConsts(msg, readers);
       }
       outputs = this.readOutputs();
     } catch (e) {
@@ -176,6 +172,40 @@ class Importer implements ImportContext {
     }
     if (this.unsupported.size) throw this.unsupportedError();
     return finalizeGraph(this.name, inputs, outputs, this.nodes, this.inits);
+  }
+
+  private importNode(msg: NodeMessage, opset: number): void {
+    if (this.skipped.has(msg)) return; // an op type with no mapping, marked above
+    if (msg.input.some((t) => this.poisoned.has(t))) {
+      for (const t of msg.output) if (t) this.poisoned.add(t);
+      return;
+    }
+    const handler = handlerFor(msg.op_type)!;
+    const step = new Step(this, msg, opset);
+    checkInputs(step, handler);
+    handler.run(step);
+  }
+
+  /** How many nodes read each tensor (a node reading it twice counts once). */
+  private readerCounts(order: readonly NodeMessage[]): Map<string, number> {
+    const readers = new Map<string, number>();
+    for (const n of order) for (const t of new Set(n.input)) if (t) readers.set(t, (readers.get(t) ?? 0) + 1);
+    return readers;
+  }
+
+  /**
+   * Forgets the decoded value of each constant `msg` was the last reader of. A weight that
+   * became an initializer is held by the graph anyway; one that was rewritten (a MatMul's
+   * weight, transposed for fc) would otherwise stay decoded beside its rewrite until the
+   * import ends: a second copy of most of ConvNeXt's weights at the peak.
+   */
+  private releaseConsts(msg: NodeMessage, readers: Map<string, number>): void {
+    for (const t of new Set(msg.input)) {
+      if (!t) continue;
+      const left = readers.get(t)! - 1;
+      readers.set(t, left);
+      if (left === 0 && !this.graphOutputs.has(t)) this.consts.delete(t);
+    }
   }
 
   /**

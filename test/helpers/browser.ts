@@ -4,9 +4,11 @@
  * can import the built browser bundle there (`await import('/webconv.browser.js')`) and run
  * code with page.evaluate.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll } from 'vitest';
@@ -79,5 +81,36 @@ export function useWebgpuPage(missing?: string): { readonly page: BrowserPage | 
       return page;
     },
     why: () => why,
+  };
+}
+
+/**
+ * Serves the files of `dir` (by basename; no subfolders) from 127.0.0.1 on an ephemeral port,
+ * for a page to fetch, e.g. a model file too large for puppeteer's request interception:
+ * Chromium's DevTools server drops the connection on a message over 100 MiB
+ * (net/server/http_connection.cc, "Too large read data is pending"), and
+ * Fetch.fulfillRequest carries the body in base64, so a body over 75 MiB closes the browser.
+ * Cross-origin to the page, hence the CORS and CORP headers its COEP asks for.
+ */
+export async function serveFiles(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const headers = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Cache-Control': 'no-store' };
+    const name = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname.slice(1));
+    const file = join(dir, name);
+    if (name !== basename(name) || name.startsWith('.') || !existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404, headers).end();
+    res.writeHead(200, { ...headers, 'Content-Type': 'application/octet-stream', 'Content-Length': statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => ok());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }

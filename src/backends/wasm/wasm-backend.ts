@@ -7,6 +7,7 @@ import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
+import { releaseDerived } from '../release-derived.js';
 import { writeParams } from '../params.js';
 import type { KernelContext, KernelExports, Param, Step } from './kernel.js';
 import { WASM_KERNELS } from './register-kernels.js';
@@ -159,7 +160,9 @@ class WasmExecutable implements Executable, KernelContext {
     for (const node of this.graph.nodes) {
       const kernel = WASM_KERNELS.get(node.op);
       this.steps.push({ node, step: kernel && !fallback.has(node.name) ? kernel.prepare(node, this) : this.fallbackStep(node) });
+      releaseDerived(this.graph, node.inputs);
     }
+    releaseDerived(this.graph, this.graph.initializers.keys());
     // Workers start last, once compile has stopped growing the memory.
     if (shared) this.pool = await ThreadPool.start(module, this.wasmMemory, control, this.threads - 1);
   }

@@ -6,6 +6,7 @@ import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
+import { releaseDerived } from '../release-derived.js';
 import { writeParams } from '../params.js';
 import { unsupportedNodes } from '../unsupported.js';
 import { opDef } from '../../ops/registry.js';
@@ -141,12 +142,14 @@ class WebgpuExecutable implements Executable {
     const U = gpu.flags.bufferUsage;
     // Constants go after the arena, each initializer as a kernel first asks for it.
     let top = Math.ceil(plan.arenaBytes / 16) * 4;
-    const constants: { at: number; data: Float32Array }[] = [];
+    // Placed by name and read only as they are written, so no more than one derived weight
+    // (a folded or re-laid-out one) is held at a time beside the GPU's copy.
+    const constants: { at: number; tensor: string }[] = [];
     const initializerAt = new Map<string, number>();
-    const constant = (data: Float32Array): number => {
+    const constant = (tensor: string): number => {
       const at = top;
-      constants.push({ at, data });
-      top += Math.ceil(data.length / 4) * 4;
+      constants.push({ at, tensor });
+      top += Math.ceil(sizeOf(graph.shape(tensor)) / 4) * 4;
       return at;
     };
     const ctx: GpuKernelContext = {
@@ -158,7 +161,7 @@ class WebgpuExecutable implements Executable {
         let at = initializerAt.get(tensor);
         if (at === undefined) {
           if (!graph.initializers.has(tensor)) throw new ExecutableError(`no storage planned for tensor '${tensor}'`);
-          initializerAt.set(tensor, (at = constant(graph.weight(tensor))));
+          initializerAt.set(tensor, (at = constant(tensor)));
         }
         return at;
       },
@@ -174,7 +177,7 @@ class WebgpuExecutable implements Executable {
       this.fallbackNodes.has(node.name) ? { node, dispatches: [], fallback: true } : { node, dispatches: GPU_KERNELS.get(node.op)!.prepare(node, ctx) },
     );
     this.outputOffsets = this.outputs.map((o) => ctx.offset(o.name));
-    this.constantBytes = constants.reduce((s, c) => s + c.data.byteLength, 0);
+    this.constantBytes = constants.reduce((s, c) => s + sizeOf(graph.shape(c.tensor)) * 4, 0);
 
     const bytes = Math.max(16, top * 4);
 
@@ -182,7 +185,12 @@ class WebgpuExecutable implements Executable {
     device.pushErrorScope('validation');
     try {
       const storage = (this.storage = this.createBuffer('webconv.storage', bytes, U.STORAGE | U.COPY_DST | U.COPY_SRC));
-      for (const c of constants) device.queue.writeBuffer(storage, c.at * 4, c.data.buffer, c.data.byteOffset, c.data.byteLength);
+      for (const c of constants) {
+        const data = graph.weight(c.tensor);
+        device.queue.writeBuffer(storage, c.at * 4, data.buffer, data.byteOffset, data.byteLength);
+        releaseDerived(graph, [c.tensor]);
+      }
+      releaseDerived(graph, graph.initializers.keys());
 
       // Every dispatch's uniform block, each at the adapter's uniform offset alignment.
       const align = gpu.limits.minUniformBufferOffsetAlignment;
