@@ -11,7 +11,7 @@
 // Packed weights (packConvWeights, src/backends/wasm/kernels/conv2d.ts): per group, per block of 4 output channels,
 // K rows of 4 floats (channels past the group's end are zero).
 import { f32_gemm_ukernel_4x8 } from './gemm-ukernel';
-import { activate, pf, pi, pp } from './params';
+import { activatesLater, activateRows, activateSimple, pf, pi, pp } from './params';
 import { Conv2dGemm } from './params.generated';
 
 // Parameter block: Conv2dGemm (assembly/params.json).
@@ -74,8 +74,8 @@ function im2col(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32): void {
 export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
   const Cin = pi(p, Conv2dGemm.C), groups = pi(p, Conv2dGemm.GROUPS), Kh = pi(p, Conv2dGemm.KH), Kw = pi(p, Conv2dGemm.KW);
   const Mout = pi(p, Conv2dGemm.M), Oh = pi(p, Conv2dGemm.OH), Ow = pi(p, Conv2dGemm.OW), ntMax = pi(p, Conv2dGemm.NT);
-  const act = pi(p, Conv2dGemm.ACT);
-  const a0 = f32x4.splat(pf(p, Conv2dGemm.A0)), a1 = f32x4.splat(pf(p, Conv2dGemm.A1));
+  const act = pi(p, Conv2dGemm.ACT), s0 = pf(p, Conv2dGemm.A0), s1 = pf(p, Conv2dGemm.A1);
+  const a0 = f32x4.splat(s0), a1 = f32x4.splat(s1);
   const w = pp(p, Conv2dGemm.W), bias = pp(p, Conv2dGemm.BIAS), res = pp(p, Conv2dGemm.RES), y = pp(p, Conv2dGemm.Y), col = pp(p, Conv2dGemm.COL), block = pp(p, Conv2dGemm.BLOCK);
   const Cg = Cin / groups, Mg = Mout / groups;
   const K = Cg * Kh * Kw;
@@ -123,18 +123,20 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
                   const at = (<usize>m * <usize>P + <usize>(pix + c)) << 2;
                   let v = load<f32>(slot + (<usize>(r * NR + c) << 2)) + b;
                   if (res) v += load<f32>(res + at);
-                  store<f32>(y + at, f32x4.extract_lane(activate(f32x4.splat(v), act, a0, a1), 0));
+                  store<f32>(y + at, f32x4.extract_lane(activateSimple(f32x4.splat(v), act, a0, a1), 0));
                 }
               }
             }
           }
+          // silu and gelu (params.ts), over this block of channels' tile as stored.
+          if (last && activatesLater(act)) activateRows(y + ((<usize>m0 * <usize>P + <usize>p0) << 2), <usize>P << 2, rows, nt, act, s0, s1);
         }
       }
     }
   }
 }
 
-/** One row of a full block: its 8 accumulated pixels (at `row`) + bias + residual, activated, stored. */
+/** One row of a full block: its 8 accumulated pixels (at `row`) + bias + residual, activated (all but silu and gelu, params.ts), stored. */
 @inline function epilogue(
   y: usize, bias: usize, res: usize, m: i32, pix: i32, P: i32,
   row: usize, act: i32, a0: v128, a1: v128,
@@ -150,6 +152,6 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
     v0 = f32x4.add(v0, v128.load(res + at));
     v1 = f32x4.add(v1, v128.load(res + at, 16));
   }
-  v128.store(y + at, activate(v0, act, a0, a1));
-  v128.store(y + at, activate(v1, act, a0, a1), 16);
+  v128.store(y + at, activateSimple(v0, act, a0, a1));
+  v128.store(y + at, activateSimple(v1, act, a0, a1), 16);
 }

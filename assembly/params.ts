@@ -22,25 +22,79 @@ import { ACT_GELU, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SILU } from './activation
 import { vexp } from './vector';
 
 /**
- * Applies an activation to four lanes: the conv/fc epilogues and the unfused relu, clip and
- * leakyrelu kernels (assembly/unary.ts) share it, so fused and unfused agree. Each is the
- * reference's scalar rule (src/ops/fused-activation.ts), NaN passing through as in PyTorch:
+ * Applies an activation to four lanes: the unfused kernels (assembly/unary.ts, with a constant
+ * code), the fc and depthwise epilogues and, through activateSimple and activateRows, conv2d's
+ * share it, so fused and unfused agree. Each is the reference's scalar rule (src/ops/fused-activation.ts),
+ * NaN passing through as in PyTorch:
  * relu `v < 0 ? 0 : v` (and-not of a compare: NaN and -0 kept); clip by pmax/pmin, which are
  * `a < b ? b : a` and `b < a ? b : a` (NaN kept; f32x4.min/max also keep NaN but cost more on
  * x86, and relaxed_min/max leave it unspecified); leakyrelu `v >= 0 ? v : alpha * v`.
  */
 @inline export function activate(v: v128, act: i32, a0: v128, a1: v128): v128 {
+  return activatesLater(act) ? activateSmooth(v, act, a0, a1) : activateSimple(v, act, a0, a1);
+}
+
+/**
+ * The activations an epilogue applies in its loop: relu, clip, leakyrelu, hardsigmoid and
+ * hardswish, a few instructions each; silu and gelu (an exp, an erf) pass v through, for
+ * activateRows to finish once the tile is stored. conv2d's GEMM path does so: inlined in its
+ * three epilogue sites they made it 11.3 KB of code, 3.3 KB without (and no slower,
+ * bench/fused-activation.bench.mjs). Hardswish as a second pass measured up to 5% slower on a
+ * 1x1 conv of K 40, hence inline. fc, and dwconv's vector loop, keep all of them inline
+ * (`activate`): a second pass there measured 2-6% slower (fc at batch 1 and 8, a 28x28
+ * depthwise plane), where the activation's arithmetic overlaps the loads of the loop.
+ * hardsigmoid (a0, a1 = alpha, beta) clamps alpha v + beta by pmax/pmin (NaN kept); hardswish
+ * is v times that (a0, a1 = 1/6, 1/2): NaN at -inf (-inf * 0), as PyTorch.
+ */
+@inline export function activateSimple(v: v128, act: i32, a0: v128, a1: v128): v128 {
   if (act == ACT_RELU) return v128.andnot(v, f32x4.lt(v, f32x4.splat(0)));
   if (act == ACT_CLIP) return f32x4.pmin(f32x4.pmax(v, a0), a1);
   if (act == ACT_LEAKYRELU) return v128.bitselect(v, f32x4.mul(v, a0), f32x4.ge(v, f32x4.splat(0)));
-  // hardsigmoid (a0, a1 = alpha, beta) clamps alpha v + beta by pmax/pmin (NaN kept);
-  // hardswish is v times that (a0, a1 = 1/6, 1/2); silu v / (1 + e^-v). Both give NaN at -inf
-  // (-inf * 0, -inf / inf), as PyTorch does.
   if (act == ACT_HARDSIGMOID) return hardSigmoid(v, a0, a1);
   if (act == ACT_HARDSWISH) return f32x4.mul(v, hardSigmoid(v, a0, a1));
+  return v;
+}
+
+/** Whether activateSimple leaves this activation to activateRows (silu, gelu). */
+@inline export function activatesLater(act: i32): bool {
+  return act > ACT_HARDSWISH;
+}
+
+// silu v / (1 + e^-v): NaN at -inf (-inf / inf), as PyTorch; gelu: vgelu.
+@inline function activateSmooth(v: v128, act: i32, a0: v128, a1: v128): v128 {
   if (act == ACT_SILU) return f32x4.div(v, f32x4.add(f32x4.splat(1), vexp(f32x4.neg(v))));
   if (act == ACT_GELU) return vgelu(v);
   return v;
+}
+
+/**
+ * An epilogue's second pass, for the activations activateSimple leaves (activatesLater; the
+ * caller tests it, and any other code leaves the floats as they are): `rows` runs of n floats, `rowBytes` apart from y, activated in
+ * place, just after the epilogue stored them (still in cache). Out of line, one copy in the
+ * module; a run's last 1-3 floats go through the same vector code, zero-padded.
+ */
+export function activateRows(y: usize, rowBytes: usize, rows: i32, n: i32, act: i32, s0: f32, s1: f32): void {
+  const a0 = f32x4.splat(s0), a1 = f32x4.splat(s1);
+  for (let r = 0; r < rows; r++, y += rowBytes) {
+    for (let i = 0; i < n; i += 4) {
+      const at = y + (<usize>i << 2);
+      const left = n - i;
+      let v: v128;
+      if (left >= 4) v = v128.load(at);
+      else {
+        v = v128.load32_zero(at);
+        if (left > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4));
+        if (left > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8));
+      }
+      v = activateSmooth(v, act, a0, a1);
+      if (left >= 4) v128.store(at, v);
+      else {
+        v128.store32_lane(at, v, 0);
+        if (left > 1) v128.store32_lane(at, v, 1, 4);
+        if (left > 2) v128.store32_lane(at, v, 2, 8);
+      }
+    }
+  }
 }
 
 /**

@@ -14,7 +14,8 @@ import { describe, expect, it } from 'vitest';
 import '../src/backends/register-all.js';
 import { getBackend } from '../src/backends/registry.js';
 import type { Graph } from '../src/graph/graph.js';
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from '../src/backends/wasm/binary.generated.js';
+import { wasmBinary } from '../src/backends/wasm/wasm-module.js';
+import { RELAXED_WASM_PATCH, SIMD_WASM } from '../src/backends/wasm/binary.generated.js';
 import { withSharedMemory } from '../src/backends/wasm/shared-memory.js';
 import type { WasmCompileOptions } from '../src/backends/wasm/wasm-backend.js';
 import { type AgreeOptions, defineOpCaseSuites, expectOutputsAgree, seededFeeds, tolerance } from './helpers/op-cases.js';
@@ -62,17 +63,29 @@ function sectionIds(bytes: Uint8Array): number[] {
 
 describe('the kernels module', () => {
   it('has no static data: the host lays out all of memory (Mathf.exp/pow tables would sit under the arena)', () => {
-    for (const b64 of [SIMD_WASM_BASE64, RELAXED_WASM_BASE64]) expect(sectionIds(Buffer.from(b64, 'base64'))).not.toContain(11);
+    for (const flavor of ['simd', 'relaxed-simd'] as const) expect(sectionIds(wasmBinary(flavor))).not.toContain(11);
+  });
+
+  it("decodes the embedded builds (plain as char codes, relaxed as a patch on it): byte for byte asc's own (build/)", () => {
+    for (const [flavor, name] of [['simd', 'simd'], ['relaxed-simd', 'relaxed']] as const) {
+      const asc = readFileSync(new URL(`../build/webconv-${name}.wasm`, import.meta.url));
+      expect(Buffer.compare(Buffer.from(wasmBinary(flavor)), asc), name).toBe(0);
+    }
+  });
+
+  it('embeds the relaxed build as the function bodies that differ from the plain one (a fraction of a whole build)', () => {
+    expect(RELAXED_WASM_PATCH.charCodeAt(0), 'patch kind: 1 = function bodies, 0 = the whole binary').toBe(1);
+    expect(RELAXED_WASM_PATCH.length).toBeLessThan(SIMD_WASM.length / 2);
   });
 
   it("derives the shared-memory builds from the embedded ones: byte for byte asc's own (build/)", () => {
-    for (const [b64, name] of [[SIMD_WASM_BASE64, 'simd'], [RELAXED_WASM_BASE64, 'relaxed']] as const) {
+    for (const [flavor, name] of [['simd', 'simd'], ['relaxed-simd', 'relaxed']] as const) {
       const asc = readFileSync(new URL(`../build/webconv-${name}-shared.wasm`, import.meta.url));
-      const plain = Buffer.from(b64, 'base64');
+      const plain = Buffer.from(wasmBinary(flavor));
       expect(Buffer.compare(Buffer.from(withSharedMemory(plain)), asc), name).toBe(0);
       expect(Buffer.compare(plain, asc), name).not.toBe(0);
     }
-    expect(() => withSharedMemory(withSharedMemory(Buffer.from(SIMD_WASM_BASE64, 'base64')))).toThrow(/already shared/);
+    expect(() => withSharedMemory(withSharedMemory(wasmBinary('simd')))).toThrow(/already shared/);
   });
 });
 

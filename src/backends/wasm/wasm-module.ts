@@ -1,18 +1,18 @@
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './binary.generated.js';
+import { RELAXED_WASM_PATCH, SIMD_WASM } from './binary.generated.js';
+import { applyPatch, latin1Bytes } from './binary-encoding.js';
 import { withSharedMemory } from './shared-memory.js';
 
 export type WasmFlavor = 'simd' | 'relaxed-simd';
 
-/** The embedded builds (plain memory); the shared-memory ones are derived (shared-memory.ts). */
-const BINARIES: Record<WasmFlavor, string> = {
-  simd: SIMD_WASM_BASE64,
-  'relaxed-simd': RELAXED_WASM_BASE64,
-};
+const binaries = new Map<WasmFlavor, Uint8Array<ArrayBuffer>>();
 
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(base64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+/** A flavor's embedded build (plain memory; the shared-memory ones are derived, shared-memory.ts), decoded once. */
+export function wasmBinary(flavor: WasmFlavor): Uint8Array<ArrayBuffer> {
+  let bytes = binaries.get(flavor);
+  if (!bytes) {
+    bytes = flavor === 'simd' ? latin1Bytes(SIMD_WASM) : applyPatch(wasmBinary('simd'), latin1Bytes(RELAXED_WASM_PATCH));
+    binaries.set(flavor, bytes);
+  }
   return bytes;
 }
 
@@ -21,7 +21,7 @@ const modules = new Map<string, Promise<WebAssembly.Module>>();
 /** Whether this engine can run the flavor: validating its own binary is the feature test. */
 export function supports(flavor: WasmFlavor): boolean {
   try {
-    return WebAssembly.validate(decode(BINARIES[flavor]));
+    return WebAssembly.validate(wasmBinary(flavor));
   } catch {
     return false;
   }
@@ -49,7 +49,7 @@ export function kernelsModule(flavor: WasmFlavor, shared = false): Promise<WebAs
   const key = `${flavor}/${shared}` as const;
   let m = modules.get(key);
   if (!m) {
-    const bytes = decode(BINARIES[flavor]);
+    const bytes = wasmBinary(flavor);
     m = WebAssembly.compile(shared ? withSharedMemory(bytes) : bytes);
     modules.set(key, m);
   }
