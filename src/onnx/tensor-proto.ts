@@ -58,6 +58,9 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Whether this machine stores numbers little-endian, as ONNX's raw_data does (every engine webconv targets does). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** float16 bits -> number */
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -141,7 +144,10 @@ export function tensorFromMessage(t: TensorMessage, what: string): ConstTensor {
   }
   // FLOAT16/BFLOAT16 are widened to the float64 store; they become float32 exactly.
   const out = dtype === DataType.FLOAT ? new Float32Array(n) : new Float64Array(n);
-  if (raw.length > 0) {
+  if (raw.length > 0 && dtype === DataType.FLOAT && LITTLE_ENDIAN) {
+    // The common case, a float32 weight: its little-endian bytes are the array's, one copy.
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(raw);
+  } else if (raw.length > 0) {
     const read = rawReader(dtype, new DataView(raw.buffer, raw.byteOffset, raw.byteLength));
     for (let i = 0; i < n; i++) out[i] = read(i);
   } else {
