@@ -133,6 +133,10 @@ MODELS = {
     "tinyln": TinyLN,
     "tinyln17": TinyLN,
     "tinyact": TinyAct,
+    # For bench/torchvision.bench.mjs (as `<model>@224`): issue 14's models beside issue 13's.
+    "resnet50": lambda: tvm.resnet50(),
+    "mobilenet_v2": lambda: tvm.mobilenet_v2(),
+    "vgg16": lambda: tvm.vgg16(),
 }
 DEFAULT = ["resnet18", "vgg11", "googlenet"]
 SIDE = {"tinyact": 32, "tinyln": 32, "tinyln17": 32, "tinycnn": 32, "shufflenetv2": 64, "layoutnet": 16}
