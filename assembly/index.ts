@@ -2,7 +2,9 @@
 // fused multiply-add). Kernels take a pointer to a parameter block and return nothing; no
 // managed objects, no allocation: the host plans all memory.
 export { f32_conv2d_gemm_4x8__wasmsimd } from './conv2d';
+export { f32_conv2d_winograd_4x8__wasmsimd } from './winograd';
 export { f32_dwconv2d__wasmsimd } from './dwconv';
+export { f32_invertedresidual_4x8__wasmsimd } from './bottleneck';
 export { f32_fc_4x8__wasmsimd } from './fc';
 export { f32_batchnorm__wasmsimd, f32_lrn__wasmsimd } from './normalization';
 export { f32_gemm_4x8__wasmsimd } from './gemm';

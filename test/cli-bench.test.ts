@@ -35,13 +35,17 @@ describe('webconv bench', () => {
     expect(m.warm.samples).toBeGreaterThanOrEqual(5);
     // Memory: measured within 10% of the planner's prediction.
     expect(Math.abs(m.memory.measuredBytes - m.memory.predictedBytes) / m.memory.predictedBytes).toBeLessThanOrEqual(0.1);
-    // Kernels count what they execute: at least the analytic MACs, more only by block padding.
+    // Kernels count what they execute: at least the cost model's executed MACs (the lecture's,
+    // or Winograd's where a 3x3 conv runs by it), more only by block padding.
     const convs = m.layers.filter((l) => l.macs > 0);
     for (const l of convs) {
-      expect(l.countedMacs).toBeGreaterThanOrEqual(l.macs);
-      expect(l.countedMacs!).toBeLessThan(1.5 * l.macs);
+      expect(l.countedMacs).toBeGreaterThanOrEqual(l.executedMacs);
+      expect(l.countedMacs!).toBeLessThan(1.5 * l.executedMacs);
     }
-    expect(m.macMismatches.map((x) => x.layer).sort()).toEqual(convs.filter((l) => l.countedMacs !== l.macs).map((l) => l.name).sort());
+    // ResNet-50's stride-1 3x3 convs of 56x56 to 14x14 run by Winograd, fewer multiplications
+    // than the lecture's: 3 of stage 1, 3 of stage 2 and 5 of stage 3 (each stage's first is stride 2).
+    expect(convs.filter((l) => l.executedMacs < l.macs).length).toBe(11);
+    expect(m.macMismatches.map((x) => x.layer).sort()).toEqual(convs.filter((l) => l.countedMacs !== l.executedMacs).map((l) => l.name).sort());
     // The 7x7 layers pad 49 pixels to 56: they must show up as mismatches.
     expect(m.macMismatches.some((x) => x.layer.startsWith('conv.s4'))).toBe(true);
     expect(r.stdout).toMatch(/counted MACs differ from the cost model in \d+ layer\(s\) \(block padding\)/);

@@ -3,10 +3,12 @@ import type { CompileOptions, Executable } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
 import { supports, threadsPossible } from '../backends/wasm/wasm-module.js';
 import { costTable } from '../cost/summary.js';
+import { winogradExtraWeightBytesOf } from '../cost/winograd.js';
 import type { Graph } from '../graph/graph.js';
 import { sizeOf } from '../graph/graph.js';
 import { mulberry32 } from '../graph/weight-init.js';
 import { optimizeGraph } from '../plan/passes.js';
+import { fuseBottlenecks } from '../plan/fuse-bottleneck.js';
 import { modelRoof, type BenchReport, type Environment, type LayerReport, type Latency, type ModelReport, type Peaks, type PeerReport } from './report.js';
 
 export interface BenchOptions {
@@ -283,10 +285,14 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   } finally {
     exe.dispose();
   }
-  const optimized = optimizeGraph(graph).graph;
+  // The graph the backend ran: on wasm, inverted residuals fused into one op unless told not to.
+  const passed = optimizeGraph(graph).graph;
+  const optimized = backendName === 'wasm' && options.compile?.fuseBottlenecks !== false ? fuseBottlenecks(passed).graph : passed;
 
   const table = costTable(optimized, { expand: true, memory: 'inference' });
   const roof = modelRoof(backendName, info, peaks);
+  // The wasm backend runs 3x3 stride-1 convs by Winograd unless told not to (src/cost/winograd.ts).
+  const winograd = backendName === 'wasm' && options.compile?.winograd !== false;
   const median = (v: number[] = []) => latency(v.length ? v : [0]).medianMs;
   const layers: LayerReport[] = table.layers.slice(1).map((row) => {
     const ms = row.nodes.reduce((a, n) => a + median(perNode.get(n)), 0);
@@ -294,6 +300,7 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
     const intensity = row.flops / bytes;
     const achieved = ms > 0 ? row.flops / (ms * 1e6) : 0;
     const countedMacs = counted ? row.nodes.reduce((a, n) => a + (counted.get(n) ?? 0), 0) : undefined;
+    const executedMacs = winograd && row.winogradMacs !== undefined ? row.winogradMacs : row.macs;
     return {
       name: row.name,
       type: row.type,
@@ -304,14 +311,16 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
       intensity,
       ms,
       achievedGflops: achieved,
+      executedMacs,
+      executedGflops: ms > 0 ? (2 * executedMacs) / (ms * 1e6) : 0,
       percentOfPeak: (100 * achieved) / roof.gflops,
       attainableGflops: Math.min(roof.gflops, intensity * roof.bandwidthGBs),
       ...(countedMacs !== undefined ? { countedMacs } : {}),
     };
   });
   const macMismatches = layers
-    .filter((l) => l.countedMacs !== undefined && l.countedMacs !== l.macs)
-    .map((l) => ({ layer: l.name, analytic: l.macs, counted: l.countedMacs! }));
+    .filter((l) => l.countedMacs !== undefined && l.countedMacs !== l.executedMacs)
+    .map((l) => ({ layer: l.name, analytic: l.executedMacs, counted: l.countedMacs! }));
 
   progress('done', steps, steps);
 
@@ -325,7 +334,8 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
     warm,
     totals: { flops: table.totals.flops, macs: table.totals.macs, params: table.totals.params, achievedGflops, percentOfPeak: (100 * achievedGflops) / roof.gflops },
     memory: {
-      predictedBytes: table.inference.weightBytes + table.inference.arenaPeakBytes,
+      // Convs run by Winograd store 36 transformed weights per 3x3 kernel (src/cost/winograd.ts).
+      predictedBytes: table.inference.weightBytes + (winograd ? winogradExtraWeightBytesOf(optimized) : 0) + table.inference.arenaPeakBytes,
       measuredBytes: mem.totalBytes,
       weightBytes: mem.weightBytes,
       arenaBytes: mem.arenaBytes,

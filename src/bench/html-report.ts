@@ -234,11 +234,11 @@ function latencyTable(m: ModelReport): string {
 function layerTable(m: ModelReport): string {
   const counted = m.layers.some((l) => l.countedMacs !== undefined);
   const rows = m.layers.map((l, i) => {
-    const mismatch = l.countedMacs !== undefined && l.countedMacs !== l.macs;
+    const mismatch = l.countedMacs !== undefined && l.countedMacs !== l.executedMacs;
     const p = ok(l.percentOfPeak) ? Math.min(100, Math.max(0, l.percentOfPeak)) : 0;
-    return `<tr data-layer="${esc(l.name)}"><td class="muted">${i + 1}</td><td title="${esc(l.nodes.join(', '))}">${esc(l.name)}</td><td>${esc(l.type)}</td><td>${si(l.flops)}</td><td>${si(l.macs)}</td>${counted ? `<td${mismatch ? ' class="bad"' : ''}>${l.countedMacs === undefined ? DASH : si(l.countedMacs)}</td>` : ''}<td>${bytes(l.bytes)}</td><td>${num(l.intensity)}</td><td>${num(l.ms)}</td><td>${num(l.achievedGflops)}</td><td class="pct" style="--p:${r1(p)}%">${pct(l.percentOfPeak)}</td></tr>`;
+    return `<tr data-layer="${esc(l.name)}"><td class="muted">${i + 1}</td><td title="${esc(l.nodes.join(', '))}">${esc(l.name)}</td><td>${esc(l.type)}</td><td>${si(l.flops)}</td><td>${si(l.macs)}</td>${counted ? `<td${mismatch ? ' class="bad"' : ''}>${l.countedMacs === undefined ? DASH : si(l.countedMacs)}</td>` : ''}<td>${bytes(l.bytes)}</td><td>${num(l.intensity)}</td><td>${num(l.ms)}</td><td>${num(l.achievedGflops)}</td><td>${num(l.executedGflops)}</td><td class="pct" style="--p:${r1(p)}%">${pct(l.percentOfPeak)}</td></tr>`;
   });
-  return `<div class="scroll"><table class="layers"><thead><tr><th>#</th><th>layer</th><th>type</th><th>FLOPs</th><th>MACs</th>${counted ? '<th>counted MACs</th>' : ''}<th>bytes</th><th>FLOP/B</th><th>ms</th><th>GFLOP/s</th><th>% of peak</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  return `<div class="scroll"><table class="layers"><thead><tr><th>#</th><th>layer</th><th>type</th><th>FLOPs</th><th>MACs</th>${counted ? '<th>counted MACs</th>' : ''}<th>bytes</th><th>FLOP/B</th><th>ms</th><th title="the lecture's FLOPs / time">effective GFLOP/s</th><th title="2 x the multiplications executed (Winograd convs: fewer than the lecture's) / time">executed GFLOP/s</th><th>% of peak</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 function mismatches(m: ModelReport): string {

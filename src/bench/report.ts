@@ -71,7 +71,19 @@ export interface LayerReport {
   readonly intensity: number;
   /** Median over the warm runs of the summed node times. */
   readonly ms: number;
+  /**
+   * Effective GFLOP/s: the lecture's FLOPs / time. Where a conv runs by Winograd (fewer
+   * multiplications than the lecture counts) it can pass the SIMD peak: see executedGflops.
+   */
   readonly achievedGflops: number;
+  /**
+   * The multiply-accumulates the layer's algorithm executes (cost model): `macs`, or its
+   * Winograd convs' multiplications (CostRow.winogradMacs) where the backend runs them so
+   * (wasm, unless compiled with winograd: false).
+   */
+  readonly executedMacs: number;
+  /** Executed GFLOP/s: 2 x executedMacs / time, what the hardware did (the roofline's measure). */
+  readonly executedGflops: number;
   /** Of the peak of the build that ran. */
   readonly percentOfPeak: number;
   /** The roofline's bound at this intensity: min(peak, intensity x bandwidth). */
@@ -96,7 +108,7 @@ export interface ModelReport {
   };
   readonly memory: { readonly predictedBytes: number; readonly measuredBytes: number; readonly weightBytes: number; readonly arenaBytes: number };
   readonly layers: LayerReport[];
-  /** Layers whose counted MACs differ from the cost model's (padding, or a bug). */
+  /** Layers whose counted MACs differ from the cost model's executed MACs (padding, or a bug). */
   readonly macMismatches: readonly { readonly layer: string; readonly analytic: number; readonly counted: number }[];
   /** Largest |difference| of the first output from BenchOptions.reference, when one was given. */
   readonly maxAbsDiff?: number;

@@ -61,8 +61,10 @@ function renderModel(m: ModelReport): string[] {
     `  ${fmt(m.totals.flops / 1e9, 3)} GFLOP -> ${fmt(m.totals.achievedGflops)} GFLOP/s, ${fmt(m.totals.percentOfPeak, 0)}% of peak;` +
       ` memory ${fmt(m.memory.measuredBytes / 2 ** 20)} MiB measured, ${fmt(m.memory.predictedBytes / 2 ** 20)} MiB predicted`,
   ];
-  const head = ['layer', 'type', 'MFLOP', 'ms', 'GFLOP/s', '% peak', 'FLOP/B', 'bound'];
-  const rows = m.layers.map((l) => [l.name, l.type, fmt(l.flops / 1e6), fmt(l.ms, 3), fmt(l.achievedGflops), fmt(l.percentOfPeak, 0), fmt(l.intensity, 1), fmt(l.attainableGflops)]);
+  // Effective (the lecture's FLOPs / time) apart from executed (the multiplications the
+  // algorithm does / time): they differ where a conv runs by Winograd.
+  const head = ['layer', 'type', 'MFLOP', 'ms', 'eff GFLOP/s', 'exec GFLOP/s', '% peak', 'FLOP/B', 'bound'];
+  const rows = m.layers.map((l) => [l.name, l.type, fmt(l.flops / 1e6), fmt(l.ms, 3), fmt(l.achievedGflops), fmt(l.executedGflops), fmt(l.percentOfPeak, 0), fmt(l.intensity, 1), fmt(l.attainableGflops)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => '  ' + r.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
   lines.push(line(head), ...rows.map(line));

@@ -4,6 +4,7 @@ import { typed } from '../ops/attrs.js';
 import type { NodeCost } from '../ops/op.js';
 import { opDef } from '../ops/registry.js';
 import { liveness } from '../plan/liveness.js';
+import { runsWinogradByDefault, winogradMultiplications } from './winograd.js';
 
 /** MB as the lecture counts it: 1024^2 bytes. */
 export const MB = 1024 * 1024;
@@ -45,6 +46,14 @@ export interface CostRow {
   params: number;
   flops: number;
   macs: number;
+  /**
+   * The row's multiply-accumulates as executed where its convs run by Winograd F(4x4, 3x3)
+   * (the wasm backend's default for 3x3 stride-1 convs whose shape pays, src/cost/winograd.ts):
+   * those convs' 36 C multiplications per 4x4 tile and output channel in place of their 9 C
+   * per output, plus the other nodes' `macs`. Absent on rows without such a conv; `flops` and
+   * `macs` stay the lecture's.
+   */
+  winogradMacs?: number;
   actMemMB: number;
   paramMemMB: number;
   /** The graph nodes of the row, in order. */
@@ -113,6 +122,9 @@ export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
     let weightBytes = 0;
     let flops = 0;
     let macs = 0;
+    // Executed by Winograd: its multiplications in place of the lecture's for those convs.
+    let winogradMacs = 0;
+    let winogradConvs = false;
     for (const node of nodes) {
       for (const t of node.inputs) {
         const init = graph.initializers.get(t);
@@ -124,6 +136,9 @@ export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
       const c = nodeCost(graph, node);
       flops += c.flops + (options.elementwiseFlops ? c.elementwiseFlops : 0);
       macs += c.macs;
+      const winograd = runsWinogradByDefault(node, graph);
+      winogradConvs ||= winograd;
+      winogradMacs += winograd ? winogradMultiplications(node, graph) : c.macs;
     }
     const last = nodes[nodes.length - 1];
     const out = graph.shape(last.outputs[0]);
@@ -146,6 +161,7 @@ export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
       params,
       flops,
       macs,
+      ...(winogradConvs ? { winogradMacs } : {}),
       actMemMB: actBytes / MB,
       paramMemMB: paramBytes / MB,
       nodes: nodes.map((n) => n.name),

@@ -45,7 +45,8 @@ export type OpType =
   | 'matmul'
   | 'transpose'
   | 'slice'
-  | 'channelshuffle';
+  | 'channelshuffle'
+  | 'invertedresidual';
 
 /**
  * One operation. Inputs and outputs name tensors; weights are inputs that name

@@ -91,6 +91,18 @@ export interface LayerNormAttrs {
   readonly count: number;
   readonly epsilon: number;
 }
+/** The fused inverted residual (src/ops/inverted-residual.ts): the window is its depthwise conv's. */
+export interface InvertedResidualAttrs extends WindowAttrs {
+  /** A 1x1 expand conv comes first (false: the depthwise conv reads the input: expansion 1). */
+  readonly expand: boolean;
+  /** The input is added to the projection (before projectActivation). */
+  readonly residual: boolean;
+  /** The 1x1 project conv is part of the op; false: expand -> depthwise only (squeeze-excite follows). */
+  readonly project: boolean;
+  readonly expandActivation?: FusedActivation;
+  readonly dwActivation?: FusedActivation;
+  readonly projectActivation?: FusedActivation;
+}
 /** Ops without attributes. */
 export type NoAttrs = Record<string, never>;
 
@@ -136,6 +148,7 @@ export interface OpAttrs {
   transpose: TransposeAttrs;
   slice: SliceAttrs;
   channelshuffle: ChannelShuffleAttrs;
+  invertedresidual: InvertedResidualAttrs;
 }
 
 /** A node of op T, its attributes typed. */

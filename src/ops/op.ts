@@ -16,6 +16,8 @@ export interface NodeCost {
   readonly flops: number;
   /** FLOPs of elementwise work (ReLU, BN, add, ...), counted only when asked for. */
   readonly elementwiseFlops: number;
+  /** Bytes a fused op moves to and from memory (its inputs, weights and outputs; not its band workspace). */
+  readonly bytes?: number;
 }
 
 /**
@@ -42,6 +44,12 @@ export interface OpDef<T extends OpType = OpType> {
   /** Output shapes from input shapes; throws {@link ShapeError} naming what was expected. */
   inferShapes(node: Node, inputs: readonly Shape[]): Shape[];
   cost(node: Node, inputs: readonly Shape[], outputs: readonly Shape[]): NodeCost;
+  /**
+   * Bytes of working memory one thread of a fused kernel holds while the node runs (a band
+   * of a tensor the fused op never holds whole); the memory planner places it in the arena
+   * for the node's step, once per thread. Default none.
+   */
+  workspace?(node: Node, inputs: readonly Shape[], outputs: readonly Shape[]): number;
   /**
    * The reference kernel: plain, obviously-correct TypeScript, never tuned; the oracle of
    * every cross-backend test. Writes `outputs` (preallocated). For an in-place op an output

@@ -23,6 +23,7 @@ import { softmax } from './softmax.js';
 import { transpose } from './transpose.js';
 import { slice } from './slice.js';
 import { channelshuffle } from './channel-shuffle.js';
+import { invertedresidual } from './inverted-residual.js';
 
 const ALL: readonly OpDef[] = [
   conv2d, maxpool, avgpool, globalavgpool, globalmaxpool, fc, gemm, flatten, reshape, pad,
@@ -30,6 +31,7 @@ const ALL: readonly OpDef[] = [
   transpose, slice, channelshuffle,
   hardsigmoid, hardswish, silu, gelu, erf, sqrt, sub, div, pow,
   reducemean, reducesum, reducemax, layernorm, matmul,
+  invertedresidual,
 ];
 
 const BY_TYPE = new Map<string, OpDef>(ALL.map((d) => [d.type, d]));

@@ -10,7 +10,18 @@ export interface Lifetime {
   readonly last: number;
   /** The tensor whose buffer this one reuses in place (ReLU after conv, flatten, ...). */
   readonly aliasOf?: string;
+  /** Not a tensor: the workspace of this node (OpDef.workspace, once per thread), live for its step only. */
+  readonly workspaceOf?: string;
 }
+
+/** What the memory plan depends on beyond the graph. */
+export interface LivenessOptions {
+  /** Threads a fused kernel runs on: each holds its own workspace. Default 1. */
+  readonly threads?: number;
+}
+
+/** The lifetime name of a node's workspace. */
+export const workspaceName = (node: string) => `${node}#workspace`;
 
 export interface Liveness {
   readonly lifetimes: readonly Lifetime[];
@@ -28,7 +39,8 @@ export interface Liveness {
  * the end; a graph output that is an initializer is not an activation and has no lifetime.
  * The cost model's inference memory and the runtime's memory plan share this.
  */
-export function liveness(graph: Graph): Liveness {
+export function liveness(graph: Graph, options: LivenessOptions = {}): Liveness {
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
   const n = graph.nodes.length;
   // Activations only: a graph output that is an initializer is returned from the weights
   // and takes no arena space.
@@ -74,10 +86,15 @@ export function liveness(graph: Graph): Liveness {
       current += bytes(out);
     }
     firstStep.set(out, i);
+    // A fused op's workspace (its band of the tensors it never holds whole), for its step only.
+    const ws = (def.workspace?.(node, node.inputs.map((t) => graph.shape(t)), node.outputs.map((t) => graph.shape(t))) ?? 0) * threads;
+    if (ws > 0) lifetimes.push({ tensor: workspaceName(node.name), bytes: ws, first: i, last: i, workspaceOf: node.name });
+    current += ws;
     if (current > peakBytes) {
       peakBytes = current;
       peakNode = node.name;
     }
+    current -= ws;
     for (const t of new Set(node.inputs)) {
       if (!owner.has(t) || lastRead.get(t) !== i) continue;
       const buf = owner.get(t)!;

@@ -1,5 +1,5 @@
 import type { Graph } from '../graph/graph.js';
-import { liveness } from './liveness.js';
+import { liveness, type LivenessOptions } from './liveness.js';
 
 /** One arena buffer: the tensors that share it (in-place chains) and where it lives. */
 export interface PlannedBuffer {
@@ -18,6 +18,8 @@ export interface MemoryPlan {
   readonly buffers: readonly PlannedBuffer[];
   /** Byte offset of every activation tensor (graph inputs, node outputs). */
   readonly offsets: ReadonlyMap<string, number>;
+  /** Byte offset of each fused node's workspace (thread t's at offset + t * its bytes / threads), by node name. */
+  readonly workspaces: ReadonlyMap<string, number>;
   /** Arena size: the largest end offset. At least the liveness peak; equal when nothing fragments. */
   readonly arenaBytes: number;
   /** The liveness peak: the lower bound any plan must meet. */
@@ -33,8 +35,9 @@ export const ALIGN = 16;
  * lowest offset that overlaps no buffer live at the same time ("greedy by size", as in
  * TensorFlow Lite's arena planner).
  */
-export function planMemory(graph: Graph): MemoryPlan {
-  const live = liveness(graph);
+export function planMemory(graph: Graph, options: LivenessOptions = {}): MemoryPlan {
+  const live = liveness(graph, options);
+  const workspaceOwners = new Map(live.lifetimes.filter((t) => t.workspaceOf).map((t) => [t.tensor, t.workspaceOf!]));
   const groups = new Map<string, { tensors: string[]; bytes: number; first: number; last: number }>();
   for (const t of live.lifetimes) {
     const owner = t.aliasOf ?? t.tensor;
@@ -60,9 +63,14 @@ export function planMemory(graph: Graph): MemoryPlan {
     byTime.add(b);
   }
   const offsets = new Map<string, number>();
-  for (const b of placed) for (const t of b.tensors) offsets.set(t, b.offset);
+  const workspaces = new Map<string, number>();
+  for (const b of placed) {
+    const node = workspaceOwners.get(b.owner);
+    if (node !== undefined) workspaces.set(node, b.offset);
+    else for (const t of b.tensors) offsets.set(t, b.offset);
+  }
   const arenaBytes = placed.reduce((m, b) => Math.max(m, b.offset + align(b.bytes)), 0);
-  return { buffers: placed, offsets, arenaBytes, peakBytes: live.peakBytes };
+  return { buffers: placed, offsets, workspaces, arenaBytes, peakBytes: live.peakBytes };
 }
 
 function align(n: number): number {

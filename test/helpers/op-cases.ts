@@ -21,6 +21,7 @@ import { longestReduction } from '../../src/cost/summary.js';
 import { mulberry32 } from '../../src/graph/weight-init.js';
 import { planMemory } from '../../src/plan/memory-planner.js';
 import { optimizeGraph } from '../../src/plan/passes.js';
+import { fuseBottlenecks } from '../../src/plan/fuse-bottleneck.js';
 
 /** A node's attributes. */
 export type Attrs = Record<string, unknown>;
@@ -77,6 +78,11 @@ export interface AgreeOptions {
   fused?: boolean;
   /** Edits the seeded inputs (to plant NaN and infinities). */
   edit?: (name: string, data: Float32Array) => void;
+  /**
+   * Compile options for the backend under test beyond the common ones (wasm: `winograd`);
+   * a backend without an option ignores it.
+   */
+  compile?: Readonly<Record<string, unknown>>;
 }
 
 /** Seeded inputs in [low, high) for every graph input, passed through `edit`. */
@@ -557,6 +563,60 @@ export const CONV_KERNEL_CASES: readonly (readonly [string, Shape, Shape, Attrs]
 export const convGraph = ([, x, w, attrs]: (typeof CONV_CASES)[number]): Graph =>
   single('conv2d', [x], attrs, [constant('cw', w, -0.5, 0.5), constant('cb', [w[0]])]);
 
+/**
+ * Inverted residuals (issue 14), as the unfused chain [1x1 expand + act] -> k x k depthwise +
+ * act -> 1x1 project [+ x] that the bottleneck pass (src/plan/fuse-bottleneck.ts) fuses on
+ * backends with the fused kernel (wasm): label, input [N, C, H, W], expansion (1: no expand
+ * conv), output channels, kernel, stride, activation, residual. Shapes picked for the
+ * kernel's bands: odd sides, channels not multiples of 4, one band and many (the 40x40 and
+ * 45x37 cases exceed one band's 192 KiB), batch 2.
+ */
+export const INVERTED_RESIDUAL_CASES: readonly (readonly [string, Shape, number, number, number, number, Attrs | undefined, boolean])[] = [
+  ["expansion 1 (MobileNetV2's first block), 3x3 s1, relu6", [1, 8, 9, 11], 1, 5, 3, 1, { op: 'clip', min: 0, max: 6 }, false],
+  ['expansion 6, 3x3 s1, relu6, residual, 13x11', [1, 4, 13, 11], 6, 4, 3, 1, { op: 'clip', min: 0, max: 6 }, true],
+  ['expansion 6, 3x3 s2, relu6, 15x13, 30 expanded and 7 output channels', [1, 5, 15, 13], 6, 7, 3, 2, { op: 'clip', min: 0, max: 6 }, false],
+  ['expansion 6, 5x5 s2, hardswish, batch 2', [2, 6, 14, 9], 6, 10, 5, 2, { op: 'hardswish' }, false],
+  ['expansion 3, 5x5 s1, silu, residual, batch 2', [2, 6, 10, 12], 3, 6, 5, 1, { op: 'silu' }, true],
+  ["expansion 6, 3x3 s1, relu6, residual, 7x7 (MobileNetV2's last stage, fewer channels)", [1, 16, 7, 7], 6, 16, 3, 1, { op: 'clip', min: 0, max: 6 }, true],
+  ['expansion 6, 3x3 s1, relu6, residual, 40x40: many bands', [1, 16, 40, 40], 6, 16, 3, 1, { op: 'clip', min: 0, max: 6 }, true],
+  ['expansion 6, 3x3 s2, relu, 45x37: many bands, odd sides', [1, 8, 45, 37], 6, 12, 3, 2, { op: 'relu' }, false],
+  ['expansion 1, 5x5 s2, hardswish, 1x1 input, batch 2', [2, 12, 1, 1], 1, 8, 5, 2, { op: 'hardswish' }, false],
+  ['expansion 6 to 528 channels (over 512: the projection reads repacked panels), 3x3 s1, relu6, residual, 9x7', [1, 88, 9, 7], 6, 88, 3, 1, { op: 'clip', min: 0, max: 6 }, true],
+];
+
+/**
+ * The unfused chain of an inverted residual case (constants in [-0.5, 0.5): sums stay near 1);
+ * with `se`, squeeze-excite between depthwise and project (global average pool, 1x1 to Ce/4 +
+ * relu, 1x1 back + hardsigmoid, times the depthwise output), as EfficientNet and MobileNetV3 have.
+ */
+export function invertedResidualGraph([, x, t, cout, k, s, act, residual]: (typeof INVERTED_RESIDUAL_CASES)[number], se = false): Graph {
+  const [, cin] = x;
+  const ce = cin * t;
+  const activation = act ? { activation: act } : {};
+  const pw = { kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], groups: 1 };
+  const p = (k - 1) / 2;
+  const nodes = [
+    ...(t > 1 ? [node('e', 'conv2d', ['x', 'ew', 'eb'], { ...pw, ...activation })] : []),
+    node('d', 'conv2d', [t > 1 ? 'e' : 'x', 'dw', 'db'], { kernel: [k, k], stride: [s, s], pads: [p, p, p, p], dilation: [1, 1], groups: ce, ...activation }),
+    ...(se
+      ? [
+          node('sq', 'globalavgpool', ['d']),
+          node('s1', 'conv2d', ['sq', 's1w', 's1b'], { ...pw, activation: { op: 'relu' } }),
+          node('s2', 'conv2d', ['s1', 's2w', 's2b'], { ...pw, activation: { op: 'hardsigmoid', alpha: 1 / 6, beta: 0.5 } }),
+          node('g', 'mul', ['d', 's2']),
+        ]
+      : []),
+    node('y', 'conv2d', [se ? 'g' : 'd', 'pw', 'pb', ...(residual ? ['x'] : [])], pw),
+  ];
+  const cs = Math.max(1, Math.floor(ce / 4));
+  const inits = [
+    ...(t > 1 ? [constant('ew', [ce, cin, 1, 1], -0.5, 0.5), constant('eb', [ce], -0.5, 0.5)] : []),
+    constant('dw', [ce, 1, k, k], -0.5, 0.5), constant('db', [ce], -0.5, 0.5), constant('pw', [cout, ce, 1, 1], -0.5, 0.5), constant('pb', [cout], -0.5, 0.5),
+    ...(se ? [constant('s1w', [cs, ce, 1, 1], -0.5, 0.5), constant('s1b', [cs], -0.5, 0.5), constant('s2w', [ce, cs, 1, 1], -0.5, 0.5), constant('s2b', [ce], -0.5, 0.5)] : []),
+  ];
+  return graphOf({ x }, nodes, ['y'], inits);
+}
+
 /** fc with constant weight and bias: batch, in, out (small batches and a large one, which WebGPU runs as a GEMM). */
 export const FC_CASES: readonly (readonly [number, number, number])[] = [[1, 37, 13], [3, 64, 10], [12, 21, 9]];
 /**
@@ -584,6 +644,38 @@ export function convResidualRelu(): Graph {
   ], undefined, [constant('cw', [8, 8, 3, 3], -0.5, 0.5), constant('cb', [8])]);
 }
 export const fcGraph = ([n, k, m]: (typeof FC_CASES)[number]): Graph => single('fc', [[n, k]], {}, [constant('fw', [m, k], -0.5, 0.5), constant('fb', [m])]);
+
+/**
+ * 3x3 stride-1 convs (groups 1, dilation 1), the shapes Winograd F(4x4, 3x3) runs on the wasm
+ * backend, at the edges of its tiling: input shape, output channels, pads. Outputs in tiles of
+ * 4x4 (sides not multiples of 4: partial tiles at the right and bottom), padding 0, 1, 2 and
+ * asymmetric (tiles reading outside the image), channels not multiples of 4 (partial blocks of
+ * the micro-kernel), groups of 4 tiles in one row inside the image (the kernel's contiguous
+ * path) and wrapping rows, more tiles than a block (a partial last block), batch 2, K > 512.
+ */
+export const WINOGRAD_CASES: readonly (readonly [string, Shape, number, number[]])[] = [
+  ['13x11, pad 1, 5 -> 7 channels', [1, 5, 13, 11], 7, [1, 1, 1, 1]],
+  ['10x9, pad 0 (8x7 out), 6 -> 8 channels', [1, 6, 10, 9], 8, [0, 0, 0, 0]],
+  ['9x14, pad 2 (11x16 out), 3 -> 5 channels', [1, 3, 9, 14], 5, [2, 2, 2, 2]],
+  ['11x10, asymmetric pads (0, 1, 2, 1)', [1, 4, 11, 10], 6, [0, 1, 2, 1]],
+  ['22x26, batch 2, 9 -> 12 channels (rows of 4 tiles inside the image)', [2, 9, 22, 26], 12, [1, 1, 1, 1]],
+  ['40x38, 4 -> 4 channels: 100 tiles, two blocks, the last partial', [1, 4, 40, 38], 4, [1, 1, 1, 1]],
+  ['6x7, 130 -> 9 channels (K > 512 on the direct path)', [1, 130, 6, 7], 9, [1, 1, 1, 1]],
+  ['1x1 input, pad 1: one tile, one pixel', [1, 3, 1, 1], 4, [1, 1, 1, 1]],
+  ['2x3, pad 1: rows narrower than a tile', [1, 8, 2, 3], 6, [1, 1, 1, 1]],
+];
+
+/** A WINOGRAD_CASES conv with constant weights and bias, then (when given) a residual add of a second input and an activation. */
+export function winogradGraph([, x, m, pads]: (typeof WINOGRAD_CASES)[number], tail: 'none' | 'relu' | 'residual+relu' | 'hardswish' = 'none'): Graph {
+  const attrs = conv([3, 3], [1, 1], pads);
+  const [n, , h, w] = x;
+  const y: Shape = [n, m, h + pads[0] + pads[2] - 2, w + pads[1] + pads[3] - 2];
+  const inits = [constant('cw', [m, x[1], 3, 3], -0.5, 0.5), constant('cb', [m])];
+  const c = node(tail === 'none' ? 'y' : 'c', 'conv2d', ['x', 'cw', 'cb'], attrs);
+  if (tail === 'none') return graphOf({ x }, [c], undefined, inits);
+  if (tail === 'residual+relu') return graphOf({ x, r: y }, [c, node('a', 'add', ['c', 'r']), node('y', 'relu', ['a'])], undefined, inits);
+  return graphOf({ x }, [c, node('y', tail, ['c'])], undefined, inits);
+}
 
 /**
  * Graphs whose activation (or batchnorm + activation, or residual add + activation) the
@@ -913,6 +1005,31 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
     }
   });
 
+  describe(`${backend} 3x3 stride-1 convs (wasm: Winograd F(4x4, 3x3) with winograd 'all', the direct path with false)`, () => {
+    for (const c of WINOGRAD_CASES) {
+      test(`conv2d ${c[0]}: bias`, async () => {
+        for (const winograd of ['all', false]) await agree(winogradGraph(c), { compile: { winograd } });
+      });
+    }
+    const [odd, pad0, pad2, asym, batch2] = WINOGRAD_CASES;
+    for (const [c, tail] of [[odd, 'relu'], [pad2, 'residual+relu'], [batch2, 'residual+relu'], [asym, 'hardswish'], [pad0, 'relu']] as const) {
+      test(`conv2d ${c[0]}: ${tail}, fused into the epilogue and not`, async () => {
+        for (const winograd of ['all', false]) await agree(winogradGraph(c, tail), { fused: true, compile: { winograd } });
+      });
+    }
+    // Winograd's transform mixes a whole 6x6 patch: a NaN or an infinity must still reach only
+    // the outputs whose 3x3 window holds it (wasm: such tiles are computed directly). Dense
+    // (every 13th value) and sparse (every 97th: most tiles finite, a few not).
+    const [, , , , , blocks, , , narrow] = WINOGRAD_CASES;
+    for (const c of [odd, pad2, batch2, blocks, narrow]) {
+      test(`conv2d ${c[0]}: NaN and infinities in the input, in position`, async () => {
+        for (const every of [13, 97]) {
+          for (const winograd of ['all', false]) await agree(winogradGraph(c, 'residual+relu'), { fused: true, special: true, edit: specials(every), compile: { winograd } });
+        }
+      });
+    }
+  });
+
   describe(`${backend} conv2d and fc kernels`, () => {
     for (const c of CONV_KERNEL_CASES) test(`conv2d ${c[0]}`, () => agree(convGraph(c)));
     test('conv2d with weight and bias as graph inputs', () => agree(convWeightsAsInputs()));
@@ -924,6 +1041,24 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
     });
     for (const c of FC_KERNEL_CASES) test(`fc [${c[0]}, ${c[1]}] -> ${c[2]}`, () => agree(fcGraph(c)));
     test('fc with weight and bias as graph inputs', () => agree(fcWeightsAsInputs()));
+  });
+
+  describe(`${backend} inverted residual blocks (issue 14: fused where the backend has the kernel, else three convs)`, () => {
+    for (const c of INVERTED_RESIDUAL_CASES) {
+      test(`inverted residual ${c[0]}`, async () => {
+        const g = invertedResidualGraph(c);
+        expect(fuseBottlenecks(optimizeGraph(g).graph).blocks, 'the pass fuses the chain').toEqual(['y']);
+        await agree(g, { fused: true, low: -1, high: 1 });
+      });
+    }
+    for (const c of INVERTED_RESIDUAL_CASES.filter(([, , t]) => t > 1).slice(1, 5)) {
+      test(`inverted residual with squeeze-excite (expand -> depthwise fused, project apart) ${c[0]}`, async () => {
+        const g = invertedResidualGraph(c, true);
+        const { blocks, halves } = fuseBottlenecks(optimizeGraph(g).graph);
+        expect([blocks, halves], 'only the first half fuses').toEqual([[], ['d']]);
+        await agree(g, { fused: true, low: -1, high: 1 });
+      });
+    }
   });
 
   describe(`${backend} reductions, layernorm and matmul`, () => {

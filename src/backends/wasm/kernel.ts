@@ -1,4 +1,4 @@
-import type { Graph, OpType } from '../../graph/graph.js';
+import type { Graph, Node, OpType } from '../../graph/graph.js';
 import type { NodeOf } from '../../ops/attrs.js';
 import type { ParallelKernel } from './thread-pool.js';
 
@@ -28,8 +28,16 @@ export interface KernelContext {
   readonly scratch: number;
   /** Threads that run parallel kernels (1 when single-threaded). */
   readonly threads: number;
+  /**
+   * Whether 3x3 stride-1 convs run by Winograd: where their shape makes it pay (true, the
+   * default), never (false), or wherever it applies ('all': benchmarks and tests of the
+   * kernel). The compile option `winograd`.
+   */
+  readonly winograd: boolean | 'all';
   /** Byte offset of thread t's own scratch area. */
   scratchOf(thread: number): number;
+  /** Byte offset of thread t's share of a node's workspace (OpDef.workspace), planned in the arena for the node's step. */
+  workspace(node: Node, thread: number): number;
   /**
    * Runs a parallel kernel: parameter block t on thread t (one block per thread, block 0 on
    * the calling thread), returning when all are done.

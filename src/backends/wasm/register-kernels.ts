@@ -7,6 +7,7 @@ import { erfKernel, geluKernel, hardsigmoidKernel, hardswishKernel, siluKernel, 
 import { batchnormKernel } from './kernels/batchnorm.js';
 import { concatKernel } from './kernels/concat.js';
 import { conv2dKernel } from './kernels/conv2d.js';
+import { invertedresidualKernel } from './kernels/bottleneck.js';
 import { dropoutKernel, flattenKernel, identityKernel, reshapeKernel } from './kernels/copy.js';
 import { fcKernel } from './kernels/fc.js';
 import { gemmKernel } from './kernels/gemm.js';
@@ -28,6 +29,7 @@ export const WASM_KERNELS: ReadonlyMap<OpType, WasmKernel> = new Map(
     maxpoolKernel, mulKernel, padKernel, reluKernel, reshapeKernel, sigmoidKernel, softmaxKernel, tanhKernel,
     layernormKernel, matmulKernel, reducemeanKernel, reducesumKernel, reducemaxKernel,
     transposeKernel, sliceKernel, channelshuffleKernel,
+    invertedresidualKernel,
     hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, subKernel, divKernel, powKernel,
   ].map((k) => [k.op, k]),
 );

@@ -5,6 +5,7 @@ import { sizeOf } from '../../graph/graph.js';
 import { opDef } from '../../ops/registry.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
+import { fuseBottlenecks } from '../../plan/fuse-bottleneck.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { releaseDerived } from '../release-derived.js';
@@ -18,6 +19,19 @@ import { kernelsModule, supports, threadsPossible, type WasmFlavor } from './was
 export interface WasmCompileOptions extends CompileOptions {
   /** Use relaxed SIMD (fused multiply-add) where the engine has it. Default true. */
   relaxedSimd?: boolean;
+  /**
+   * Run MobileNetV2-style inverted residuals (1x1 -> depthwise -> 1x1 [+ x]) as one fused
+   * op, band by band, so the expanded tensor never exists whole (src/plan/fuse-bottleneck.ts).
+   * Default true; false runs the three convs, to compare.
+   */
+  fuseBottlenecks?: boolean;
+  /**
+   * Run 3x3 stride-1 convs by Winograd F(4x4, 3x3) where it pays (by shape; see
+   * kernels/winograd.ts). Default true; false keeps every conv on the direct GEMM path, to
+   * compare the two; 'all' runs every conv it applies to by Winograd, whatever the shape
+   * (benchmarks and tests of the kernel).
+   */
+  winograd?: boolean | 'all';
 }
 
 const NO_SIMD = 'this JavaScript engine has no WebAssembly SIMD (every browser since 2021 and Node 16.4 have it); use the reference or webgpu backend';
@@ -45,7 +59,8 @@ export const wasmBackend: Backend = {
   async compile(graph: Graph, options: WasmCompileOptions = {}): Promise<Executable> {
     if (!supports('simd')) throw new EngineError(NO_SIMD);
     const flavor: WasmFlavor = options.relaxedSimd !== false && supports('relaxed-simd') ? 'relaxed-simd' : 'simd';
-    const g = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    const optimized = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    const g = options.optimize === false || options.fuseBottlenecks === false ? optimized : fuseBottlenecks(optimized).graph;
     const { nodes: missing, reasons } = unsupportedNodes(g, (n) => {
       const kernel = WASM_KERNELS.get(n.op);
       return kernel ? kernel.supports?.(n, g) ?? true : 'no kernel';
@@ -57,6 +72,7 @@ export const wasmBackend: Backend = {
       threads = 1;
     }
     const exe = new WasmExecutable(g, flavor, [...missing.keys()], threads);
+    exe.winograd = options.winograd ?? true;
     await exe.init();
     return exe;
   },
@@ -117,6 +133,8 @@ class WasmExecutable implements Executable, KernelContext {
   private arenaBase = RESERVED;
   scratch = 0;
   private scratchBytes = 0;
+  /** KernelContext.winograd: set from the compile options before init. */
+  winograd: boolean | 'all' = true;
   private pool: ThreadPool | undefined;
   private weightBytes = 0;
   private readonly initializerPtrs = new Map<string, number>();
@@ -131,7 +149,7 @@ class WasmExecutable implements Executable, KernelContext {
   ) {
     this.inputs = graph.inputs;
     this.outputs = graph.outputs.map((name) => ({ name, shape: graph.shape(name) }));
-    this.plan = planMemory(graph);
+    this.plan = planMemory(graph, { threads });
   }
 
   async init(): Promise<void> {
@@ -226,6 +244,13 @@ class WasmExecutable implements Executable, KernelContext {
     return this.scratch + thread * this.scratchBytes;
   }
 
+  workspace(node: Node, thread: number): number {
+    const at = this.plan.workspaces.get(node.name);
+    const bytes = opDef(node.op).workspace?.(node, node.inputs.map((t) => this.graph.shape(t)), node.outputs.map((t) => this.graph.shape(t)));
+    if (at === undefined || bytes === undefined) throw new ExecutableError(`no workspace planned for node '${node.name}'`);
+    return this.arenaBase + at + thread * bytes;
+  }
+
   parallel(fn: ParallelKernel, blocks: readonly number[]): void {
     const kernel = this.exports[fn];
     if (!this.pool) {
@@ -276,6 +301,7 @@ class WasmExecutable implements Executable, KernelContext {
     if (!this.wasmMemory) throw new ExecutableError('this executable was disposed');
     if (this.pool) {
       const twin = new WasmExecutable(this.graph, this.flavor, this.fallbackNodes, 1);
+      twin.winograd = this.winograd;
       try {
         await twin.init();
         return await twin.counters(inputs);

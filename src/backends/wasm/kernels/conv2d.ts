@@ -4,6 +4,7 @@ import { activationArgs, fusedActivation } from '../../../ops/fused-activation.j
 import { ACTIVATION_CODES } from '../../params.js';
 import type { KernelContext, WasmKernel } from '../kernel.js';
 import { conv2dGemmParams, dwconvParams } from '../params.generated.js';
+import { prepareWinograd, winogradApplies, winogradPays, winogradScratch, winogradShape } from './winograd.js';
 
 /** Output channels per micro-kernel block (f32_gemm_ukernel_4x8), its pixels, pixels per im2col tile (assembly/conv2d.ts). */
 const MR = 4;
@@ -82,12 +83,23 @@ export const conv2dKernel: WasmKernel<'conv2d'> = {
       const [t, l, b, r] = node.attrs.pads;
       return (s.H + t + b) * (s.W + l + r) * 4 + 64;
     }
-    return gemmScratch(s).total;
+    // Winograd's where it may run (compile options decide: then some may be unused).
+    return Math.max(gemmScratch(s).total, winogradApplies(node, graph) ? winogradScratch(winogradShape(node, graph)).total : 0);
   },
   prepare(node, ctx) {
-    return isDepthwise(node, ctx.graph) ? prepareDepthwise(node, ctx) : prepareGemm(node, ctx);
+    if (isDepthwise(node, ctx.graph)) return prepareDepthwise(node, ctx);
+    if (ctx.winograd === 'all' ? winogradApplies(node, ctx.graph) : ctx.winograd && runsWinograd(node, ctx.graph)) return prepareWinograd(node, ctx, activationParams(node));
+    return prepareGemm(node, ctx);
   },
 };
+
+/**
+ * 3x3 stride-1 convs (groups 1, dilation 1, constant weights) run by Winograd F(4x4, 3x3)
+ * (kernels/winograd.ts) where their shape makes it pay, unless compiled with `winograd: false`.
+ */
+export function runsWinograd(node: NodeOf<'conv2d'>, graph: Graph): boolean {
+  return winogradApplies(node, graph) && winogradPays(winogradShape(node, graph));
+}
 
 /** Thread t's share [start, end) of `count` items split evenly over `threads`, in units of `unit`. */
 export function share(count: number, threads: number, t: number, unit = 1): [number, number] {
