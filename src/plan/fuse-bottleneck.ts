@@ -115,3 +115,53 @@ export function fuseBottlenecks(graph: Graph): FusedBottlenecks {
   if (!blocks.length && !halves.length) return { graph, blocks, halves };
   return { graph: finalizeGraph(graph.name, graph.inputs, graph.outputs, g.nodes(), graph.initializers), blocks, halves };
 }
+
+/**
+ * The inverse of {@link fuseBottlenecks}: every invertedresidual node back into its convs
+ * ([1x1 expand] -> depthwise -> [1x1 project, the residual in its epilogue]), with the same
+ * fused activations, so a backend without the fused kernel (WebGPU) runs any graph that
+ * holds one. The same graph when there is none.
+ */
+export function lowerInvertedResiduals(graph: Graph): Graph {
+  if (!graph.nodes.some((n) => n.op === 'invertedresidual')) return graph;
+  const taken = new Set<string>([...graph.shapes.keys(), ...graph.initializers.keys(), ...graph.inputs.map((i) => i.name)]);
+  const fresh = (base: string) => {
+    let name = base;
+    for (let k = 1; taken.has(name); k++) name = `${base}.${k}`;
+    taken.add(name);
+    return name;
+  };
+  const pointwise = { kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false, groups: 1 };
+  const act = (a: unknown) => (a ? { activation: a } : {});
+  const nodes: Node[] = [];
+  for (const node of graph.nodes) {
+    const t = typed(node);
+    if (t.op !== 'invertedresidual') {
+      nodes.push(node);
+      continue;
+    }
+    const a = t.attrs;
+    const [x, ...w] = node.inputs;
+    const meta = { layer: node.layer, ...(node.block !== undefined ? { block: node.block } : {}) };
+    let k = 0;
+    let dwIn = x;
+    if (a.expand) {
+      dwIn = fresh(`${node.name}/expand:0`);
+      nodes.push({ name: fresh(`${node.name}/expand`), op: 'conv2d', inputs: [x, w[k++], w[k++]], outputs: [dwIn], attrs: { ...pointwise, ...act(a.expandActivation) }, ...meta });
+    }
+    const ce = graph.shape(w[k])[0];
+    const dwOut = a.project ? fresh(`${node.name}/depthwise:0`) : node.outputs[0];
+    nodes.push({
+      name: a.project ? fresh(`${node.name}/depthwise`) : node.name,
+      op: 'conv2d',
+      inputs: [dwIn, w[k++], w[k++]],
+      outputs: [dwOut],
+      attrs: { kernel: a.kernel, stride: a.stride, pads: a.pads, dilation: a.dilation, ceilMode: a.ceilMode, groups: ce, ...act(a.dwActivation) },
+      ...meta,
+    });
+    if (a.project) {
+      nodes.push({ name: node.name, op: 'conv2d', inputs: [dwOut, w[k++], w[k++], ...(a.residual ? [x] : [])], outputs: [node.outputs[0]], attrs: { ...pointwise, ...act(a.projectActivation) }, ...meta });
+    }
+  }
+  return finalizeGraph(graph.name, graph.inputs, graph.outputs, nodes, graph.initializers);
+}

@@ -4,6 +4,7 @@ import type { Graph, Node, Shape } from '../../graph/graph.js';
 import { sizeOf } from '../../graph/graph.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
+import { lowerInvertedResiduals } from '../../plan/fuse-bottleneck.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { releaseDerived } from '../release-derived.js';
@@ -52,7 +53,8 @@ export const webgpuBackend: Backend = {
     }
   },
   async compile(graph: Graph, options: WebgpuCompileOptions = {}): Promise<Executable> {
-    const g = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    // No fused inverted-residual kernel here: such a node runs as its convs.
+    const g = lowerInvertedResiduals(options.optimize === false ? graph : optimizeGraph(graph).graph);
     const gpu = options.gpu ?? (await sharedGpu());
     if (gpu.lost) throw new GpuError(lostMessage(gpu.lost));
     const { nodes: missing, reasons } = unsupportedNodes(g, (n) => {
