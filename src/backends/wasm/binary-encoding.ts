@@ -24,7 +24,8 @@ const FUNCTIONS = 1; // count, then (function index, body size, body) per replac
 
 const CODE_SECTION = 10;
 
-const leb = (n: number, out: number[]): void => {
+/** Appends n as unsigned LEB128 (wasm's integer encoding) to out. */
+export const leb = (n: number, out: number[]): void => {
   do {
     let b = n & 0x7f;
     n >>>= 7;
@@ -33,8 +34,8 @@ const leb = (n: number, out: number[]): void => {
   } while (n);
 };
 
-/** A reader of unsigned LEB128 values over bytes. */
-function reader(bytes: Uint8Array, at = 0) {
+/** A reader of unsigned LEB128 values over bytes (also shared-memory.ts's). */
+export function reader(bytes: Uint8Array, at = 0) {
   return {
     get at() {
       return at;
