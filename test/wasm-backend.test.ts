@@ -54,6 +54,19 @@ describe('wasm backend threads and info', () => {
     two.dispose();
   });
 
+  // GoogLeNet's max pools (ceil mode, stride 1 in the branches) and Inception-v3's average
+  // pools: threads split their planes; batch 3 so the planes do not share out evenly.
+  it.for([['googlenet', 64], ['inception-v3', 75]] as const)('%s: pools split across two threads, bit-identical to one', async ([model, side]) => {
+    const g = buildModel(model, { height: side, width: side, batch: 3 });
+    expect(g.nodes.some((n) => n.op === 'maxpool' || n.op === 'avgpool')).toBe(true);
+    const x = seededInput(g);
+    const one = await wasm.compile(g, { threads: 1 });
+    const two = await wasm.compile(g, { threads: 2 });
+    expect((await two.run(x))[g.outputs[0]].data).toEqual((await one.run(x))[g.outputs[0]].data);
+    one.dispose();
+    two.dispose();
+  });
+
   it('threads asked for where there is no shared memory: a warning and one thread, not a failure', async () => {
     vi.stubGlobal('SharedArrayBuffer', undefined);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});

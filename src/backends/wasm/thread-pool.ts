@@ -7,7 +7,7 @@
  */
 
 /** Kernels a worker can run, by index in the control block. */
-export const PARALLEL_KERNELS = ['f32_conv2d_gemm_4x8__wasmsimd', 'f32_dwconv2d__wasmsimd', 'f32_fc_4x8__wasmsimd', 'f32_invertedresidual_4x8__wasmsimd', 'f32_conv2d_winograd_4x8__wasmsimd'] as const;
+export const PARALLEL_KERNELS = ['f32_conv2d_gemm_4x8__wasmsimd', 'f32_dwconv2d__wasmsimd', 'f32_fc_4x8__wasmsimd', 'f32_invertedresidual_4x8__wasmsimd', 'f32_conv2d_winograd_4x8__wasmsimd', 'f32_maxpool__wasmsimd', 'f32_avgpool__wasmsimd'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 // Control block (Int32 fields): generation, done count, stop flag, kernel index, then one
