@@ -1,6 +1,7 @@
 import { GraphBuilder, type Tensor } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
 import { resolveOptions, type ModelOptions } from './model-options.js';
+import { invertedResidual } from './inverted-residual.js';
 
 /**
  * expansion, kernel, first stride, in (channels), out, repeats: EfficientNet-B0's MBConv
@@ -15,14 +16,6 @@ const STAGES: readonly (readonly [number, number, number, number, number, number
   [6, 5, 2, 112, 192, 4],
   [6, 3, 1, 192, 320, 1],
 ];
-
-/** Squeeze and excitation: the spatial mean, a 1x1 reduction, SiLU, a 1x1 expansion, sigmoid, and the scale. */
-function squeezeExcite(x: Tensor, id: string, squeeze: number): Tensor {
-  const s = x.globalAvgPool(`${id}.se.pool`)
-    .conv(`${id}.se.fc1`, squeeze, 1).silu()
-    .conv(`${id}.se.fc2`, x.channels, 1).sigmoid();
-  return x.mul(s);
-}
 
 /**
  * EfficientNet-B0 in torchvision's layout: a 3x3 stem, sixteen MBConv blocks (a 1x1
@@ -40,17 +33,10 @@ export function efficientnetB0(options: ModelOptions = {}): Graph {
   let k = 0;
   for (const [t, kernel, firstStride, , out, repeats] of STAGES) {
     for (let i = 0; i < repeats; i++) {
-      const id = `b${++k}`;
-      const input = x;
-      const stride = i === 0 ? firstStride : 1;
-      x = b.block(id, () => {
-        const mid = input.channels * t;
-        let y: Tensor = input;
-        if (t !== 1) y = bn(y.conv(`${id}.expand`, mid, 1, { bias: false })).silu();
-        y = bn(y.conv(`${id}.dw`, mid, kernel, { stride, pad: kernel >> 1, groups: mid, bias: false })).silu();
-        y = squeezeExcite(y, id, Math.max(1, Math.floor(input.channels / 4)));
-        y = bn(y.conv(`${id}.project`, out, 1, { bias: false }));
-        return stride === 1 && input.channels === out ? y.add(input) : y;
+      // Squeeze and excitation to a quarter of the block's input channels, SiLU, sigmoid gate.
+      x = invertedResidual(b, x, `b${++k}`, {
+        expanded: x.channels * t, out, kernel, stride: i === 0 ? firstStride : 1, bn, act: (y) => y.silu(),
+        se: { squeeze: Math.max(1, Math.floor(x.channels / 4)), act: (y) => y.silu(), gate: (y) => y.sigmoid() },
       });
     }
   }

@@ -1,6 +1,7 @@
-import { GraphBuilder, type Tensor } from '../graph/builder.js';
+import { GraphBuilder } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
 import { resolveOptions, type ModelOptions } from './model-options.js';
+import { invertedResidual } from './inverted-residual.js';
 
 /**
  * in (channels), out, kernel, first stride, expansion, repeats: torchvision's MNASNet 1.0
@@ -32,16 +33,8 @@ export function mnasnet(options: ModelOptions = {}): Graph {
   let k = 0;
   for (const [, out, kernel, firstStride, t, repeats] of STACKS) {
     for (let i = 0; i < repeats; i++) {
-      const id = `b${++k}`;
-      const input = x;
-      const stride = i === 0 ? firstStride : 1;
-      x = b.block(id, () => {
-        const mid = input.channels * t;
-        const y: Tensor = input
-          .conv(`${id}.expand`, mid, 1, { bias: false }).bn().relu()
-          .conv(`${id}.dw`, mid, kernel, { stride, pad: kernel >> 1, groups: mid, bias: false }).bn().relu()
-          .conv(`${id}.project`, out, 1, { bias: false }).bn();
-        return stride === 1 && input.channels === out ? y.add(input) : y;
+      x = invertedResidual(b, x, `b${++k}`, {
+        expanded: x.channels * t, out, kernel, stride: i === 0 ? firstStride : 1, act: (y) => y.relu(), bn: (y) => y.bn(),
       });
     }
   }

@@ -1,6 +1,7 @@
-import { GraphBuilder, type Tensor } from '../graph/builder.js';
+import { GraphBuilder } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
 import { resolveOptions, type ModelOptions } from './model-options.js';
+import { invertedResidual } from './inverted-residual.js';
 
 /** t (expansion), c (channels), n (repeats), s (first stride): Sandler et al. 2018, Table 2. */
 const SETTINGS: readonly (readonly [number, number, number, number])[] = [
@@ -26,16 +27,8 @@ export function mobilenetV2(options: ModelOptions = {}): Graph {
   let k = 0;
   for (const [t, c, n, s] of SETTINGS) {
     for (let i = 0; i < n; i++) {
-      const id = `b${++k}`;
-      const input = x;
-      const stride = i === 0 ? s : 1;
-      x = b.block(id, () => {
-        const hidden = input.channels * t;
-        let y: Tensor = input;
-        if (t !== 1) y = y.conv(`${id}.expand`, hidden, 1, { bias: false }).bn().relu6();
-        y = y.conv(`${id}.dw`, hidden, 3, { stride, pad: 1, groups: hidden, bias: false }).bn().relu6();
-        y = y.conv(`${id}.project`, c, 1, { bias: false }).bn();
-        return stride === 1 && input.channels === c ? y.add(input) : y;
+      x = invertedResidual(b, x, `b${++k}`, {
+        expanded: x.channels * t, out: c, kernel: 3, stride: i === 0 ? s : 1, act: (y) => y.relu6(), bn: (y) => y.bn(),
       });
     }
   }

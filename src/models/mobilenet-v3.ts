@@ -1,6 +1,7 @@
 import { GraphBuilder, type Tensor } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
 import { resolveOptions, type ModelOptions } from './model-options.js';
+import { invertedResidual } from './inverted-residual.js';
 
 /** in, kernel, expanded, out, squeeze-and-excitation, hardswish (else ReLU), stride. */
 type Bneck = readonly [number, number, number, number, boolean, boolean, number];
@@ -60,21 +61,9 @@ function mobilenetV3(name: string, table: readonly Bneck[], lastChannel: number,
   const bn = (t: Tensor) => t.bn(1e-3);
   let x = bn(b.input('input', [o.batch, 3, o.height, o.width]).conv('conv1', 16, 3, { stride: 2, pad: 1, bias: false })).hardswish();
   table.forEach(([, kernel, expanded, out, se, hs, stride], i) => {
-    const id = `b${i + 1}`;
-    const input = x;
-    const act = (t: Tensor) => (hs ? t.hardswish() : t.relu());
-    x = b.block(id, () => {
-      let y: Tensor = input;
-      if (expanded !== input.channels) y = act(bn(y.conv(`${id}.expand`, expanded, 1, { bias: false })));
-      y = act(bn(y.conv(`${id}.dw`, expanded, kernel, { stride, pad: kernel >> 1, groups: expanded, bias: false })));
-      if (se) {
-        const s = y.globalAvgPool(`${id}.se.pool`)
-          .conv(`${id}.se.fc1`, makeDivisible(Math.floor(expanded / 4)), 1).relu()
-          .conv(`${id}.se.fc2`, expanded, 1).hardsigmoid();
-        y = y.mul(s);
-      }
-      y = bn(y.conv(`${id}.project`, out, 1, { bias: false }));
-      return stride === 1 && input.channels === out ? y.add(input) : y;
+    x = invertedResidual(b, x, `b${i + 1}`, {
+      expanded, out, kernel, stride, bn, act: (t) => (hs ? t.hardswish() : t.relu()),
+      ...(se ? { se: { squeeze: makeDivisible(Math.floor(expanded / 4)), act: (t: Tensor) => t.relu(), gate: (t: Tensor) => t.hardsigmoid() } } : {}),
     });
   });
   const y = bn(x.conv('conv2', 6 * x.channels, 1, { bias: false })).hardswish()
