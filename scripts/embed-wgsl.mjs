@@ -94,10 +94,11 @@ for (const name of Object.keys(schema)) {
 if (errors.length) fail(`parameter blocks do not match their schema:\n  ${errors.join('\n  ')}`);
 
 // --- Embed the shaders (only once every block matches its schema). ---
-// Comments are cut from the embedded text (half of its gzipped size: 6 KB of the SDK's
-// bundle); every line stays where it was, so a compiler's line numbers still match kernels/.
-// WGSL has no string literals: `//` always starts a comment (and no shader uses /* */).
-const withoutComments = (source) => source.replace(/[ \t]*\/\/.*$/gm, '');
+// Comments and indentation are cut from the embedded text (comments were half of its
+// gzipped size: 6 KB of the SDK's bundle); every line stays where it was, so a compiler's
+// line numbers still match kernels/. WGSL has no string literals: `//` always starts a
+// comment (and no shader uses /* */), and whitespace only separates tokens.
+const withoutComments = (source) => source.replace(/[ \t]*\/\/.*$/gm, '').replace(/^[ \t]+/gm, '').replace(/[ \t]{2,}/g, ' ');
 for (const [name, source] of sources) {
   const file = `${name}.wgsl`;
   const constants = [...source.matchAll(/^const (\w+)\s*:\s*u32\s*=\s*(\d+)u\s*;/gm)].map(([, k, v]) => `  ${k}: ${v},`);

@@ -4,7 +4,7 @@
  * optimised graph (BN folded, activations and the residual add in the conv epilogues) and
  * run as one `invertedresidual` node (src/ops/inverted-residual.ts), so a backend with a
  * fused kernel never holds the expanded tensor whole. Run by the backends that have the
- * kernel (wasm), after optimizeGraph; the others run the convs as they are. Where
+ * kernel (wasm, WebGPU), after optimizeGraph; the others run the convs as they are. Where
  * squeeze-excite sits between depthwise and project (EfficientNet, MobileNetV3), only the
  * first half (expand -> depthwise) fuses.
  */
@@ -119,11 +119,12 @@ export function fuseBottlenecks(graph: Graph): FusedBottlenecks {
 /**
  * The inverse of {@link fuseBottlenecks}: every invertedresidual node back into its convs
  * ([1x1 expand] -> depthwise -> [1x1 project, the residual in its epilogue]), with the same
- * fused activations, so a backend without the fused kernel (WebGPU) runs any graph that
- * holds one. The same graph when there is none.
+ * fused activations, so a backend without the fused kernel runs any graph that holds one
+ * (WebGPU: the nodes its kernel has no tile for, or all of them when told not to fuse). Only
+ * the nodes `lower` picks (default all). The same graph when there is none.
  */
-export function lowerInvertedResiduals(graph: Graph): Graph {
-  if (!graph.nodes.some((n) => n.op === 'invertedresidual')) return graph;
+export function lowerInvertedResiduals(graph: Graph, lower: (node: Node) => boolean = () => true): Graph {
+  if (!graph.nodes.some((n) => n.op === 'invertedresidual' && lower(n))) return graph;
   const taken = new Set<string>([...graph.shapes.keys(), ...graph.initializers.keys(), ...graph.inputs.map((i) => i.name)]);
   const fresh = (base: string) => {
     let name = base;
@@ -136,7 +137,7 @@ export function lowerInvertedResiduals(graph: Graph): Graph {
   const nodes: Node[] = [];
   for (const node of graph.nodes) {
     const t = typed(node);
-    if (t.op !== 'invertedresidual') {
+    if (t.op !== 'invertedresidual' || !lower(node)) {
       nodes.push(node);
       continue;
     }

@@ -18,6 +18,8 @@ export interface Lifetime {
 export interface LivenessOptions {
   /** Threads a fused kernel runs on: each holds its own workspace. Default 1. */
   readonly threads?: number;
+  /** false: the backend's fused kernels hold their tiles elsewhere (WebGPU: workgroup memory), so no node has an arena workspace. Default true. */
+  readonly workspaces?: boolean;
 }
 
 /** The lifetime name of a node's workspace. */
@@ -87,7 +89,7 @@ export function liveness(graph: Graph, options: LivenessOptions = {}): Liveness 
     }
     firstStep.set(out, i);
     // A fused op's workspace (its band of the tensors it never holds whole), for its step only.
-    const ws = (def.workspace?.(node, node.inputs.map((t) => graph.shape(t)), node.outputs.map((t) => graph.shape(t))) ?? 0) * threads;
+    const ws = (options.workspaces === false ? 0 : def.workspace?.(node, node.inputs.map((t) => graph.shape(t)), node.outputs.map((t) => graph.shape(t))) ?? 0) * threads;
     if (ws > 0) lifetimes.push({ tensor: workspaceName(node.name), bytes: ws, first: i, last: i, workspaceOf: node.name });
     current += ws;
     if (current > peakBytes) {

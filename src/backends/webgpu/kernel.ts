@@ -32,6 +32,12 @@ export interface GpuKernelContext {
   offset(tensor: string): number;
   /** Workgroups for `invocations` invocations in groups of `size`: [x, y, 1], y > 1 only past the per-dimension limit. */
   grid(invocations: number, size: number): [number, number, number];
+  /** The compile option `winograd` (WebgpuCompileOptions): which 3x3 stride-1 convs run by Winograd. */
+  readonly winograd: boolean | 'all';
+  /** Element offset of the scratch region after the arena, at least every kernel's {@link GpuKernel.scratchFloats} long. */
+  readonly scratch: number;
+  /** Element offset of a constant the kernel makes (transformed weights): `make` runs once, when the constants are written. */
+  constant(length: number, make: () => Float32Array): number;
 }
 
 /**
@@ -48,6 +54,8 @@ export interface GpuKernel<T extends OpType = OpType> {
    */
   supports?(node: NodeOf<T>, graph: Graph, gpu: GpuContext): true | string;
   prepare(node: NodeOf<T>, ctx: GpuKernelContext): Dispatch[];
+  /** Floats of scratch a node needs for its step only (Winograd's transformed tiles); the executable holds the largest. */
+  scratchFloats?(node: NodeOf<T>, graph: Graph, options: { winograd: boolean | 'all' }): number;
 }
 
 /**

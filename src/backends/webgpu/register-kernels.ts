@@ -4,6 +4,7 @@ import { addKernel, mulKernel } from './kernels/binary.js';
 import { divKernel, powKernel, subKernel } from './kernels/binary.js';
 import { erfKernel, geluKernel, hardsigmoidKernel, hardswishKernel, siluKernel, sqrtKernel } from './kernels/elementwise.js';
 import { conv2dKernel } from './kernels/conv2d.js';
+import { invertedresidualKernel } from './kernels/bottleneck.js';
 import { concatKernel, dropoutKernel, flattenKernel, identityKernel, reshapeKernel } from './kernels/copy.js';
 import { batchnormKernel, clipKernel, leakyreluKernel, reluKernel, sigmoidKernel, tanhKernel } from './kernels/elementwise.js';
 import { fcKernel } from './kernels/fc.js';
@@ -25,5 +26,6 @@ export const GPU_KERNELS: ReadonlyMap<OpType, GpuKernel> = new Map(
     transposeKernel, sliceKernel, channelshuffleKernel,
     hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, subKernel, divKernel, powKernel,
     layernormKernel, matmulKernel, reducemeanKernel, reducesumKernel, reducemaxKernel,
+    invertedresidualKernel,
   ].map((k) => [k.op, k]),
 );

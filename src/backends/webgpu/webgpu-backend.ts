@@ -4,7 +4,7 @@ import type { Graph, Node, Shape } from '../../graph/graph.js';
 import { sizeOf } from '../../graph/graph.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
-import { lowerInvertedResiduals } from '../../plan/fuse-bottleneck.js';
+import { fuseBottlenecks, lowerInvertedResiduals } from '../../plan/fuse-bottleneck.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { releaseDerived } from '../release-derived.js';
@@ -28,6 +28,17 @@ export interface WebgpuCompileOptions extends CompileOptions {
   gpu?: GpuContext;
   /** Time every node with timestamp queries when the adapter has them. Default true. */
   timestamps?: boolean;
+  /**
+   * Run 3x3 stride-1 convs by Winograd F(4x4, 3x3) where it pays (by shape; see
+   * kernels/winograd.ts). Default true; false keeps every conv on the direct path, to compare;
+   * 'all' runs every conv it applies to by Winograd, whatever the shape (tests of the kernel).
+   */
+  winograd?: boolean | 'all';
+  /**
+   * Run inverted residuals as one fused kernel (kernels/bottleneck.wgsl; the expanded tensor
+   * never in the arena). Default true; false runs each block as its convs (for A/B).
+   */
+  fuseBottlenecks?: boolean;
 }
 
 /** A timestamp query set holds at most this many queries (WebGPU's limit): two per node. */
@@ -53,18 +64,23 @@ export const webgpuBackend: Backend = {
     }
   },
   async compile(graph: Graph, options: WebgpuCompileOptions = {}): Promise<Executable> {
-    // No fused inverted-residual kernel here: such a node runs as its convs.
-    const g = lowerInvertedResiduals(options.optimize === false ? graph : optimizeGraph(graph).graph);
     const gpu = options.gpu ?? (await sharedGpu());
+    // Inverted residuals fused (kernels/bottleneck.wgsl); those it has no tile for, or all
+    // when told not to fuse, run as their convs.
+    const optimized = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    const fused = options.optimize === false || options.fuseBottlenecks === false ? optimized : fuseBottlenecks(optimized).graph;
+    const ir = GPU_KERNELS.get('invertedresidual');
+    const g = lowerInvertedResiduals(fused, (n) => options.fuseBottlenecks === false || ir?.supports?.(n, fused, gpu) !== true);
     if (gpu.lost) throw new GpuError(lostMessage(gpu.lost));
     const { nodes: missing, reasons } = unsupportedNodes(g, (n) => {
       const kernel = GPU_KERNELS.get(n.op);
       return kernel ? kernel.supports?.(n, g, gpu) ?? true : 'no kernel';
     });
-    const plan = planMemory(g);
+    const plan = planMemory(g, { workspaces: false });
     checkStorage(g, plan, gpu); // a model too large is that first, whatever else it needs
     if (missing.size && !options.fallback) throw new UnsupportedOpError('webgpu', missing, reasons);
     const exe = new WebgpuExecutable(g, plan, gpu, options.timestamps !== false && gpu.features.includes('timestamp-query'), new Set(missing.keys()));
+    exe.winograd = options.winograd ?? true;
     await exe.init();
     return exe;
   },
@@ -125,6 +141,8 @@ class WebgpuExecutable implements Executable {
   private disposed = false;
   /** Runs one at a time: they share the staging buffer. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** GpuKernelContext.winograd: set from the compile options before init. */
+  winograd: boolean | 'all' = true;
 
   constructor(
     readonly graph: Graph,
@@ -144,9 +162,13 @@ class WebgpuExecutable implements Executable {
     const U = gpu.flags.bufferUsage;
     // Constants go after the arena, each initializer as a kernel first asks for it.
     let top = Math.ceil(plan.arenaBytes / 16) * 4;
+    // Between them the scratch region: the most any node needs for its own step (Winograd's tiles).
+    const scratch = top;
+    top += Math.ceil(Math.max(0, ...graph.nodes.map((n) => (this.fallbackNodes.has(n.name) ? 0 : GPU_KERNELS.get(n.op)?.scratchFloats?.(n, graph, this) ?? 0))) / 4) * 4;
     // Placed by name and read only as they are written, so no more than one derived weight
     // (a folded or re-laid-out one) is held at a time beside the GPU's copy.
-    const constants: { at: number; tensor: string }[] = [];
+    const constants: { at: number; tensor: string; make?: () => Float32Array }[] = [];
+    let madeFloats = 0;
     const initializerAt = new Map<string, number>();
     const constant = (tensor: string): number => {
       const at = top;
@@ -174,12 +196,21 @@ class WebgpuExecutable implements Executable {
         if (y > max) throw new ExecutableError(`${invocations} invocations exceed the adapter's ${max} x ${max} workgroups`);
         return [Math.min(groups, max), y, 1];
       },
+      winograd: this.winograd,
+      scratch,
+      constant(length, make) {
+        const at = top;
+        constants.push({ at, tensor: '', make });
+        top += Math.ceil(length / 4) * 4;
+        madeFloats += length;
+        return at;
+      },
     };
     const prepared = graph.nodes.map((node) =>
       this.fallbackNodes.has(node.name) ? { node, dispatches: [], fallback: true } : { node, dispatches: GPU_KERNELS.get(node.op)!.prepare(node, ctx) },
     );
     this.outputOffsets = this.outputs.map((o) => ctx.offset(o.name));
-    this.constantBytes = constants.reduce((s, c) => s + sizeOf(graph.shape(c.tensor)) * 4, 0);
+    this.constantBytes = constants.reduce((s, c) => s + (c.make ? 0 : sizeOf(graph.shape(c.tensor))) * 4, madeFloats * 4);
 
     const bytes = Math.max(16, top * 4);
 
@@ -188,7 +219,7 @@ class WebgpuExecutable implements Executable {
     try {
       const storage = (this.storage = this.createBuffer('webconv.storage', bytes, U.STORAGE | U.COPY_DST | U.COPY_SRC));
       for (const c of constants) {
-        const data = graph.weight(c.tensor);
+        const data = c.make?.() ?? graph.weight(c.tensor);
         device.queue.writeBuffer(storage, c.at * 4, data.buffer, data.byteOffset, data.byteLength);
         releaseDerived(graph, [c.tensor]);
       }

@@ -5,6 +5,7 @@
  * fused activations, the grid index) is prepended to every kernel.
  */
 import { BINARY_WGSL, binaryConstants } from './shaders/binary.js';
+import { BOTTLENECK_WGSL } from './shaders/bottleneck.js';
 import { COMMON_WGSL } from './shaders/common.js';
 import { COPY_WGSL } from './shaders/copy.js';
 import { GATHER_WGSL } from './shaders/gather.js';
@@ -21,9 +22,12 @@ import { POOL_WGSL, poolConstants } from './shaders/pool.js';
 import { SOFTMAX_WGSL } from './shaders/softmax.js';
 import { LAYERNORM_WGSL } from './shaders/layernorm.js';
 import { REDUCE_WGSL } from './shaders/reduce.js';
+import { WINOGRAD_WGSL } from './shaders/winograd.js';
+import { WINOGRAD_GEMM_WGSL } from './shaders/winograd-gemm.js';
 
 const SOURCES = {
   binary: BINARY_WGSL,
+  bottleneck: BOTTLENECK_WGSL,
   conv2d: CONV2D_WGSL,
   'conv2d-direct': CONV2D_DIRECT_WGSL,
   copy: COPY_WGSL,
@@ -39,6 +43,8 @@ const SOURCES = {
   softmax: SOFTMAX_WGSL,
   layernorm: LAYERNORM_WGSL,
   reduce: REDUCE_WGSL,
+  winograd: WINOGRAD_WGSL,
+  'winograd-gemm': WINOGRAD_GEMM_WGSL,
 } as const;
 
 /** A kernel family: the name of its file in kernels/. */

@@ -5,6 +5,7 @@ import type { WindowAttrs } from '../../../ops/window.js';
 import { ACT } from '../wgsl.js';
 import { WORKGROUP_SIZE, type Dispatch, type GpuKernel, type GpuKernelContext } from '../kernel.js';
 import { conv2dDirectParams, conv2dParams } from '../params.generated.js';
+import { runsWinogradOnGpu, winogradDispatches, winogradScratchFloats } from './winograd.js';
 
 /**
  * The tiled GEMM's tile for P output pixels: WG_M x WG_N invocations of 8 x 8 outputs each,
@@ -132,11 +133,13 @@ export function convDispatch(
   };
 }
 
-/** conv2d: bias, residual and activation fused into the epilogue. */
+/** conv2d: bias, residual and activation fused into the epilogue; 3x3 stride-1 convs by Winograd where it pays (winograd.ts). */
 export const conv2dKernel: GpuKernel<'conv2d'> = {
   op: 'conv2d',
   supports: (node, graph, gpu) => convSupport(convShape(node, graph), gpu.limits.maxComputeWorkgroupsPerDimension),
+  scratchFloats: winogradScratchFloats,
   prepare(node, ctx) {
+    if (runsWinogradOnGpu(node, ctx.graph, ctx.winograd)) return winogradDispatches(node, ctx, epilogue(node), convTile);
     const [x, w, b, r] = node.inputs;
     return [
       convDispatch(node, ctx, convShape(node, ctx.graph), {
