@@ -15,8 +15,9 @@ import { activatesLater, activateRows, activateSimple, pf, pi, pp } from './para
 import { Conv2dGemm } from './params.generated';
 
 // Parameter block: Conv2dGemm (assembly/params.json).
-// The share of the work this call does (threads split pixel tiles, or channel blocks
-// when there are too few tiles): tiles [TILE0, TILE1), channel blocks [MB0, MB1) per group.
+// The share of the work this call does (threads split the pixels, or channel blocks when
+// the pixels share out unevenly): pixels [P0, P1) in tiles of NT, channel blocks [MB0, MB1)
+// per group. B, when set, holds the image's im2col tiles (x32_im2col__wasm), read in place.
 // K is processed in chunks of KC rows, so a chunk of the im2col tile stays in cache while
 // every block of output channels reads it; between chunks, the 4 x 8 accumulators of every
 // block wait in ACC (MBg * 4 * ntPad floats of scratch). KC >= K: one chunk, no ACC.
@@ -24,18 +25,20 @@ import { Conv2dGemm } from './params.generated';
 @inline const MR = 4;
 @inline const NR = 8;
 
-/** Builds the im2col tile: rows k of Cg*KH*KW, columns the pixels [p0, p0 + nt), zero-padded to ntPad. */
-function im2col(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32): void {
+/**
+ * Builds an im2col tile at `col`: rows k of Cg*KH*KW (those of input channels [c0, c1)),
+ * columns the pixels [p0, p0 + nt), zero-padded to ntPad.
+ */
+function im2col(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32, col: usize, c0: i32, c1: i32): void {
   const x = pp(p, Conv2dGemm.X);
-  const col = pp(p, Conv2dGemm.COL);
   const Cin = pi(p, Conv2dGemm.C), Hin = pi(p, Conv2dGemm.H), Win = pi(p, Conv2dGemm.WD);
   const groups = pi(p, Conv2dGemm.GROUPS), Kh = pi(p, Conv2dGemm.KH), Kw = pi(p, Conv2dGemm.KW);
   const sh = pi(p, Conv2dGemm.SH), sw = pi(p, Conv2dGemm.SW), pt = pi(p, Conv2dGemm.PT), pl = pi(p, Conv2dGemm.PL), dh = pi(p, Conv2dGemm.DH), dw = pi(p, Conv2dGemm.DW);
   const Ow = pi(p, Conv2dGemm.OW);
   const Cg = Cin / groups;
   const rowBytes = <usize>ntPad << 2;
-  let row = col;
-  for (let c = 0; c < Cg; c++) {
+  let row = col + <usize>c0 * <usize>(Kh * Kw) * rowBytes;
+  for (let c = c0; c < c1; c++) {
     const plane = x + ((<usize>(g * Cg + c) * <usize>Hin * <usize>Win) << 2);
     for (let i = 0; i < Kh; i++) {
       for (let j = 0; j < Kw; j++) {
@@ -82,16 +85,18 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
   const P = Oh * Ow;
   const blockBytes = <usize>K * MR * 4;
   const MBg = (Mg + MR - 1) / MR;
-  const tile0 = pi(p, Conv2dGemm.TILE0), tile1 = pi(p, Conv2dGemm.TILE1), mb0 = pi(p, Conv2dGemm.MB0), mb1 = pi(p, Conv2dGemm.MB1);
+  const px0 = pi(p, Conv2dGemm.P0), px1 = pi(p, Conv2dGemm.P1), mb0 = pi(p, Conv2dGemm.MB0), mb1 = pi(p, Conv2dGemm.MB1);
   const kc = pi(p, Conv2dGemm.KC), accBuf = pp(p, Conv2dGemm.ACC);
+  const b = pp(p, Conv2dGemm.B);
   const chunked = kc < K;
   for (let g = 0; g < groups; g++) {
-    for (let tile = tile0; tile < tile1; tile++) {
-      const p0 = tile * ntMax;
-      const nt = min(ntMax, P - p0);
+    for (let p0 = px0; p0 < px1; p0 += ntMax) {
+      const nt = min(ntMax, px1 - p0);
       const ntPad = (nt + NR - 1) & ~(NR - 1);
-      im2col(p, g, p0, nt, ntPad);
+      // The tile: built here, or the image's, built by x32_im2col__wasm (groups 1, p0 a multiple of NT).
+      if (!b) im2col(p, g, p0, nt, ntPad, col, 0, Cg);
       const colStride = <usize>ntPad << 2;
+      const colBase = b ? b + <usize>(p0 / ntMax) * <usize>K * <usize>ntMax * 4 : col;
       for (let k0 = 0; k0 < K; k0 += kc) {
         const k1 = min(K, k0 + kc);
         const first = k0 == 0, last = k1 == K;
@@ -104,7 +109,7 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
             // Between K chunks the block waits in its slot of ACC (4 rows of 8, contiguous).
             const slot = chunked ? accBuf + ((<usize>((mb * ntPad + pb) * MR)) << 2) : block;
             f32_gemm_ukernel_4x8(
-              MR, k1 - k0, wb + ((<usize>k0 * MR) << 2), 4, MR * 4, col + (<usize>pb << 2) + <usize>k0 * colStride, colStride, slot, !first,
+              MR, k1 - k0, wb + ((<usize>k0 * MR) << 2), 4, MR * 4, colBase + (<usize>pb << 2) + <usize>k0 * colStride, colStride, slot, !first,
             );
             if (!last) continue;
             const pix = p0 + pb;
@@ -133,6 +138,24 @@ export function f32_conv2d_gemm_4x8__wasmsimd(p: usize): void {
         }
       }
     }
+  }
+}
+
+/**
+ * x32_im2col__wasm: the im2col tiles of the whole image (groups 1) at B, tile t (pixels
+ * [t * NT, t * NT + NT)) at B + t * K * NT * 4, laid out as the GEMM builds its own; this
+ * call's share, rows of input channels [C0, C1). Threads build the image's tiles together
+ * once, then each runs the GEMM on its blocks of output channels over all of them: no
+ * thread repeats another's im2col.
+ */
+export function x32_im2col__wasm(p: usize): void {
+  const ntMax = pi(p, Conv2dGemm.NT), c0 = pi(p, Conv2dGemm.C0), c1 = pi(p, Conv2dGemm.C1);
+  const P = pi(p, Conv2dGemm.OH) * pi(p, Conv2dGemm.OW);
+  const tileBytes = <usize>pi(p, Conv2dGemm.C) * <usize>(pi(p, Conv2dGemm.KH) * pi(p, Conv2dGemm.KW)) * <usize>ntMax * 4;
+  let col = pp(p, Conv2dGemm.B);
+  for (let p0 = 0; p0 < P; p0 += ntMax, col += tileBytes) {
+    const nt = min(ntMax, P - p0);
+    im2col(p, 0, p0, nt, (nt + NR - 1) & ~(NR - 1), col, c0, c1);
   }
 }
 

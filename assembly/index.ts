@@ -1,7 +1,7 @@
 // webconv's wasm SIMD kernels: one module, built twice (plain SIMD, and relaxed SIMD with
 // fused multiply-add). Kernels take a pointer to a parameter block and return nothing; no
 // managed objects, no allocation: the host plans all memory.
-export { f32_conv2d_gemm_4x8__wasmsimd } from './conv2d';
+export { f32_conv2d_gemm_4x8__wasmsimd, x32_im2col__wasm } from './conv2d';
 export { f32_conv2d_winograd_4x8__wasmsimd } from './winograd';
 export { f32_dwconv2d__wasmsimd } from './dwconv';
 export { f32_invertedresidual_4x8__wasmsimd } from './bottleneck';
@@ -17,7 +17,7 @@ export { f32_vdiv_bcast__wasmsimd, f32_vpow_bcast__wasmsimd, f32_vsub_bcast__was
 export { f32_verf__wasmsimd, f32_vgelu__wasmsimd, f32_vhardsigmoid__wasmsimd, f32_vhardswish__wasmsimd, f32_vsilu__wasmsimd, f32_vsqrt__wasmsimd } from './unary';
 export { f32_vclamp__wasmsimd, f32_vlrelu__wasmsimd, f32_vrelu__wasmsimd, f32_vsigmoid__wasmsimd, f32_vtanh__wasmsimd } from './unary';
 export { x32_pad__wasmsimd } from './pad';
-export { xx_copy_blocks__wasm } from './copy';
+export { xx_copy_blocks__wasm, xx_copy_list__wasm } from './copy';
 export { x32_gather_strided__wasm } from './layout';
 export { f32_peak_madd16x4__wasmsimd, f32_stream_sum__wasmsimd } from './peak';
 export { mac_count, mac_reset } from './params';

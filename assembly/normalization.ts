@@ -61,17 +61,18 @@ export function f32_batchnorm__wasmsimd(p: usize): void {
 
 /**
  * f32_lrn__wasmsimd: y = x / (bias + alpha/size * sum of x^2 over channels [c - before,
- * c + after] clipped to [0, C))^beta, vectorised over the pixels of a plane. x != y.
+ * c + after] clipped to [0, C))^beta, vectorised over the pixels of a plane, for channels
+ * [C0, C1) of every image (threads split the channels). x != y.
  */
 export function f32_lrn__wasmsimd(p: usize): void {
   const x = pp(p, Lrn.X), y = pp(p, Lrn.Y);
   const n = pi(p, Lrn.N), ch = pi(p, Lrn.C), hw = pi(p, Lrn.HW), before = pi(p, Lrn.BEFORE), after = pi(p, Lrn.AFTER);
-  const alpha = pf(p, Lrn.ALPHA), beta = pf(p, Lrn.BETA), k = pf(p, Lrn.BIAS);
+  const alpha = pf(p, Lrn.ALPHA), beta = pf(p, Lrn.BETA), k = pf(p, Lrn.BIAS), cs = pi(p, Lrn.C0), ce = pi(p, Lrn.C1);
   const va = f32x4.splat(alpha), vk = f32x4.splat(k);
   const plane = <usize>hw << 2;
   for (let img = 0; img < n; img++) {
     const xi = x + <usize>(img * ch) * plane, yi = y + <usize>(img * ch) * plane;
-    for (let c = 0; c < ch; c++) {
+    for (let c = cs; c < ce; c++) {
       const c0 = max(0, c - before), c1 = min(ch - 1, c + after);
       const xc = xi + <usize>c * plane, yc = yi + <usize>c * plane;
       let i = 0;

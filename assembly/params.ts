@@ -19,7 +19,7 @@
 // Fused activations of an epilogue: the codes of kernels/common.wgsl, generated.
 import { ACT_CLIP, ACT_LEAKYRELU, ACT_RELU } from './activation.generated';
 import { ACT_GELU, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SILU } from './activation.generated';
-import { vexp } from './vector';
+import { vexpClamped } from './exp';
 
 /**
  * Applies an activation to four lanes: the unfused kernels (assembly/unary.ts, with a constant
@@ -62,7 +62,7 @@ import { vexp } from './vector';
 
 // silu v / (1 + e^-v): NaN at -inf (-inf / inf), as PyTorch; gelu: vgelu.
 @inline function activateSmooth(v: v128, act: i32, a0: v128, a1: v128): v128 {
-  if (act == ACT_SILU) return f32x4.div(v, f32x4.add(f32x4.splat(1), vexp(f32x4.neg(v))));
+  if (act == ACT_SILU) return f32x4.div(v, f32x4.add(f32x4.splat(1), vexpClamped(f32x4.neg(v))));
   if (act == ACT_GELU) return vgelu(v);
   return v;
 }

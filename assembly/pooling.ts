@@ -56,6 +56,7 @@ import { fillF32, hmax, hsum } from './vector';
   const kh = pi(p, Pool.KH), kw = pi(p, Pool.KW), sh = pi(p, Pool.SH), sw = pi(p, Pool.SW);
   const pt = pi(p, Pool.PT), pl = pi(p, Pool.PL), pb = pi(p, Pool.PB), pr = pi(p, Pool.PR), dh = pi(p, Pool.DH), dw = pi(p, Pool.DW);
   const includePad = pi(p, Pool.INCLUDE_PAD) != 0;
+  const tmp = pp(p, Pool.TMP);
   const init: f32 = isMax ? -Infinity : 0;
   for (let c = 0; c < planes; c++) {
     const xp = x + ((<usize>c * <usize>Hin * <usize>Win) << 2);
@@ -63,6 +64,26 @@ import { fillF32, hmax, hsum } from './vector';
       const yr = y + ((<usize>(c * Oh + oh) * <usize>Ow) << 2);
       fillF32(yr, Ow, init);
       const hs = oh * sh - pt;
+      if (isMax && tmp) {
+        // Separable: the window's rows combined into tmp (whole input rows), then its
+        // columns: kh + kw row passes instead of kh * kw (max is exact, so the same values).
+        let rows = 0;
+        for (let i = 0; i < kh; i++) {
+          const h = hs + i * dh;
+          if (h < 0 || h >= Hin) continue;
+          const xr = xp + ((<usize>h * <usize>Win) << 2);
+          if (rows++ == 0) memory.copy(tmp, xr, <usize>Win << 2);
+          else accumulateRow(true, tmp, xr, Win, 1);
+        }
+        if (rows == 0) continue;
+        for (let j = 0; j < kw; j++) {
+          const off = j * dw - pl;
+          const lo = off >= 0 ? 0 : (sw - 1 - off) / sw;
+          const hi = off >= Win ? 0 : min(Ow, (Win - 1 - off) / sw + 1);
+          if (lo < hi) accumulateRow(true, yr + (<usize>lo << 2), tmp + (<usize>(lo * sw + off) << 2), hi - lo, sw);
+        }
+        continue;
+      }
       for (let i = 0; i < kh; i++) {
         const h = hs + i * dh;
         if (h < 0 || h >= Hin) continue;

@@ -82,7 +82,7 @@ function convCase(C, H, W, M, k, stride, pad, act) {
       const p = m.params('conv2d_gemm', {
         x: xp, w: wpp, bias: bp, res: 0, y: yp, col: scratch, c: C, h: H, wd: W, m: M, oh: OH, ow: OW, groups: 1,
         kh: k, kw: k, sh: stride, sw: stride, pt: pad, pl: pad, dh: 1, dw: 1, ...actParams(act), nt: TILE,
-        block: scratch + col, tile0: 0, tile1: Math.ceil((OH * OW) / TILE), mb0: 0, mb1: MBg, kc: KC, acc: scratch + col + 128,
+        block: scratch + col, tile0: 0, tile1: Math.ceil((OH * OW) / TILE), p0: 0, p1: OH * OW, mb0: 0, mb1: MBg, kc: KC, acc: scratch + col + 128,
       });
       const f = m.fn('f32_conv2d_gemm_');
       return { m, run: () => f(p), output: () => m.f32().slice(yp / 4, yp / 4 + M * OH * OW) };

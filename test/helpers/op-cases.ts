@@ -543,6 +543,12 @@ const conv = (k: number[], stride: number[], pads: number[], dilation = [1, 1], 
  */
 export const CONV_KERNEL_CASES: readonly (readonly [string, Shape, Shape, Attrs])[] = [
   ...CONV_CASES,
+  // The wasm depthwise kernel's planes (assembly/dwconv.ts dwPlane): 5x5 stride 2, widths and
+  // heights not multiples of its 2 rows x 8 columns, asymmetric pads, 2 outputs per channel;
+  // column stride 1 under row stride 2; a 3x5 window.
+  ['depthwise 5x5 s2, asymmetric pads, 2 per channel', [1, 3, 13, 11], [6, 1, 5, 5], conv([5, 5], [2, 2], [2, 1, 1, 2], [1, 1], 3)],
+  ['depthwise 3x3 stride (2, 1), 5 channels, batch 2', [2, 5, 6, 15], [5, 1, 3, 3], conv([3, 3], [2, 1], [1, 1, 1, 1], [1, 1], 5)],
+  ['depthwise 3x5 stride (1, 2)', [1, 4, 9, 10], [4, 1, 3, 5], conv([3, 5], [1, 2], [1, 2, 1, 2], [1, 1], 4)],
   ['depthwise with channel multiplier 2', [1, 4, 7, 9], [8, 1, 3, 3], conv([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 4)],
   ['depthwise 5x5 s2, batch 2', [2, 5, 12, 11], [5, 1, 5, 5], conv([5, 5], [2, 2], [2, 2, 2, 2], [1, 1], 5)],
   ['3 groups of 3 output channels (not a multiple of 4)', [1, 6, 8, 8], [9, 2, 3, 3], conv([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 3)],

@@ -18,6 +18,12 @@ export interface KernelContext {
   readonly exports: KernelExports;
   /** Byte offset of a tensor: an activation in the arena, or an initializer (copied in as it is on first request). */
   ptr(tensor: string): number;
+  /**
+   * An initializer's values to pack now: valid only until the kernel's prepare returns. Values
+   * not yet decoded or derived are made in a staging buffer reused from node to node, not in
+   * a new array each (cold start: no fresh memory to fault in per weight).
+   */
+  weight(name: string): Float32Array;
   /** Copies data into the module's memory (16-byte aligned); returns its byte offset. */
   upload(data: Float32Array): number;
   /**
@@ -62,14 +68,20 @@ export type Step = () => void;
  */
 export interface WasmKernel<T extends OpType = OpType> {
   readonly op: T;
-  /** Scratch bytes the node needs while it runs (shared by all nodes; default 0). */
-  scratchBytes?(node: NodeOf<T>, graph: Graph): number;
+  /** Scratch bytes per thread the node needs while it runs on `threads` threads (shared by all nodes; default 0). */
+  scratchBytes?(node: NodeOf<T>, graph: Graph, threads: number): number;
   /**
    * Whether this kernel runs the node: true, or why not (checked at compile, before
    * anything is allocated; an unsupported node is an UnsupportedOpError or, with
    * `fallback`, runs on the reference backend). Default: every node of the op.
    */
   supports?(node: NodeOf<T>, graph: Graph): true | string;
+  /**
+   * Bytes `prepare` reserves for the node's weights beyond their size as they are (Winograd's
+   * 36 transformed values for 9); default 0. The memory is made at its final size from this,
+   * before compile, rather than grown weight by weight (cold start).
+   */
+  extraWeightBytes?(node: NodeOf<T>, graph: Graph, winograd: boolean | 'all'): number;
   /** Packs weights, writes parameter blocks, and returns the step to run. */
   prepare(node: NodeOf<T>, ctx: KernelContext): Step;
 }

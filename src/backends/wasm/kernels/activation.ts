@@ -4,20 +4,27 @@ import { activationArgs } from '../../../ops/fused-activation.js';
 import { sizeOf } from '../../../graph/graph.js';
 import type { WasmKernel } from '../kernel.js';
 import { unaryParams } from '../params.generated.js';
+import type { ParallelKernel } from '../thread-pool.js';
+import { elementwiseStep } from './add.js';
+import { share } from './conv2d.js';
 
 /**
  * An elementwise activation over the whole tensor (any rank, batch included), in place
  * when the planner gave input and output the same offset. `a0`/`a1` are its attributes.
+ * Threads split the elements of a large tensor (add.ts, elementwiseStep).
  */
-function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid' | UnaryMathOp>(op: T, fn: string, attrs: (node: NodeOf<T>) => [number, number] = () => [0, 0]): WasmKernel<T> {
+function unaryKernel<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid' | UnaryMathOp>(op: T, fn: ParallelKernel, attrs: (node: NodeOf<T>) => [number, number] = () => [0, 0]): WasmKernel<T> {
   return {
     op,
     prepare(node, ctx) {
       const [x] = node.inputs;
       const [a0, a1] = attrs(node);
-      const p = ctx.params(unaryParams({ x: ctx.ptr(x), y: ctx.ptr(node.outputs[0]), count: sizeOf(ctx.graph.shape(x)), a0, a1 }));
-      const f = ctx.exports[fn];
-      return () => f(p);
+      const count = sizeOf(ctx.graph.shape(x));
+      // Threads split the elements, in 4-float units.
+      return elementwiseStep(ctx, fn, count, (t) => {
+        const [i0, i1] = t < 0 ? [0, count] : share(count, ctx.threads, t, 4);
+        return ctx.params(unaryParams({ x: ctx.ptr(x) + i0 * 4, y: ctx.ptr(node.outputs[0]) + i0 * 4, count: i1 - i0, a0, a1 }));
+      });
     },
   };
 }

@@ -1,9 +1,11 @@
 import type { WasmKernel } from '../kernel.js';
-import { copyParams } from '../params.generated.js';
+import { copyListParams } from '../params.generated.js';
+import { share } from './conv2d.js';
 
 /**
- * concat: per input, `outer` blocks of its slab along the axis, one xx_copy_blocks__wasm
- * call each (a memory.copy per block).
+ * concat: each input is `outer` blocks of its slab along the axis, strided in the output.
+ * Threads split every slab by bytes (16-byte units), so each copies the same share of every
+ * input: one xx_copy_list__wasm call per thread, a record per input.
  */
 export const concatKernel: WasmKernel<'concat'> = {
   op: 'concat',
@@ -15,16 +17,20 @@ export const concatKernel: WasmKernel<'concat'> = {
     const inner = y.slice(axis + 1).reduce((a, b) => a * b, 1);
     const dstStride = y[axis] * inner * 4;
     const dst = ctx.ptr(node.outputs[0]);
+    const slabs: { src: number; dst: number; bytes: number }[] = [];
     let offset = 0;
-    const blocks = node.inputs.map((x) => {
+    for (const x of node.inputs) {
       const bytes = graph.shape(x)[axis] * inner * 4;
-      const p = ctx.params(copyParams({ src: ctx.ptr(x), dst: dst + offset, count: outer, bytes, srcStride: bytes, dstStride }));
+      slabs.push({ src: ctx.ptr(x), dst: dst + offset, bytes });
       offset += bytes;
-      return p;
+    }
+    const blocks = Array.from({ length: ctx.threads }, (_, t) => {
+      const blocks = slabs.map((s) => {
+        const [b0, b1] = share(s.bytes, ctx.threads, t, 16);
+        return { src: s.src + b0, dst: s.dst + b0, count: outer, bytes: b1 - b0, srcStride: s.bytes, dstStride };
+      });
+      return ctx.params(copyListParams({ copies: blocks.length, blocks }));
     });
-    const f = ctx.exports.xx_copy_blocks__wasm;
-    return () => {
-      for (const p of blocks) f(p);
-    };
+    return () => ctx.parallel('xx_copy_list__wasm', blocks);
   },
 };

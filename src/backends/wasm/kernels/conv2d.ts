@@ -5,6 +5,7 @@ import { ACTIVATION_CODES } from '../../params.js';
 import type { KernelContext, WasmKernel } from '../kernel.js';
 import { conv2dGemmParams, dwconvParams } from '../params.generated.js';
 import { prepareWinograd, winogradApplies, winogradPays, winogradScratch, winogradShape } from './winograd.js';
+import { winogradExtraWeightBytes } from '../../../cost/winograd.js';
 
 /** Output channels per micro-kernel block (f32_gemm_ukernel_4x8), its pixels, pixels per im2col tile (assembly/conv2d.ts). */
 const MR = 4;
@@ -23,6 +24,54 @@ function gemmScratch(s: ConvShape): { col: number; block: number; acc: number; t
   const acc = s.K > KC ? s.MBg * MR * TILE * 4 : 0;
   return { col, block, acc, total: col + block + acc };
 }
+
+/**
+ * im2col's cost per element, in the micro-kernel's multiply-adds, for choosing how threads
+ * split a conv: one thread's time against output channels (4 to 64) of 1x1, 3x3 and 5x5
+ * convs on 14x14 and 7x7 outputs, the intercept over the slope, measured 22-33.
+ */
+const IM2COL_COST = 25;
+/** The largest image im2col (K x P floats, at most SHARED_TILES tiles) the threads build together and share. */
+const SHARED_COL_BYTES = 4 << 20;
+const SHARED_TILES = 8;
+
+/** One thread's share of a GEMM conv: pixels [p0, p1), blocks of 4 output channels [mb0, mb1) per group. */
+interface GemmShare { p0: number; p1: number; mb0: number; mb1: number }
+
+/**
+ * How a GEMM conv runs on `threads` threads: they split the pixels (in groups of 8, the
+ * micro-kernel's width), each building the im2col tiles of its own; or the blocks of output
+ * channels, over the image's im2col tiles that all of them build first, each its share of
+ * the input channels (`shared`: two parallel steps, and no thread repeats another's im2col).
+ * Whichever costs the slowest thread less, counting im2col as IM2COL_COST multiply-adds an
+ * element. Splitting pixels wins where they share out evenly (>= 28x28 outputs); 14x14 and
+ * 7x7 (4 and 1 tiles of 64) mostly split channels.
+ */
+function gemmPlan(s: ConvShape, threads: number): { shared: boolean; shares: GemmShare[] } {
+  const P = s.OH * s.OW;
+  const units = Math.ceil(P / NR);
+  const byPixels = Array.from({ length: threads }, (_, t) => {
+    const [u0, u1] = share(units, threads, t);
+    return { p0: Math.min(P, u0 * NR), p1: Math.min(P, u1 * NR), mb0: 0, mb1: s.MBg };
+  });
+  // Images of more than SHARED_TILES tiles split their pixels within a few percent; their
+  // own tiles, built just before use, stay in cache where the image's would not.
+  if (threads === 1 || s.groups > 1 || P > SHARED_TILES * TILE || imageColBytes(s) > SHARED_COL_BYTES) return { shared: false, shares: byPixels };
+  const byBlocks = Array.from({ length: threads }, (_, t) => {
+    const [mb0, mb1] = share(s.MBg, threads, t);
+    return { p0: 0, p1: P, mb0, mb1 };
+  });
+  const cost = (x: GemmShare, im2col: number) => (Math.ceil((x.p1 - x.p0) / NR) * NR * (x.mb1 - x.mb0) * MR + im2col * IM2COL_COST) * s.K;
+  const pixelCost = Math.max(...byPixels.map((x) => cost(x, x.p1 - x.p0)));
+  const blockCost = Math.max(...byBlocks.map((x) => cost(x, P / threads)));
+  return blockCost < pixelCost ? { shared: true, shares: byBlocks } : { shared: false, shares: byPixels };
+}
+
+/** Whether a GEMM conv's threads split its output channels over the image's im2col, built once and shared (gemmPlan). */
+export const sharesIm2col = (node: NodeOf<'conv2d'>, graph: Graph, threads: number): boolean => gemmPlan(convShape(node, graph), threads).shared;
+
+/** Bytes of the image's im2col tiles: K x TILE floats each. */
+const imageColBytes = (s: ConvShape) => Math.ceil((s.OH * s.OW) / TILE) * s.K * TILE * 4;
 
 interface ConvShape {
   C: number; H: number; W: number; M: number; OH: number; OW: number;
@@ -43,14 +92,23 @@ function convShape(node: NodeOf<'conv2d'>, graph: Graph): ConvShape {
  * output channels, K rows of 4 floats (missing channels zero).
  */
 export function packConvWeights(w: Float32Array<ArrayBufferLike>, s: ConvShape, out: Float32Array<ArrayBufferLike> = new Float32Array(s.groups * s.MBg * s.K * MR)): Float32Array<ArrayBufferLike> {
+  const { K, Mg, MBg } = s;
   for (let g = 0; g < s.groups; g++) {
-    for (let mb = 0; mb < s.MBg; mb++) {
-      const base = (g * s.MBg + mb) * s.K * MR;
-      for (let r = 0; r < MR; r++) {
-        const m = mb * MR + r;
-        if (m >= s.Mg) continue;
-        const src = (g * s.Mg + m) * s.K;
-        for (let k = 0; k < s.K; k++) out[base + k * MR + r] = w[src + k];
+    for (let mb = 0; mb < MBg; mb++) {
+      const base = (g * MBg + mb) * K * MR;
+      const src = (g * Mg + mb * MR) * K;
+      if (mb * MR + MR <= Mg) {
+        // A whole block: the 4 channels' rows read side by side, `out` written in order
+        // (cold start: ResNet-50's 2048x512 layer 11 -> 4 ms, alternated, min of 8).
+        const s1 = src + K, s2 = s1 + K, s3 = s2 + K;
+        for (let k = 0, o = base; k < K; k++, o += MR) {
+          out[o] = w[src + k];
+          out[o + 1] = w[s1 + k];
+          out[o + 2] = w[s2 + k];
+          out[o + 3] = w[s3 + k];
+        }
+      } else {
+        for (let r = 0; mb * MR + r < Mg; r++) for (let k = 0; k < K; k++) out[base + k * MR + r] = w[src + r * K + k];
       }
     }
   }
@@ -77,14 +135,20 @@ export function activationParams(node: Node): { act: number; a0: number; a1: num
  */
 export const conv2dKernel: WasmKernel<'conv2d'> = {
   op: 'conv2d',
-  scratchBytes(node, graph) {
+  scratchBytes(node, graph, threads) {
     const s = convShape(node, graph);
     if (isDepthwise(node, graph)) {
       const [t, l, b, r] = node.attrs.pads;
       return (s.H + t + b) * (s.W + l + r) * 4 + 64;
     }
     // Winograd's where it may run (compile options decide: then some may be unused).
-    return Math.max(gemmScratch(s).total, winogradApplies(node, graph) ? winogradScratch(winogradShape(node, graph)).total : 0);
+    const g = gemmScratch(s);
+    const gemm = gemmPlan(s, threads).shared ? imageColBytes(s) + g.block + g.acc : g.total;
+    return Math.max(gemm, winogradApplies(node, graph) ? winogradScratch(winogradShape(node, graph)).total : 0);
+  },
+  extraWeightBytes(node, graph, winograd) {
+    if (isDepthwise(node, graph) || !(winograd === 'all' ? winogradApplies(node, graph) : winograd && runsWinograd(node, graph))) return 0;
+    return winogradExtraWeightBytes(node, graph);
   },
   prepare(node, ctx) {
     if (isDepthwise(node, ctx.graph)) return prepareDepthwise(node, ctx);
@@ -142,42 +206,36 @@ function prepareGemm(node: NodeOf<'conv2d'>, ctx: KernelContext) {
   const packedLength = s.groups * s.MBg * s.K * MR;
   // Weights known at compile time are packed once; weights fed as graph inputs, each run.
   const constant = graph.initializers.has(w);
-  const packed = constant ? ctx.uploadPacked(packedLength, (into) => packConvWeights(graph.weight(w), s, into)) : ctx.alloc(packedLength * 4);
+  const packed = constant ? ctx.uploadPacked(packedLength, (into) => packConvWeights(ctx.weight(w), s, into)) : ctx.alloc(packedLength * 4);
   const wPtr = constant ? 0 : ctx.ptr(w);
   const bias = b ? ctx.ptr(b) : 0;
   const [N] = graph.shape(x);
   const inImage = s.C * s.H * s.W * 4;
   const outImage = s.M * s.OH * s.OW * 4;
-  // Threads split the pixel tiles when they share out evenly enough, else the blocks of
-  // output channels. Splitting channels makes every thread build every im2col tile, which
-  // cost ~30% of an early ResNet layer when measured; so tiles win unless uneven by >15%.
-  // Each thread builds its tiles in its own scratch.
-  const P = s.OH * s.OW;
-  const tiles = Math.ceil(P / TILE);
+  const plan = gemmPlan(s, ctx.threads);
+  // Per thread's scratch: its im2col tile (thread 0's holds the image's tiles when shared),
+  // the block the micro-kernel hands back, the chunk accumulators.
   const scratch = gemmScratch(s);
-  const worst = (count: number, size: (a: number, b: number) => number) =>
-    Math.max(...Array.from({ length: ctx.threads }, (_, t) => size(...share(count, ctx.threads, t)))) / (size(0, count) / ctx.threads);
-  const tileImbalance = worst(tiles, (a, b) => Math.min(P, b * TILE) - Math.min(P, a * TILE));
-  const blockImbalance = worst(s.MBg, (a, b) => b - a);
-  const byTiles = tileImbalance <= 1.15 || tileImbalance < blockImbalance;
-  const images = Array.from({ length: N }, (_, n) =>
-    Array.from({ length: ctx.threads }, (_, t) => {
-      const [t0, t1] = byTiles ? share(tiles, ctx.threads, t) : [0, tiles];
-      const [m0, m1] = byTiles ? [0, s.MBg] : share(s.MBg, ctx.threads, t);
-      return ctx.params(conv2dGemmParams({
-        x: ctx.ptr(x) + n * inImage, w: packed, bias, res: r ? ctx.ptr(r) + n * outImage : 0, y: ctx.ptr(node.outputs[0]) + n * outImage,
-        col: ctx.scratchOf(t), c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: s.groups, kh: s.KH, kw: s.KW,
-        sh: a.stride[0], sw: a.stride[1], pt: a.pads[0], pl: a.pads[1], dh: a.dilation[0], dw: a.dilation[1], ...activationParams(node),
-        nt: TILE, block: ctx.scratchOf(t) + scratch.col, tile0: t0, tile1: t1, mb0: m0, mb1: m1, kc: KC,
-        acc: ctx.scratchOf(t) + scratch.col + scratch.block,
-      }));
-    }),
+  const colBytes = plan.shared ? imageColBytes(s) : scratch.col;
+  const blocks = (im2col: boolean) => Array.from({ length: N }, (_, n) =>
+    plan.shares.map((sh, t) => ctx.params(conv2dGemmParams({
+      x: ctx.ptr(x) + n * inImage, w: packed, bias, res: r ? ctx.ptr(r) + n * outImage : 0, y: ctx.ptr(node.outputs[0]) + n * outImage,
+      col: ctx.scratchOf(t), c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: s.groups, kh: s.KH, kw: s.KW,
+      sh: a.stride[0], sw: a.stride[1], pt: a.pads[0], pl: a.pads[1], dh: a.dilation[0], dw: a.dilation[1], ...activationParams(node),
+      nt: TILE, block: ctx.scratchOf(t) + colBytes, p0: sh.p0, p1: sh.p1, mb0: sh.mb0, mb1: sh.mb1, kc: KC, acc: ctx.scratchOf(t) + colBytes + scratch.block,
+      b: plan.shared ? ctx.scratchOf(0) : 0, c0: im2col ? share(s.C, ctx.threads, t)[0] : 0, c1: im2col ? share(s.C, ctx.threads, t)[1] : 0,
+    }))),
   );
+  const gemm = blocks(false);
+  const im2col = plan.shared ? blocks(true) : undefined;
   return () => {
     if (!constant) {
       const mem = ctx.f32();
       packConvWeights(mem.subarray(wPtr / 4, wPtr / 4 + s.M * s.K), s, mem.subarray(packed / 4, packed / 4 + packedLength));
     }
-    for (const blocks of images) ctx.parallel('f32_conv2d_gemm_4x8__wasmsimd', blocks);
+    for (let n = 0; n < N; n++) {
+      if (im2col) ctx.parallel('x32_im2col__wasm', im2col[n]);
+      ctx.parallel('f32_conv2d_gemm_4x8__wasmsimd', gemm[n]);
+    }
   };
 }

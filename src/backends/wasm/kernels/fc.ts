@@ -55,7 +55,7 @@ export const fcKernel: WasmKernel = {
     const M = graph.shape(w)[0];
     const length = packedFcLength(M, K);
     const constant = graph.initializers.has(w) && (!b || graph.initializers.has(b));
-    const packed = constant ? ctx.uploadPacked(length, (into) => packFcWeights(graph.weight(w), b ? graph.weight(b) : undefined, M, K, into)) : ctx.alloc(length * 4);
+    const packed = constant ? ctx.uploadPacked(length, (into) => packFcWeights(ctx.weight(w), b ? ctx.weight(b) : undefined, M, K, into)) : ctx.alloc(length * 4);
     const wPtr = constant ? 0 : ctx.ptr(w);
     const bPtr = constant || !b ? 0 : ctx.ptr(b);
     // Threads split the panels of 8 output channels.
