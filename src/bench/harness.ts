@@ -120,13 +120,19 @@ export async function measurePeaks(options: { webgpu?: boolean } = {}): Promise<
   };
 }
 
-/** Cold start of one runtime: `prepare` (compile, session creation) + the first run, timed together. The runner stays open. */
-export async function coldStart(prepare: () => Promise<Runner>, x: Float32Array): Promise<{ runner: Runner; output: Float32Array; coldMs: number }> {
+/**
+ * Cold start of one runtime: `prepare` (compile, session creation) + the first run, timed
+ * together (`coldMs`), and `prepare` alone (`createMs`). The runner stays open. Whatever the
+ * runtime does once per process (compiling its own wasm) lands in the first call's figure:
+ * compare runtimes in the same state (bench/cold-start.bench.mjs times fresh processes).
+ */
+export async function coldStart(prepare: () => Promise<Runner>, x: Float32Array): Promise<{ runner: Runner; output: Float32Array; coldMs: number; createMs: number }> {
   const c0 = now();
   const runner = await prepare();
+  const createMs = now() - c0;
   try {
     const output = await runner.run(x);
-    return { runner, output, coldMs: now() - c0 };
+    return { runner, output, coldMs: now() - c0, createMs };
   } catch (e) {
     runner.dispose();
     throw e;

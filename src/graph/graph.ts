@@ -74,8 +74,13 @@ export interface Initializer {
   data?: Float32Array;
   /** How to generate deterministic seeded values when `data` is absent. */
   readonly init?: WeightInit;
-  /** Computes the values on first use (weights rewritten by a graph pass, e.g. BN folding). */
-  readonly derive?: () => Float32Array;
+  /**
+   * Computes the values on first use (weights rewritten by a graph pass, e.g. BN folding; ONNX
+   * weights, decoded from the file when first asked for). `into`, when given, is an array of
+   * the right length the values may be written to instead of a new one (a backend's reused
+   * staging buffer: cold start); the values are returned either way.
+   */
+  readonly derive?: (into?: Float32Array) => Float32Array;
 }
 
 export interface GraphInput {

@@ -21,7 +21,7 @@ import { nodeLabel } from './attributes.js';
 import { handlerFor, HANDLERS } from './ops/index.js';
 import { DataType, dataTypeName, decodeModelProto, type GraphMessage, type ModelMessage, type NodeMessage, type TensorMessage } from './schema.js';
 import { checkInputs, Step, toFloat32, type ImportContext } from './step.js';
-import { checkedShape, MAX_ELEMENTS, tensorFromMessage, type ConstTensor } from './tensor-proto.js';
+import { checkedShape, lazyFloat32, MAX_ELEMENTS, tensorFromMessage, type ConstTensor } from './tensor-proto.js';
 
 /** Options of {@link importOnnx}. */
 export interface OnnxImportOptions {
@@ -380,6 +380,13 @@ class Importer implements ImportContext {
   /** The IR tensor for `name`: runtime tensors as they are, constants as initializers. */
   private materialize(name: string, trainable: boolean, where: string): string {
     if (this.runtime.has(name) || this.inits.has(name)) return name;
+    // An initializer no handler has read stays undecoded until a backend asks for it.
+    const msg = this.consts.has(name) ? undefined : this.initMsgs.get(name);
+    const lazy = msg && lazyFloat32(msg, `initializer '${name}'`);
+    if (lazy) {
+      this.inits.set(name, { name, shape: lazy.shape, trainable, derive: lazy.values });
+      return name;
+    }
     const c = this.konst(name, undefined);
     this.inits.set(name, { name, shape: c.shape, trainable, data: toFloat32(c, `${where}: input '${name}'`) });
     return name;

@@ -46,6 +46,8 @@ const ALIGN = 16;
  */
 const RESERVED = 1024;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+/** Bytes allowed per node and thread for parameter blocks when the memory is first sized. */
+const PARAMS_ROOM = 256;
 
 /**
  * The WebAssembly SIMD backend: AssemblyScript kernels (assembly/) in one module per
@@ -138,6 +140,9 @@ class WasmExecutable implements Executable, KernelContext {
   private pool: ThreadPool | undefined;
   private weightBytes = 0;
   private readonly initializerPtrs = new Map<string, number>();
+  /** KernelContext.weight's staging buffer during compile, and the floats of it handed out for the current node. */
+  private staging: Float32Array | undefined;
+  private staged = 0;
   private steps: { node: Node; step: Step }[] = [];
   private timings: NodeTiming[] = [];
 
@@ -154,7 +159,7 @@ class WasmExecutable implements Executable, KernelContext {
 
   async init(): Promise<void> {
     let scratchBytes = 0;
-    for (const n of this.graph.nodes) scratchBytes = Math.max(scratchBytes, WASM_KERNELS.get(n.op)?.scratchBytes?.(n, this.graph) ?? 0);
+    for (const n of this.graph.nodes) scratchBytes = Math.max(scratchBytes, WASM_KERNELS.get(n.op)?.scratchBytes?.(n, this.graph, this.threads) ?? 0);
     this.scratchBytes = align(scratchBytes);
     const shared = this.threads > 1;
     const control = align(this.arenaBase + this.plan.arenaBytes);
@@ -164,8 +169,12 @@ class WasmExecutable implements Executable, KernelContext {
     // scratch and the weights as they are (packing may add a little; alloc() checks that).
     let weightBytes = 0;
     for (const init of this.graph.initializers.values()) weightBytes += align(sizeOf(init.shape) * 4);
+    for (const n of this.graph.nodes) weightBytes += WASM_KERNELS.get(n.op)?.extraWeightBytes?.(n, this.graph, this.winograd) ?? 0;
     this.checkFits(this.top + weightBytes);
-    const pages = Math.ceil(this.top / PAGE);
+    // The memory is made at once at about its final size (the weights as they are, what the
+    // kernels add to them, a parameter block's room per node): growing costs ~1 ms a call here, and compile grew it
+    // once per weight (ResNet-50: ~160 grows, 160-340 ms of its compile; bench/cold-start.bench.mjs).
+    const pages = Math.ceil((this.top + weightBytes + this.graph.nodes.length * this.threads * PARAMS_ROOM) / PAGE);
     try {
       this.wasmMemory = shared ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: pages });
     } catch (e) {
@@ -177,10 +186,12 @@ class WasmExecutable implements Executable, KernelContext {
     const fallback = new Set(this.fallbackNodes);
     for (const node of this.graph.nodes) {
       const kernel = WASM_KERNELS.get(node.op);
+      this.staged = 0;
       this.steps.push({ node, step: kernel && !fallback.has(node.name) ? kernel.prepare(node, this) : this.fallbackStep(node) });
       releaseDerived(this.graph, node.inputs);
     }
     releaseDerived(this.graph, this.graph.initializers.keys());
+    this.staging = undefined;
     // Workers start last, once compile has stopped growing the memory.
     if (shared) this.pool = await ThreadPool.start(module, this.wasmMemory, control, this.threads - 1);
   }
@@ -192,10 +203,25 @@ class WasmExecutable implements Executable, KernelContext {
     let p = this.initializerPtrs.get(tensor);
     if (p === undefined) {
       if (!this.graph.initializers.has(tensor)) throw new ExecutableError(`no storage planned for tensor '${tensor}'`);
-      p = this.upload(this.graph.weight(tensor));
+      p = this.upload(this.weight(tensor));
       this.initializerPtrs.set(tensor, p);
     }
     return p;
+  }
+
+  weight(name: string): Float32Array {
+    const init = this.graph.initializers.get(name);
+    if (!init?.derive || init.data) return this.graph.weight(name);
+    // Handed out from the staging buffer, bump by bump within a node (fc reads its weights and
+    // bias together); a buffer too small is replaced, the views already handed out keep the old.
+    const n = sizeOf(init.shape);
+    if (!this.staging || this.staged + n > this.staging.length) {
+      this.staging = new Float32Array(Math.max(n, this.staging?.length ?? 0));
+      this.staged = 0;
+    }
+    const into = this.staging.subarray(this.staged, this.staged + n);
+    this.staged += n;
+    return init.derive(into);
   }
 
   alloc(bytes: number): number {
@@ -206,7 +232,10 @@ class WasmExecutable implements Executable, KernelContext {
     const need = this.top - mem.buffer.byteLength;
     if (need > 0) {
       try {
-        mem.grow(Math.ceil(need / PAGE));
+        // What packing adds beyond the estimate (Winograd's 36/9 weights) grows in steps of
+        // at least 1/16 of the memory, so a few grows, not one per layer.
+        const have = mem.buffer.byteLength / PAGE;
+        mem.grow(Math.min(Math.max(Math.ceil(need / PAGE), Math.ceil(have / 16)), MAX_WASM_MEMORY_BYTES / PAGE - have));
       } catch (e) {
         throw new LimitError(this.graph.name, 'the wasm memory', this.top, MAX_WASM_MEMORY_BYTES, `this engine refused to grow it (${(e as Error).message}): use a smaller batch or input size`);
       }
