@@ -53,6 +53,10 @@ const ARITHMETIC: ReadonlySet<OpType> = new Set<OpType>(['add', 'sub', 'mul', 'd
  * Gemm/MatMul with constant weights become `fc`; batch norm statistics are
  * non-trainable initializers; elementwise ops join the cost-table row of their producer.
  *
+ * Float32 weights are not copied: the graph keeps views of `bytes` and decodes each when a
+ * backend first asks for it (cold start). Changing `bytes` afterwards changes those weights;
+ * pass a copy (`bytes.slice()`) if the buffer will be reused.
+ *
  * @throws {OnnxError} `kind: 'invalid'` for bytes that are not (or no longer) an ONNX
  *   model, an undefined input, a cycle or a wrongly typed attribute; `kind: 'unsupported'`
  *   naming every node webconv cannot run (op type, 1-D/3-D conv, training mode, ...) or a
