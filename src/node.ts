@@ -7,3 +7,5 @@ export { loadOnnxFile } from './onnx/load-file.js';
 export { loadClassifier, readModelMetadata } from './models/load-classifier.js';
 export { decodeImage, readImageFile } from './io/decode-image.js';
 export { fashionMnistDir } from './io/fashion-mnist.js';
+// Shadows the main entry's load (export * yields to a local export): this one also reads file paths.
+export { load } from './load-node.js';

@@ -1,12 +1,16 @@
 // The example page: a picture in, the top-3 labels out, on wasm and on WebGPU where the
-// browser has it, with the time each took. Loads the model and its metadata from beside the
+// browser has it, with the time each took. The models run in Web Workers (WorkerClassifier,
+// the worker script webconv.worker.js beside the page), so the page never freezes; where
+// there are no workers, in the page. Loads the model and its metadata from beside the
 // page (works offline from any static server). Bundled by rollup into dist/example/.
 // For automation: body[data-ready] once the model is loaded, and after each classification
 // the result rows carry data-backend and data-label; data-error on failure.
 import '../../dist/backends/register-all.js';
 import { getBackend } from '../../dist/backends/registry.js';
+import { EngineError, ExecutableError } from '../../dist/graph/errors.js';
 import { Classifier } from '../../dist/models/classifier.js';
 import { importOnnx } from '../../dist/onnx/import.js';
+import { WorkerClassifier } from '../../dist/worker/worker-classifier.js';
 
 const $ = (id) => document.getElementById(id);
 const canvas = /** @type {HTMLCanvasElement} */ ($('canvas'));
@@ -45,17 +49,34 @@ async function main() {
     fetch('lenet5-fashion-mnist.onnx').then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`the model: HTTP ${r.status}`)))),
     fetch('lenet5-fashion-mnist.json').then((r) => (r.ok ? r.json() : Promise.reject(new Error(`the metadata: HTTP ${r.status}`)))),
   ]);
-  const graph = importOnnx(new Uint8Array(modelBytes), { batch: 1 });
-  const classifiers = [{ name: 'wasm', classifier: await Classifier.create(graph, metadata, { backend: 'wasm' }) }];
+  // In a worker where the browser has them (the ONNX file is imported there too), else here.
+  let where = 'in a worker';
+  let graph;
+  const create = async (backend) => {
+    if (where === 'in a worker') {
+      try {
+        return await WorkerClassifier.create(modelBytes, metadata, { backend, workerUrl: new URL('webconv.worker.js', location.href) });
+      } catch (e) {
+        // No workers here (EngineError), or the worker could not start (ExecutableError): run in
+        // the page. A bad model or metadata (OnnxError, MetadataError) would fail there too.
+        if (!(e instanceof EngineError || e instanceof ExecutableError)) throw e;
+        where = `in the page (no worker: ${e.message})`;
+      }
+    }
+    graph ??= importOnnx(new Uint8Array(modelBytes), { batch: 1 });
+    return Classifier.create(graph, metadata, { backend });
+  };
+  const wasm = await create('wasm');
+  const classifiers = [{ name: `wasm (${where === 'in a worker' ? where : 'in the page'})`, classifier: wasm }];
   let gpuNote = '';
   if (await getBackend('webgpu').isAvailable()) {
-    const c = await Classifier.create(graph, metadata, { backend: 'webgpu' });
-    classifiers.push({ name: `webgpu (${c.info().adapter})`, classifier: c });
+    const c = await create('webgpu');
+    classifiers.push({ name: `webgpu (${c.info().adapter}, ${where === 'in a worker' ? where : 'in the page'})`, classifier: c });
   } else {
     gpuNote = ' WebGPU is not available in this browser: wasm only.';
   }
   clear();
-  status(`ready.${gpuNote}`);
+  status(`ready, ${where}.${gpuNote}`);
   document.body.dataset.ready = 'true';
 
   async function classify() {

@@ -5,9 +5,18 @@
  */
 import type { BackendInfo, CompileOptions, Executable } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
+import { ImageError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { imageToInput, type RgbaImage } from '../io/image.js';
 import { parseMetadata, type ModelMetadata } from './metadata.js';
+
+/** Reads an image file to RGBA pixels: set where Node's decoders are loaded (io/image-file-reader.ts). */
+let imageFileReader: ((path: string) => RgbaImage | Promise<RgbaImage>) | undefined;
+
+/** Sets how {@link Classifier.classify} reads an image given as a file path (Node); undefined refuses paths. */
+export function setImageFileReader(read: ((path: string) => RgbaImage | Promise<RgbaImage>) | undefined): void {
+  imageFileReader = read;
+}
 
 export interface Classification {
   readonly label: string;
@@ -42,10 +51,11 @@ export class Classifier {
    */
   async classify(image: RgbaImage | string, options: { topK?: number } = {}): Promise<Classification[]> {
     if (typeof image === 'string') {
-      // A variable specifier: browser bundles neither resolve nor pull the Node decoders.
-      const decoder = '../io/decode-image.js';
-      const { readImageFile } = (await import(/* @vite-ignore */ decoder)) as typeof import('../io/decode-image.js');
-      image = readImageFile(image);
+      // The Node decoders are registered by the modules that load them (io/image-file-reader.ts),
+      // never imported from here: browser bundles do not pull them, and edge runtimes, which
+      // refuse any module with a dynamic import, load this one.
+      if (!imageFileReader) throw new ImageError(`'${image}': a file path needs Node's file access (import from 'webconv' or 'webconv/node' in Node, Deno or Bun); elsewhere give RGBA pixels (an ImageData or { width, height, data })`);
+      image = await imageFileReader(image);
     }
     const x = imageToInput(image, this.metadata);
     const logits = (await this.exe.run(x))[this.exe.outputs[0].name].data;

@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { MetadataError, OptionError } from '../graph/errors.js';
 import { loadOnnxFile } from '../onnx/load-file.js';
 import { Classifier, type ClassifierOptions } from './classifier.js';
+// The classifiers made here also take image file paths.
+import '../io/image-file-reader.js';
 
 /** The model file's metadata, `<model>.json` beside it, as parsed JSON (checked by parseMetadata). */
 export function readModelMetadata(modelPath: string): { path: string; json: unknown } {

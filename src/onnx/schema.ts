@@ -1,155 +1,13 @@
-import protobuf from 'protobufjs/light.js';
+import protobuf from 'protobufjs/minimal.js';
+import { onnx } from './onnx-pb.generated.js';
 
-/**
- * The subset of ONNX's protobuf schema (package `onnx`, proto2) that webconv reads, as a
- * protobufjs JSON descriptor. Field names, numbers and types follow the ONNX spec;
- * messages and fields webconv has no use for (functions, sparse tensors, subgraphs,
- * training info) are left out, and protobufjs skips them when decoding.
+/*
+ * The subset of ONNX's protobuf schema (package `onnx`, proto2) that webconv reads is
+ * src/onnx/onnx-subset.json, a protobufjs JSON descriptor: field names, numbers and types
+ * follow the ONNX spec; messages and fields webconv has no use for (functions, sparse
+ * tensors, subgraphs, training info) are left out and skipped when decoding. Its codec,
+ * onnx-pb.generated.ts, is generated from it by protobufjs's pbjs (scripts/gen-onnx-codec.mjs).
  */
-const descriptor = {
-  nested: {
-    onnx: {
-      nested: {
-        ModelProto: {
-          fields: {
-            ir_version: { type: 'int64', id: 1 },
-            opset_import: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-            producer_name: { type: 'string', id: 2 },
-            producer_version: { type: 'string', id: 3 },
-            domain: { type: 'string', id: 4 },
-            model_version: { type: 'int64', id: 5 },
-            doc_string: { type: 'string', id: 6 },
-            graph: { type: 'GraphProto', id: 7 },
-            metadata_props: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
-          },
-        },
-        OperatorSetIdProto: {
-          fields: {
-            domain: { type: 'string', id: 1 },
-            version: { type: 'int64', id: 2 },
-          },
-        },
-        StringStringEntryProto: {
-          fields: {
-            key: { type: 'string', id: 1 },
-            value: { type: 'string', id: 2 },
-          },
-        },
-        GraphProto: {
-          fields: {
-            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-            name: { type: 'string', id: 2 },
-            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            doc_string: { type: 'string', id: 10 },
-            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-            value_info: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: { rule: 'repeated', type: 'string', id: 1 },
-            output: { rule: 'repeated', type: 'string', id: 2 },
-            name: { type: 'string', id: 3 },
-            op_type: { type: 'string', id: 4 },
-            domain: { type: 'string', id: 7 },
-            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
-            doc_string: { type: 'string', id: 6 },
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            ref_attr_name: { type: 'string', id: 21 },
-            doc_string: { type: 'string', id: 13 },
-            type: { type: 'AttributeType', id: 20 },
-            f: { type: 'float', id: 2 },
-            i: { type: 'int64', id: 3 },
-            s: { type: 'bytes', id: 4 },
-            t: { type: 'TensorProto', id: 5 },
-            floats: { rule: 'repeated', type: 'float', id: 7 },
-            ints: { rule: 'repeated', type: 'int64', id: 8 },
-            strings: { rule: 'repeated', type: 'bytes', id: 9 },
-            tensors: { rule: 'repeated', type: 'TensorProto', id: 10 },
-          },
-          nested: {
-            AttributeType: {
-              values: {
-                UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7,
-                STRINGS: 8, TENSORS: 9, GRAPHS: 10, SPARSE_TENSOR: 11, SPARSE_TENSORS: 12,
-                TYPE_PROTO: 13, TYPE_PROTOS: 14,
-              },
-            },
-          },
-        },
-        ValueInfoProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            type: { type: 'TypeProto', id: 2 },
-            doc_string: { type: 'string', id: 3 },
-          },
-        },
-        TypeProto: {
-          oneofs: { value: { oneof: ['tensor_type'] } },
-          fields: {
-            tensor_type: { type: 'Tensor', id: 1 },
-            denotation: { type: 'string', id: 6 },
-          },
-          nested: {
-            Tensor: {
-              fields: {
-                elem_type: { type: 'int32', id: 1 },
-                shape: { type: 'TensorShapeProto', id: 2 },
-              },
-            },
-          },
-        },
-        TensorShapeProto: {
-          fields: {
-            dim: { rule: 'repeated', type: 'Dimension', id: 1 },
-          },
-          nested: {
-            Dimension: {
-              oneofs: { value: { oneof: ['dim_value', 'dim_param'] } },
-              fields: {
-                dim_value: { type: 'int64', id: 1 },
-                dim_param: { type: 'string', id: 2 },
-                denotation: { type: 'string', id: 3 },
-              },
-            },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: { rule: 'repeated', type: 'int64', id: 1 },
-            data_type: { type: 'int32', id: 2 },
-            float_data: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
-            int32_data: { rule: 'repeated', type: 'int32', id: 5, options: { packed: true } },
-            string_data: { rule: 'repeated', type: 'bytes', id: 6 },
-            int64_data: { rule: 'repeated', type: 'int64', id: 7, options: { packed: true } },
-            name: { type: 'string', id: 8 },
-            doc_string: { type: 'string', id: 12 },
-            raw_data: { type: 'bytes', id: 9 },
-            external_data: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
-            data_location: { type: 'DataLocation', id: 14 },
-            double_data: { rule: 'repeated', type: 'double', id: 10, options: { packed: true } },
-            uint64_data: { rule: 'repeated', type: 'uint64', id: 11, options: { packed: true } },
-          },
-          nested: {
-            DataType: {
-              values: {
-                UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7,
-                STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14,
-                COMPLEX128: 15, BFLOAT16: 16,
-              },
-            },
-            DataLocation: { values: { DEFAULT: 0, EXTERNAL: 1 } },
-          },
-        },
-      },
-    },
-  },
-};
 
 /** ONNX TensorProto.DataType values. */
 export const DataType = {
@@ -173,12 +31,20 @@ export function attributeTypeName(t: number): string {
   return Object.entries(AttributeType).find(([, v]) => v === t)?.[0] ?? `type ${t}`;
 }
 
-const root = protobuf.Root.fromJSON(descriptor);
+/** A message type of the generated codec: what webconv and its tests use of it. */
+export interface MessageType {
+  decode(reader: Uint8Array | protobuf.Reader): object;
+  encode(message: object, writer?: protobuf.Writer): protobuf.Writer;
+  fromObject(object: { [k: string]: any }): object;
+  toObject(message: object, options?: protobuf.IConversionOptions): { [k: string]: any };
+}
 
-const ModelProto = root.lookupType('onnx.ModelProto');
-const TensorProto = root.lookupType('onnx.TensorProto');
+// The generated module is untyped (// @ts-nocheck): its types are declared here.
+const codec = onnx as { ModelProto: MessageType; TensorProto: MessageType };
+const ModelProto = codec.ModelProto;
+const TensorProto = codec.TensorProto;
 
-/** The protobufjs types, for tests that encode models. */
+/** The codec's message types, for encoding models (src/onnx/export.ts, tests). */
 export const onnxTypes = { ModelProto, TensorProto };
 
 /*
@@ -255,7 +121,7 @@ export interface ModelMessage {
  * yields Long objects when long.js is loaded), enums as numbers, bytes as Uint8Array
  * views into `bytes`. Throws what protobufjs throws on malformed input (RangeError, Error).
  */
-function decode(type: protobuf.Type, bytes: Uint8Array): { [k: string]: any } {
+function decode(type: MessageType, bytes: Uint8Array): { [k: string]: any } {
   // int64 fields decode straight to numbers, as `longs: Number` would convert them anyway:
   // with long.js loaded, protobufjs makes a Long object per int64 first, which made a
   // 100,000-node model take seconds. The reader's int64 functions are chosen by configure(),

@@ -97,6 +97,22 @@ if (typeof self === 'undefined') {
 }
 `;
 
+/**
+ * Node's worker_threads in Node (>= 20.16), Deno and Bun, through `process.getBuiltinModule`:
+ * not a dynamic import, which edge runtimes (workerd) refuse in any module they load, and
+ * which bundlers would otherwise resolve for browser builds. Undefined where there is none.
+ */
+export function nodeWorkerThreads(): typeof import('node:worker_threads') | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof p?.getBuiltinModule !== 'function') return undefined;
+  try {
+    const m = p.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads') | undefined;
+    return typeof m?.Worker === 'function' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 interface AnyWorker {
   postMessage(m: unknown): void;
   terminate(): unknown;
@@ -120,10 +136,9 @@ export class ThreadPool {
     for (let index = 0; index < count; index++) {
       const init = { module, memory, control, index, names, slots };
       if (node) {
-        // A variable specifier keeps bundlers from pulling node:worker_threads into browser builds.
-        const spec = 'node:worker_threads';
-        const { Worker } = (await import(/* @vite-ignore */ spec)) as typeof import('node:worker_threads');
-        const w = new Worker(WORKER_SOURCE, { eval: true });
+        const threads = nodeWorkerThreads();
+        if (!threads) throw new Error('worker_threads is not available here (Node >= 20.16, Deno and Bun give it through process.getBuiltinModule)');
+        const w = new threads.Worker(WORKER_SOURCE, { eval: true });
         ready.push(
           new Promise((resolve, reject) => {
             w.once('message', () => {

@@ -215,10 +215,12 @@ async function findGpu(given: GPU | undefined): Promise<NodeGpu & { hint?: strin
 }
 
 async function loadNodeGpu(): Promise<NodeGpu> {
-  // Variable specifiers, so browser bundles neither resolve nor pull these modules.
-  const fsName = 'node:fs';
-  const pkg = 'webgpu';
-  const fs = (await import(fsName)) as typeof import('node:fs');
+  // Through process.getBuiltinModule (Node >= 20.16, Deno, Bun), not a dynamic import:
+  // browser bundles then neither resolve nor pull these modules, and edge runtimes, which
+  // refuse any module with a dynamic import, load this one.
+  const node = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof node?.getBuiltinModule !== 'function') throw new GpuError('WebGPU in Node needs Node >= 20.16 (process.getBuiltinModule), with the npm package \'webgpu\' (Dawn)');
+  const fs = node.getBuiltinModule('node:fs') as typeof import('node:fs');
   // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance: set it first.
   if (!process.env.VK_ICD_FILENAMES) {
     const icd = findSwiftShaderIcd(fs);
@@ -226,7 +228,9 @@ async function loadNodeGpu(): Promise<NodeGpu> {
   }
   let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
   try {
-    mod = await import(pkg);
+    // 'webgpu' is an ES module without top-level await: Node (>= 20.19) and Bun require it.
+    const { createRequire } = node.getBuiltinModule('node:module') as typeof import('node:module');
+    mod = createRequire(import.meta.url)('webgpu');
   } catch (e) {
     throw new GpuError(
       `WebGPU in Node needs the npm package 'webgpu' (Dawn), which did not load: ${e instanceof Error ? e.message : String(e)}`,
