@@ -10,10 +10,8 @@ import { buildModel } from '../src/models/zoo.js';
 import { exportTorchModels } from './helpers/torch-models.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-// Built here into a folder of its own (inside the repo, so node_modules resolve): the CLI
-// under test is never a stale dist/, and other tests reading dist/ never see a half-written one.
-const OUT_DIR = join(ROOT, '.cache', 'cli-run-dist');
-const CLI = join(OUT_DIR, 'cli/main.js');
+// The built CLI, as cli-bench and classify run it (npm test builds dist/ before the suite).
+const CLI = join(ROOT, 'dist/cli/main.js');
 
 function webconv(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -28,10 +26,9 @@ function values(n: number, seed = 1): Float32Array {
 
 let dir = '';
 beforeAll(() => {
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', OUT_DIR], { encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
   dir = mkdtempSync(join(tmpdir(), 'webconv-cli-run-'));
-}, 300_000);
+});
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

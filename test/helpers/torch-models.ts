@@ -71,8 +71,8 @@ export function relativeError(actual: ArrayLike<number>, expected: NpyArray): nu
  * PyTorch's shape and matches it within the 'model' tolerance, nothing falls back to the
  * reference backend. A backend that is not available skips (fails under CI). Logs the error.
  */
-export function itMatchesPytorch(label: string, get: () => TorchCase | undefined, options: { optimize?: readonly boolean[]; timeout?: number } = {}): void {
-  for (const backendName of backendNames()) {
+export function itMatchesPytorch(label: string, get: () => TorchCase | undefined, options: { optimize?: readonly boolean[]; timeout?: number; backends?: readonly string[] } = {}): void {
+  for (const backendName of options.backends ?? backendNames()) {
     for (const optimize of options.optimize ?? [true]) {
       it(`matches PyTorch on the ${backendName} backend${optimize ? '' : ' (no graph passes)'}`, async (ctx) => {
         const c = get();
