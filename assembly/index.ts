@@ -14,7 +14,7 @@ export { f32_reduce__wasmsimd } from './reduce';
 export { f32_layernorm__wasmsimd } from './layernorm';
 export { f32_vadd_bcast__wasmsimd, f32_vmul_bcast__wasmsimd } from './binary';
 export { f32_vdiv_bcast__wasmsimd, f32_vpow_bcast__wasmsimd, f32_vsub_bcast__wasmsimd } from './binary';
-export { f32_verf__wasmsimd, f32_vgelu__wasmsimd, f32_vhardsigmoid__wasmsimd, f32_vhardswish__wasmsimd, f32_vsilu__wasmsimd, f32_vsqrt__wasmsimd } from './unary';
+export { f32_verf__wasmsimd, f32_vgelu__wasmsimd, f32_vhardsigmoid__wasmsimd, f32_vhardswish__wasmsimd, f32_vsilu__wasmsimd, f32_vsqrt__wasmsimd, f32_vqdq__wasmsimd } from './unary';
 export { f32_vclamp__wasmsimd, f32_vlrelu__wasmsimd, f32_vrelu__wasmsimd, f32_vsigmoid__wasmsimd, f32_vtanh__wasmsimd } from './unary';
 export { x32_pad__wasmsimd } from './pad';
 export { xx_copy_blocks__wasm, xx_copy_list__wasm } from './copy';

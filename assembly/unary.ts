@@ -19,6 +19,7 @@ import { lane0, vexp } from './vector';
 @inline const GELU = 8;
 @inline const ERF = 9;
 @inline const SQRT = 10;
+@inline const QDQ = 11;
 
 /** One value (loop tails) through the vector rule. */
 @inline function scalar(op: i32, v: f32, a0: f32, a1: f32): f32 {
@@ -57,6 +58,12 @@ import { lane0, vexp } from './vector';
   if (op == GELU) return activate(v, ACT_GELU, a0, a1);
   if (op == ERF) return verf(v);
   if (op == SQRT) return f32x4.sqrt(v);
+  if (op == QDQ) {
+    // a0 = scale, a1 = qmin - zero point: scale * clamp(nearest(x / scale), a1, a1 + 255);
+    // pmax/pmin take the bound for NaN (NaN < b is false), so NaN gives the lowest value.
+    const q = f32x4.nearest(f32x4.div(v, a0));
+    return f32x4.mul(f32x4.pmin(f32x4.add(a1, f32x4.splat(255)), f32x4.pmax(a1, q)), a0);
+  }
   // relu, clip, leakyrelu: the epilogues' rule (params.ts), so fused and unfused agree.
   if (op == RELU) return activate(v, ACT_RELU, a0, a1);
   if (op == CLAMP) return activate(v, ACT_CLIP, a0, a1);
@@ -137,6 +144,11 @@ export function f32_vgelu__wasmsimd(p: usize): void {
 /** f32_verf__wasmsimd: erf(x). */
 export function f32_verf__wasmsimd(p: usize): void {
   map(p, ERF);
+}
+
+/** f32_vqdq__wasmsimd: a0 * clamp(nearest(x / a0), a1, a1 + 255): the 8-bit grid of scale a0 (qdq). */
+export function f32_vqdq__wasmsimd(p: usize): void {
+  map(p, QDQ);
 }
 
 /** f32_vsqrt__wasmsimd: sqrt(x) (NaN below 0). */

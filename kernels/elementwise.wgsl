@@ -18,6 +18,9 @@ const OP_SILU: u32 = 9u;
 const OP_GELU: u32 = 10u;
 const OP_ERF: u32 = 11u;
 const OP_SQRT: u32 = 12u;
+// qdq: the 8-bit grid of scale p0, p1 = qmin - zero point (ONNX QuantizeLinear ->
+// DequantizeLinear): p0 * clamp(round(x / p0), p1, p1 + 255), ties to even; NaN gives p1.
+const OP_QDQ: u32 = 13u;
 
 override OP: u32 = OP_RELU;
 override WORKGROUP_SIZE: u32 = 64u;
@@ -70,6 +73,10 @@ fn apply(v: f32, i: u32) -> f32 {
   }
   if (OP == OP_ERF) {
     return select(erf_f32(v), v, is_nan(v));
+  }
+  if (OP == OP_QDQ) {
+    let q = round(v / params.p0);
+    return select(clamp(q, params.p1, params.p1 + 255.0), params.p1, is_nan(q)) * params.p0;
   }
   if (OP == OP_SQRT) {
     // NaN below 0 (WGSL leaves sqrt of a negative indeterminate); sqrt(-0) = -0, sqrt(inf) = inf.

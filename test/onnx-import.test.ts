@@ -641,3 +641,53 @@ describe('loadOnnxFile and decodeTensorProto', () => {
     }
   });
 });
+
+// ---- QuantizeLinear / DequantizeLinear (issue 16), values worked by hand from the ONNX spec --
+
+describe('QuantizeLinear and DequantizeLinear', () => {
+  const q = (x: string, scale: string, zp: string, out: string) => node('QuantizeLinear', [x, scale, zp], [out]);
+  const dq = (x: string, scale: string, zp: string, out: string, attrs: object[] = []) => node('DequantizeLinear', [x, scale, zp], [out], attrs);
+
+  it('Q -> DQ of a computed tensor is one qdq node: (clamp(round_half_even(x / s) + zp, 0, 255) - zp) * s', async () => {
+    const g = model({
+      nodes: [node('Relu', ['x'], ['r']), q('x', 's', 'zp', 'xq'), dq('xq', 's', 'zp', 'y')],
+      inputs: [vi('x', [1, 6])],
+      outputs: [vi('y', [1, 6]), vi('r', [1, 6])],
+      initializers: [tensor('s', [], [0.5]), tensor('zp', [], [10], DataType.UINT8)],
+    });
+    expect(g.nodes.map((n) => n.op)).toEqual(['relu', 'qdq']);
+    expect(g.nodes[1].attrs).toEqual({ scale: 0.5, zeroPoint: 10, type: 'uint8' });
+    // x / s = -14 (-> -4, clamped to 0), 0.52 (1), 1.5 (2, even), 2.5 (2, even), -2.5 (-2), 400 (410 -> 255)
+    const { y } = await run(g, { x: Float32Array.of(-7, 0.26, 0.75, 1.25, -1.25, 200) });
+    expect(Array.from(y)).toEqual([-5, 0.5, 1, 1, -1, 122.5]);
+  });
+
+  it('DequantizeLinear of constant int8 weights per output channel (axis 0) and of an int32 bias folds to float', async () => {
+    const g = model({
+      nodes: [dq('wq', 'ws', 'wzp', 'w', [a.i('axis', 0)]), dq('bq', 'bs', 'bzp', 'b'), node('Conv', ['x', 'w', 'b'], ['y'])],
+      inputs: [vi('x', [1, 1, 2, 2])],
+      outputs: [vi('y', [1, 2, 2, 2])],
+      initializers: [
+        tensor('wq', [2, 1, 1, 1], [3, -4], DataType.INT8), tensor('ws', [2], [0.5, 0.25]), tensor('wzp', [2], [1, 0], DataType.INT8),
+        tensor('bq', [2], [20, -8], DataType.INT32), tensor('bs', [], [0.125]), tensor('bzp', [], [0], DataType.INT32),
+      ],
+    });
+    expect(g.nodes.map((n) => n.op)).toEqual(['conv2d']);
+    // w = [(3 - 1) * 0.5, (-4 - 0) * 0.25] = [1, -1]; b = [20, -8] * 0.125 = [2.5, -1]
+    const { y } = await run(g, { x: Float32Array.of(1, 2, 3, 4) });
+    expect(Array.from(y)).toEqual([3.5, 4.5, 5.5, 6.5, -2, -3, -4, -5]);
+  });
+
+  it('refuses what it cannot run in float, as typed errors naming it', () => {
+    const inits = [tensor('s', [], [0.5]), tensor('zp', [], [0], DataType.INT8)];
+    // An 8-bit tensor read by another op, or left as a graph output.
+    expectOnnxError(() => model({ nodes: [q('x', 's', 'zp', 'xq'), node('Relu', ['xq'], ['y'])], inputs: [vi('x', [4])], outputs: [vi('y', [4])], initializers: inits }), 'unsupported', /QuantizeLinear read by Relu/);
+    expectOnnxError(() => model({ nodes: [q('x', 's', 'zp', 'y')], inputs: [vi('x', [4])], outputs: [vi('y', [4], DataType.INT8)], initializers: inits }), 'unsupported', /INT8/);
+    // A scale that is not positive.
+    const zero = [tensor('s', [], [0]), tensor('zp', [], [0], DataType.INT8)];
+    expectOnnxError(() => model({ nodes: [q('x', 's', 'zp', 'xq'), dq('xq', 's', 'zp', 'y')], inputs: [vi('x', [4])], outputs: [vi('y', [4])], initializers: zero }), 'invalid', /scale holds 0; a scale must be positive/);
+    // Other parameters on the DequantizeLinear than on its QuantizeLinear.
+    const two = [...inits, tensor('s2', [], [0.25])];
+    expectOnnxError(() => model({ nodes: [q('x', 's', 'zp', 'xq'), dq('xq', 's2', 'zp', 'y')], inputs: [vi('x', [4])], outputs: [vi('y', [4])], initializers: two }), 'unsupported', /DequantizeLinear with other parameters/);
+  });
+});

@@ -175,6 +175,11 @@ export class Tensor {
     return this.elementwise('hardswish', [this.name], {});
   }
 
+  /** The 8-bit grid of `scale` and `zeroPoint` and back (ONNX QuantizeLinear -> DequantizeLinear). */
+  qdq(scale: number, zeroPoint = 0, type: 'int8' | 'uint8' = 'int8'): Tensor {
+    return this.elementwise('qdq', [this.name], { scale, zeroPoint, type });
+  }
+
   /** GELU, exact (the Erf form): x * (1 + erf(x / sqrt 2)) / 2. */
   gelu(): Tensor {
     return this.elementwise('gelu', [this.name], {});

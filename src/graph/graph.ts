@@ -35,6 +35,7 @@ export type OpType =
   | 'gelu'
   | 'erf'
   | 'sqrt'
+  | 'qdq'
   | 'sub'
   | 'div'
   | 'pow'

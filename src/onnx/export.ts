@@ -44,8 +44,11 @@ export function exportOnnx(graph: Graph): Uint8Array {
   const scalar = (name: string, value: number) => {
     initializers.push({ name, dims: [], data_type: DataType.FLOAT, float_data: [value] });
   };
+  const zeroPoint = (name: string, value: number, type: 'int8' | 'uint8') => {
+    initializers.push({ name, dims: [], data_type: type === 'int8' ? DataType.INT8 : DataType.UINT8, raw_data: Uint8Array.of(value & 255) });
+  };
   const emit = (n: OnnxNode) => nodes.push(n);
-  for (const node of graph.nodes) exportNode(node, graph, emit, int64, scalar);
+  for (const node of graph.nodes) exportNode(node, graph, emit, int64, scalar, zeroPoint);
   const valueInfo = (name: string) => ({
     name,
     type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: graph.shape(name).map((d) => ({ dim_value: d })) } } },
@@ -72,6 +75,7 @@ function exportNode(
   emit: (n: OnnxNode) => void,
   int64: (name: string, v: readonly number[]) => void,
   scalar: (name: string, v: number) => void,
+  zeroPoint: (name: string, v: number, type: 'int8' | 'uint8') => void,
 ): void {
   const n = typed(node);
   const out = node.outputs[0];
@@ -115,6 +119,14 @@ function exportNode(
       return one('AveragePool', [...window(n.attrs, false), int('ceil_mode', n.attrs.ceilMode ? 1 : 0), int('count_include_pad', n.attrs.countIncludePad ? 1 : 0)]);
     case 'globalavgpool':
       return one('GlobalAveragePool');
+    case 'qdq': {
+      // The pair onnxruntime's quantizer writes: QuantizeLinear -> DequantizeLinear, one scale and zero point.
+      scalar(`${node.name}/scale`, n.attrs.scale);
+      zeroPoint(`${node.name}/zero_point`, n.attrs.zeroPoint, n.attrs.type);
+      const params = [`${node.name}/scale`, `${node.name}/zero_point`];
+      one('QuantizeLinear', [], [node.inputs[0], ...params], `${out}/quantized`);
+      return one('DequantizeLinear', [], [`${out}/quantized`, ...params]);
+    }
     case 'globalmaxpool':
       return one('GlobalMaxPool');
     case 'gemm':

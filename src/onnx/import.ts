@@ -120,6 +120,8 @@ class Importer implements ImportContext {
   /** The cost-table row of the IR node producing a tensor. */
   private readonly layerOf = new Map<string, string>();
   private readonly used = new Set<string>();
+  private readonly readers = new Map<string, NodeMessage[]>();
+  readonly quantized: ImportContext['quantized'] = new Map();
   private readonly nodes: Node[] = [];
   private readonly nodeNames = new Set<string>();
   private readonly inits = new Map<string, Initializer>();
@@ -153,6 +155,7 @@ class Importer implements ImportContext {
     for (const o of g.output) this.used.add(o.name);
     for (const n of g.node) {
       for (const t of n.input) if (t) this.used.add(t);
+      for (const t of new Set(n.input)) if (t) (this.readers.get(t) ?? this.readers.set(t, []).get(t)!).push(n);
       for (const t of n.output) this.taken.add(t);
     }
     const order = this.topologicalOrder();
@@ -358,6 +361,14 @@ class Importer implements ImportContext {
 
   isUsed(name: string): boolean {
     return this.used.has(name);
+  }
+
+  isGraphOutput(name: string): boolean {
+    return this.graphOutputs.has(name);
+  }
+
+  readersOf(name: string): readonly NodeMessage[] {
+    return this.readers.get(name) ?? [];
   }
 
   /** The value of a constant tensor (an initializer is decoded on first use). */

@@ -22,6 +22,14 @@ export interface ImportContext {
   readonly foldLimit: number;
   isConst(name: string): boolean;
   isUsed(name: string): boolean;
+  isGraphOutput(name: string): boolean;
+  /** The nodes that read a tensor. */
+  readersOf(name: string): readonly NodeMessage[];
+  /**
+   * QuantizeLinear outputs not materialized (ops/quantize.ts): each the 8-bit form of a float
+   * tensor, which only the DequantizeLinear nodes reading it turn back into a tensor.
+   */
+  readonly quantized: Map<string, { readonly input: string; readonly scale: number; readonly zeroPoint: number; readonly type: 'int8' | 'uint8' }>;
   /** The value of a constant tensor (an initializer is decoded on first use). */
   konst(name: string, step: Step | undefined): ConstTensor;
   shapeOf(name: string, step: Step): readonly number[];

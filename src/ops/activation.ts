@@ -6,7 +6,7 @@ import { erf as erf64 } from './erf.js';
 import { elements, numAttr, type OpDef } from './op.js';
 
 /** The unary ops added for lightweight CNNs (issue 13): MobileNetV3, EfficientNet, ConvNeXt. */
-export type UnaryMathOp = 'hardsigmoid' | 'hardswish' | 'silu' | 'gelu' | 'erf' | 'sqrt';
+export type UnaryMathOp = 'hardsigmoid' | 'hardswish' | 'silu' | 'gelu' | 'erf' | 'sqrt' | 'qdq';
 
 /** A unary elementwise op on a tensor of any rank, its kernel a scalar function. */
 function unary<T extends 'relu' | 'clip' | 'leakyrelu' | 'tanh' | 'sigmoid' | 'dropout' | 'identity' | UnaryMathOp>(
@@ -105,3 +105,55 @@ export const erf = unary('erf', 1, () => erf64);
 
 /** The square root (ONNX Sqrt): NaN below 0, sqrt(-0) = -0. */
 export const sqrt = unary('sqrt', 1, () => Math.sqrt);
+
+/** The integer range of an 8-bit type. */
+export const QDQ_RANGE = { int8: [-128, 127], uint8: [0, 255] } as const;
+
+/**
+ * The kernels' two arguments of a qdq node: the scale, and the lowest grid step below zero
+ * the type holds (qmin - zeroPoint; the highest is 255 steps above it).
+ */
+export function qdqArgs(a: OpAttrs['qdq']): [number, number] {
+  return [a.scale, QDQ_RANGE[a.type][0] - a.zeroPoint];
+}
+
+/**
+ * Round half to even (ONNX QuantizeLinear's rounding; wasm's f32x4.nearest and WGSL's
+ * round do the same).
+ */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The quantization grid in float (ONNX QuantizeLinear -> DequantizeLinear, per tensor):
+ * y = scale * clamp(round(x / scale), qmin - zp, qmax - zp), which equals
+ * (clamp(round(x / scale) + zp, qmin, qmax) - zp) * scale. The division and the product are
+ * float32's (the division correctly rounded, as onnxruntime's); ties round to even; +-inf
+ * saturate; NaN gives the lowest value (onnxruntime on x86 clamps NaN to qmin as well).
+ * An op of its own so that a quantized model's rounding happens where the file says,
+ * between float kernels, until int8 kernels run those spans.
+ */
+export const qdq = unary(
+  'qdq',
+  4,
+  (node) => {
+    const [scale, lo] = qdqArgs(node.attrs as OpAttrs['qdq']);
+    const hi = lo + 255;
+    return (v) => {
+      const q = roundHalfEven(Math.fround(v / scale));
+      return Math.fround((q >= lo && q <= hi ? q : q > hi ? hi : lo) * scale);
+    };
+  },
+  (node) => {
+    const { type, zeroPoint } = node.attrs as { type?: unknown; zeroPoint?: unknown };
+    if (type !== 'int8' && type !== 'uint8') throw new AttributeError(node.name, 'type', "'int8' or 'uint8'", type);
+    const [qmin, qmax] = QDQ_RANGE[type];
+    const scale = numAttr(node, 'scale', (v) => v > 0 && Number.isFinite(Math.fround(v)) && Math.fround(v) > 0, 'a positive finite float32');
+    if (typeof zeroPoint !== 'number' || !Number.isInteger(zeroPoint) || zeroPoint < qmin || zeroPoint > qmax) {
+      throw new AttributeError(node.name, 'zeroPoint', `an integer in [${qmin}, ${qmax}] (${type})`, zeroPoint);
+    }
+    return { scale: Math.fround(scale), zeroPoint, type };
+  },
+);

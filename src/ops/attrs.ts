@@ -48,6 +48,17 @@ export interface HardSigmoidAttrs {
   readonly alpha: number;
   readonly beta: number;
 }
+/**
+ * qdq: a float tensor rounded to the 8-bit grid of a scale and zero point and back, as ONNX
+ * QuantizeLinear followed by DequantizeLinear with the same parameters (per tensor).
+ */
+export interface QdqAttrs {
+  /** Positive and finite. */
+  readonly scale: number;
+  /** An integer of the type's range. */
+  readonly zeroPoint: number;
+  readonly type: 'int8' | 'uint8';
+}
 export interface LeakyReluAttrs {
   readonly alpha: number;
 }
@@ -137,6 +148,7 @@ export interface OpAttrs {
   gelu: NoAttrs;
   erf: NoAttrs;
   sqrt: NoAttrs;
+  qdq: QdqAttrs;
   sub: NoAttrs;
   div: NoAttrs;
   pow: NoAttrs;

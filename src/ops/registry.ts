@@ -3,7 +3,7 @@ import type { OpType } from '../graph/graph.js';
 import { clip, dropout, identity, leakyrelu, relu, sigmoid, tanh } from './activation.js';
 import { add, mul } from './add.js';
 import { div, pow, sub } from './add.js';
-import { erf, gelu, hardsigmoid, hardswish, silu, sqrt } from './activation.js';
+import { erf, gelu, hardsigmoid, hardswish, qdq, silu, sqrt } from './activation.js';
 import { batchnorm } from './batchnorm.js';
 import { concat } from './concat.js';
 import { conv2d } from './conv2d.js';
@@ -29,7 +29,7 @@ const ALL: readonly OpDef[] = [
   conv2d, maxpool, avgpool, globalavgpool, globalmaxpool, fc, gemm, flatten, reshape, pad,
   relu, clip, leakyrelu, tanh, sigmoid, lrn, batchnorm, add, mul, concat, softmax, dropout, identity,
   transpose, slice, channelshuffle,
-  hardsigmoid, hardswish, silu, gelu, erf, sqrt, sub, div, pow,
+  hardsigmoid, hardswish, silu, gelu, erf, sqrt, qdq, sub, div, pow,
   reducemean, reducesum, reducemax, layernorm, matmul,
   invertedresidual,
 ];

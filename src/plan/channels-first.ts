@@ -9,7 +9,7 @@ import { sizeOf } from '../graph/graph.js';
 import { onlyReader, sameDims, type PassContext } from './rewriter.js';
 
 /** Pointwise ops that do not care about layout: channels-last and channels-first alike. */
-const LAYOUT_FREE_UNARY = new Set<string>(['relu', 'clip', 'leakyrelu', 'tanh', 'sigmoid', 'erf', 'sqrt', 'gelu', 'silu', 'hardswish', 'hardsigmoid']);
+const LAYOUT_FREE_UNARY = new Set<string>(['relu', 'clip', 'leakyrelu', 'tanh', 'sigmoid', 'erf', 'sqrt', 'gelu', 'silu', 'hardswish', 'hardsigmoid', 'qdq']);
 const LAYOUT_FREE_BINARY = new Set<string>(['add', 'mul', 'sub', 'div', 'pow']);
 
 /**

@@ -253,6 +253,8 @@ export const ACTIVATION_OPS: readonly (readonly [OpType, Attrs])[] = [
   ['leakyrelu', { alpha: -2 }], ['tanh', {}], ['sigmoid', {}],
   ['hardsigmoid', { alpha: 0.2, beta: 0.5 }], ['hardsigmoid', { alpha: 1 / 6, beta: 0.5 }], ['hardswish', {}], ['silu', {}],
   ['gelu', {}], ['erf', {}],
+  // The 8-bit grid (QuantizeLinear -> DequantizeLinear): [-8, 8) saturates at both ends.
+  ['qdq', { scale: 0.07, zeroPoint: -3, type: 'int8' }], ['qdq', { scale: 0.05, zeroPoint: 128, type: 'uint8' }],
 ];
 /** Input ranges for sigmoid and tanh on [3, 33]: saturated, near 0, moderate. */
 export const SATURATION_RANGES: readonly AgreeOptions[] = [{ low: -120, high: 120 }, { low: -1e-3, high: 1e-3 }, { low: -0.3, high: 0.3 }];
@@ -857,6 +859,11 @@ export interface OpCaseSuiteOptions {
  */
 export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndCopies: exact }: OpCaseSuiteOptions): void {
   describe(`${backend} sqrt, pow and torch's activation patterns (issue 13)`, () => {
+    test('qdq: ties to even, saturation, NaN to the lowest value (scale 1/8, so x / scale is exact)', () =>
+      agree(single('qdq', [[14]], { scale: 0.125, zeroPoint: 3, type: 'int8' }), {
+        exact: true,
+        edit: startWith([0.0625, 0.1875, 0.3125, -0.3125, -0.1875, -0.0625, 15.9375, 16.0625, -16.4375, 100, -100, NaN, Infinity, -Infinity]),
+      }));
     test('sqrt on ranks 1..5, and [nan, inf, -inf, -0, 0, -1, 2]', async () => {
       for (const s of ACTIVATION_SHAPES) await agree(single('sqrt', [s]), { low: 0, high: 50 });
       await agree(single('sqrt', [[7]]), { special: true, edit: startWith([NaN, Infinity, -Infinity, -0, 0, -1, 2]) });
@@ -1138,7 +1145,8 @@ export function defineOpCaseSuites({ backend, test, agree, compile, exactMaxAndC
       expect(Object.values(feeds).some((d) => d.some((v) => !Number.isFinite(v))), 'planted NaN or infinity').toBe(true);
       return agree(g, { ...options, special: true });
     };
-    for (const [op, attrs] of ACTIVATION_OPS) {
+    // qdq maps NaN and infinities to finite grid values (its own test, with ties and saturation).
+    for (const [op, attrs] of ACTIVATION_OPS.filter(([o]) => o !== 'qdq')) {
       test(`${op} ${JSON.stringify(attrs)}: [nan, inf, -inf, -0, 0, -1, 2], then planted on ranks 1..5`, async () => {
         await agreeSpecial(single(op, [[7]], attrs), { edit: startWith([NaN, Infinity, -Infinity, -0, 0, -1, 2]) });
         for (const s of ACTIVATION_SHAPES.filter((sh) => sh.reduce((a, b) => a * b, 1) > 1)) {

@@ -3,7 +3,7 @@ import type { WasmKernel } from './kernel.js';
 import { clipKernel, leakyreluKernel, reluKernel, sigmoidKernel, tanhKernel } from './kernels/activation.js';
 import { addKernel, mulKernel } from './kernels/add.js';
 import { divKernel, powKernel, subKernel } from './kernels/add.js';
-import { erfKernel, geluKernel, hardsigmoidKernel, hardswishKernel, siluKernel, sqrtKernel } from './kernels/activation.js';
+import { erfKernel, geluKernel, hardsigmoidKernel, hardswishKernel, siluKernel, sqrtKernel, qdqKernel } from './kernels/activation.js';
 import { batchnormKernel } from './kernels/batchnorm.js';
 import { concatKernel } from './kernels/concat.js';
 import { conv2dKernel } from './kernels/conv2d.js';
@@ -30,6 +30,6 @@ export const WASM_KERNELS: ReadonlyMap<OpType, WasmKernel> = new Map(
     layernormKernel, matmulKernel, reducemeanKernel, reducesumKernel, reducemaxKernel,
     transposeKernel, sliceKernel, channelshuffleKernel,
     invertedresidualKernel,
-    hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, subKernel, divKernel, powKernel,
+    hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, qdqKernel, subKernel, divKernel, powKernel,
   ].map((k) => [k.op, k]),
 );

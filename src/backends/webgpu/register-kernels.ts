@@ -2,7 +2,7 @@ import type { OpType } from '../../graph/graph.js';
 import type { GpuKernel } from './kernel.js';
 import { addKernel, mulKernel } from './kernels/binary.js';
 import { divKernel, powKernel, subKernel } from './kernels/binary.js';
-import { erfKernel, geluKernel, hardsigmoidKernel, hardswishKernel, siluKernel, sqrtKernel } from './kernels/elementwise.js';
+import { erfKernel, geluKernel, hardsigmoidKernel, hardswishKernel, siluKernel, sqrtKernel, qdqKernel } from './kernels/elementwise.js';
 import { conv2dKernel } from './kernels/conv2d.js';
 import { invertedresidualKernel } from './kernels/bottleneck.js';
 import { concatKernel, dropoutKernel, flattenKernel, identityKernel, reshapeKernel } from './kernels/copy.js';
@@ -24,7 +24,7 @@ export const GPU_KERNELS: ReadonlyMap<OpType, GpuKernel> = new Map(
     gemmKernel, globalavgpoolKernel, globalmaxpoolKernel, identityKernel, leakyreluKernel, lrnKernel, maxpoolKernel, mulKernel,
     padKernel, reluKernel, reshapeKernel, sigmoidKernel, softmaxKernel, tanhKernel,
     transposeKernel, sliceKernel, channelshuffleKernel,
-    hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, subKernel, divKernel, powKernel,
+    hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, qdqKernel, subKernel, divKernel, powKernel,
     layernormKernel, matmulKernel, reducemeanKernel, reducesumKernel, reducemaxKernel,
     invertedresidualKernel,
   ].map((k) => [k.op, k]),

@@ -72,6 +72,7 @@ export const ELEMENTWISE_OP = {
   gelu: elementwiseConstants.OP_GELU,
   erf: elementwiseConstants.OP_ERF,
   sqrt: elementwiseConstants.OP_SQRT,
+  qdq: elementwiseConstants.OP_QDQ,
 } as const;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OP;

@@ -11,6 +11,7 @@ import { batchnorm, layerNormalization, lrn } from './normalization.js';
 import { reduceMax, reduceMean, reduceSum } from './reduce.js';
 import { dropout, identity } from './passthrough.js';
 import { cast, constant, constantOfShape, gather, shape, slice } from './shape-plumbing.js';
+import { dequantizeLinear, quantizeLinear } from './quantize.js';
 
 export const HANDLERS: Readonly<Record<string, OpHandler>> = {
   Conv: conv,
@@ -58,6 +59,8 @@ export const HANDLERS: Readonly<Record<string, OpHandler>> = {
   Gather: gather,
   Slice: slice,
   Cast: cast,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
 };
 
 /** The handler of a default-domain op type; undefined for one webconv does not import. */

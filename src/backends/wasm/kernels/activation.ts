@@ -1,4 +1,4 @@
-import type { UnaryMathOp } from '../../../ops/activation.js';
+import { qdqArgs, type UnaryMathOp } from '../../../ops/activation.js';
 import type { NodeOf } from '../../../ops/attrs.js';
 import { activationArgs } from '../../../ops/fused-activation.js';
 import { sizeOf } from '../../../graph/graph.js';
@@ -64,3 +64,6 @@ export const erfKernel = unaryKernel('erf', 'f32_verf__wasmsimd');
 
 /** sqrt: f32_vsqrt__wasmsimd. */
 export const sqrtKernel = unaryKernel('sqrt', 'f32_vsqrt__wasmsimd');
+
+/** qdq: f32_vqdq__wasmsimd (scale, qmin - zero point). */
+export const qdqKernel = unaryKernel('qdq', 'f32_vqdq__wasmsimd', (n) => qdqArgs(n.attrs));

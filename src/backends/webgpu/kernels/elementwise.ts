@@ -1,4 +1,4 @@
-import type { UnaryMathOp } from '../../../ops/activation.js';
+import { qdqArgs, type UnaryMathOp } from '../../../ops/activation.js';
 import type { OpAttrs } from '../../../ops/attrs.js';
 import { activationArgs } from '../../../ops/fused-activation.js';
 import { sizeOf } from '../../../graph/graph.js';
@@ -34,6 +34,7 @@ export const siluKernel = unaryKernel('silu');
 export const geluKernel = unaryKernel('gelu');
 export const erfKernel = unaryKernel('erf');
 export const sqrtKernel = unaryKernel('sqrt');
+export const qdqKernel = unaryKernel('qdq', qdqArgs);
 
 /**
  * batchnorm (left when the planner could not fold it into a conv, or its statistics are

@@ -1,0 +1,117 @@
+/**
+ * QuantizeLinear and DequantizeLinear, the QDQ form onnxruntime's quantizer writes
+ * (`quantize_static(..., quant_format=QuantFormat.QDQ)`): 8-bit weights and biases stored as
+ * int8 / uint8 / int32 initializers behind a DequantizeLinear, and every quantized activation
+ * as QuantizeLinear -> DequantizeLinear with one scale and zero point.
+ *
+ * - DequantizeLinear of a constant (weights per tensor or per axis, int32 biases) folds to
+ *   the float32 tensor it stands for: (x - zero_point) * scale.
+ * - QuantizeLinear of a computed tensor whose every reader is a DequantizeLinear with the
+ *   same scale and zero point becomes one `qdq` IR node (the float span rounded to the 8-bit
+ *   grid, where the file rounds it); the 8-bit tensor itself never exists.
+ * - QuantizeLinear of a constant folds to its 8-bit values.
+ * Anything else (an 8-bit graph input or output, a QuantizeLinear read by another op, per-axis
+ * quantization of a computed tensor, 16-bit and 4-bit types) is an unsupported op.
+ */
+import { OnnxError } from '../../graph/errors.js';
+import { QDQ_RANGE, roundHalfEven } from '../../ops/activation.js';
+import { DataType, dataTypeName } from '../schema.js';
+import { spec, type OpHandler, type Step } from '../step.js';
+import type { ConstTensor } from '../tensor-proto.js';
+
+/** The 8-bit types, by ONNX data type. */
+const TYPES: Partial<Record<number, 'int8' | 'uint8'>> = { [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8' };
+
+/** A node's scale (input 1) and zero point (input 2, optional): per tensor or along `axis`. */
+interface Params {
+  readonly scale: Float32Array;
+  readonly zeroPoint: Float64Array;
+  /** The zero point's type (uint8 when it is absent), which is the quantized tensor's. */
+  readonly dtype: number;
+  /** The axis they run along, when there is more than one of each. */
+  readonly axis: number;
+}
+
+function params(s: Step, rank: number): Params {
+  const scale = s.konst(1);
+  if (scale.dtype !== DataType.FLOAT) return s.invalid(`the scale is ${dataTypeName(scale.dtype)}; webconv reads float32 scales`);
+  const n = scale.data.length;
+  if (scale.shape.length > 1 || n === 0) s.invalid(`the scale has shape [${scale.shape.join(', ')}]; expected a scalar or a 1-D tensor`);
+  for (const v of scale.data) if (!(v > 0) || !Number.isFinite(v)) s.invalid(`the scale holds ${v}; a scale must be positive and finite`);
+  const zp: ConstTensor | undefined = s.has(2) ? s.konst(2) : undefined;
+  if (zp && (zp.data.length !== n || zp.shape.length !== scale.shape.length)) {
+    s.invalid(`the zero point has shape [${zp.shape.join(', ')}], the scale [${scale.shape.join(', ')}]; they must match`);
+  }
+  const axisAttr = s.attrs.int('axis', 1);
+  const axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  if (scale.shape.length === 1 && (axis < 0 || axis >= rank)) s.invalid(`axis ${axisAttr} is out of range for a tensor of rank ${rank}`);
+  return {
+    scale: Float32Array.from(scale.data),
+    zeroPoint: zp ? Float64Array.from(zp.data) : new Float64Array(n),
+    dtype: zp ? zp.dtype : DataType.UINT8,
+    axis,
+  };
+}
+
+/** For each element of `shape`, the index of its scale (per tensor: 0; per axis: its coordinate on `axis`). */
+function paramIndex(shape: readonly number[], p: Params): (i: number) => number {
+  if (p.scale.length === 1) return () => 0;
+  const inner = shape.slice(p.axis + 1).reduce((a, b) => a * b, 1);
+  const extent = shape[p.axis];
+  if (extent !== p.scale.length) throw new OnnxError('invalid', `${p.scale.length} scales along axis ${p.axis}, whose extent is ${extent}`);
+  return (i) => Math.floor(i / inner) % extent;
+}
+
+export const quantizeLinear: OpHandler = {
+  inputs: () => spec('x y_scale y_zero_point', 2),
+  run: (s) => {
+    const shape = s.shape(0);
+    const p = params(s, shape.length);
+    const type = TYPES[p.dtype];
+    if (!type) return s.unsupported(`QuantizeLinear to ${dataTypeName(p.dtype)}`);
+    const [qmin, qmax] = QDQ_RANGE[type];
+    if (s.isConst(0)) {
+      const x = s.konst(0);
+      const at = paramIndex(x.shape, p);
+      const q = new Float64Array(x.data.length);
+      for (let i = 0; i < q.length; i++) {
+        const k = at(i);
+        const v = roundHalfEven(Math.fround(x.data[i] / p.scale[k])) + p.zeroPoint[k];
+        q[i] = v >= qmin && v <= qmax ? v : v > qmax ? qmax : qmin; // NaN: qmin
+      }
+      return s.define({ dtype: p.dtype, shape: x.shape, data: q });
+    }
+    if (p.scale.length !== 1) return s.unsupported('QuantizeLinear per axis of a computed tensor');
+    const out = s.msg.output[0];
+    const others = s.im.readersOf(out).filter((r) => r.op_type !== 'DequantizeLinear' || r.input[0] !== out);
+    if (others.length) return s.unsupported(`QuantizeLinear read by ${[...new Set(others.map((r) => r.op_type))].join(', ')}`);
+    if (s.im.isGraphOutput(out)) return s.unsupported('QuantizeLinear as a graph output (8-bit outputs)');
+    s.im.quantized.set(out, { input: s.input(0), scale: p.scale[0], zeroPoint: p.zeroPoint[0], type });
+  },
+};
+
+export const dequantizeLinear: OpHandler = {
+  inputs: () => spec('x x_scale x_zero_point', 2),
+  run: (s) => {
+    const pending = s.im.quantized.get(s.input(0));
+    if (pending) {
+      const p = params(s, s.im.shapeOf(pending.input, s).length);
+      if (p.scale.length !== 1 || p.scale[0] !== pending.scale || p.zeroPoint[0] !== pending.zeroPoint || (s.has(2) && TYPES[p.dtype] !== pending.type)) {
+        return s.unsupported('DequantizeLinear with other parameters than its QuantizeLinear');
+      }
+      return s.emit('qdq', [pending.input], { scale: pending.scale, zeroPoint: pending.zeroPoint, type: pending.type });
+    }
+    if (!s.isConst(0)) return s.unsupported('DequantizeLinear of a computed 8-bit tensor (an 8-bit graph input)');
+    const x = s.konst(0);
+    const p = params(s, x.shape.length);
+    if (s.has(2) && p.dtype !== x.dtype) s.invalid(`x is ${dataTypeName(x.dtype)} and the zero point ${dataTypeName(p.dtype)}; they must be the same type`);
+    if (!TYPES[x.dtype] && x.dtype !== DataType.INT32) return s.unsupported(`DequantizeLinear of ${dataTypeName(x.dtype)}`);
+    const at = paramIndex(x.shape, p);
+    const y = new Float32Array(x.data.length);
+    for (let i = 0; i < y.length; i++) {
+      const k = at(i);
+      y[i] = (x.data[i] - p.zeroPoint[k]) * p.scale[k];
+    }
+    s.define({ dtype: DataType.FLOAT, shape: x.shape, data: y });
+  },
+};
