@@ -2,7 +2,8 @@
  * compileInWorker and WorkerClassifier (src/worker/) in headless Chromium, on a page served
  * from dist/ (cross-origin isolated) with the built bundle and dist/webconv.worker.js:
  * - the shipped LeNet-5 gives the same outputs in a worker as in the page (from ONNX bytes
- *   imported in the worker, and from a Graph built on the page), inputs transferred;
+ *   imported in the worker, and from a Graph built on the page), inputs transferred; and on
+ *   WebGPU in the worker, the page's wasm outputs within 1e-4 of the largest;
  * - typed errors cross the boundary as the same classes; dispose() terminates the worker
  *   (counted through DevTools) and rejects a pending run;
  * - the page's requestAnimationFrame rate during 20 back-to-back ResNet-18 runs on wasm: on
@@ -130,6 +131,28 @@ describe.runIf(run)('a model in a Web Worker, in headless Chromium', () => {
     expect(d.later).toBe('ExecutableError');
     expect(d.memory).toBe(0);
     expect(await workersSettleAt(before)).toBe(before);
+  }, 90_000);
+
+  it('runs on WebGPU in the worker (navigator.gpu of the worker): the outputs of wasm on the page', async () => {
+    const r = await inPage<{ here: number[]; there: number[]; backend: string }>(`
+      ${SEEDED}
+      const w = await import('/webconv.browser.js');
+      const bytes = new Uint8Array(await (await fetch('/example/lenet5-fashion-mnist.onnx')).arrayBuffer());
+      const x = seeded(1024, 11);
+      const here = await w.getBackend('wasm').compile(w.importOnnx(bytes, { batch: 1 }));
+      const name = here.outputs[0].name;
+      const expected = Array.from((await here.run(x.slice()))[name].data);
+      here.dispose();
+      const exe = await w.compileInWorker(bytes, { backend: 'webgpu' });
+      const there = Array.from((await exe.run(x.slice()))[name].data);
+      const backend = exe.info().backend;
+      exe.dispose();
+      return { here: expected, there, backend };
+    `);
+    expect(r.backend).toBe('webgpu');
+    expect(r.there).toHaveLength(10);
+    const scale = Math.max(...r.here.map(Math.abs));
+    r.there.forEach((v, i) => expect(Math.abs(v - r.here[i])).toBeLessThanOrEqual(1e-4 * scale));
   }, 90_000);
 
   it('brings typed errors across as the same classes, with their fields', async () => {
