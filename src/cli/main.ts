@@ -4,6 +4,7 @@ import { WebconvError } from '../graph/errors.js';
 import { BENCH_USAGE, benchCommand } from './bench-command.js';
 import { CLASSIFY_USAGE, classifyCommand } from './classify-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { QUANTIZE_USAGE, quantizeCommand } from './quantize-command.js';
 import { RUN_USAGE, runCommand } from './run-command.js';
 import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
 
@@ -20,6 +21,8 @@ commands:
                     a classifier's accuracy on a labelled dataset
   classify <model.onnx> <image>...
                     the most probable labels of PNG or JPEG images
+  quantize <model.onnx> --calibrate <file.npy | fashion-mnist> --out <model.int8.onnx>
+                    post-training int8 quantization to a QDQ ONNX file
 
 Run 'webconv <command> --help' for a command's options.`;
 
@@ -44,11 +47,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'eval':
         await evalCommand(rest, out, (line) => void process.stderr.write(line + '\n'));
         return 0;
+      case 'quantize':
+        await quantizeCommand(rest, out, (line) => void process.stderr.write(line + '\n'));
+        return 0;
       case undefined:
       case '-h':
       case '--help':
       case 'help':
-        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : rest[0] === 'run' ? RUN_USAGE : rest[0] === 'bench' ? BENCH_USAGE : rest[0] === 'eval' ? EVAL_USAGE : rest[0] === 'classify' ? CLASSIFY_USAGE : USAGE);
+        out(command === undefined ? USAGE : rest[0] === 'summary' ? SUMMARY_USAGE : rest[0] === 'run' ? RUN_USAGE : rest[0] === 'bench' ? BENCH_USAGE : rest[0] === 'eval' ? EVAL_USAGE : rest[0] === 'classify' ? CLASSIFY_USAGE : rest[0] === 'quantize' ? QUANTIZE_USAGE : USAGE);
         return command === undefined ? 2 : 0;
       default:
         process.stderr.write(`webconv: unknown command '${command}'\n${USAGE}\n`);

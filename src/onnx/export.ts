@@ -3,6 +3,7 @@ import type { Graph, Node } from '../graph/graph.js';
 import { typed } from '../ops/attrs.js';
 import { fusedActivation, type FusedActivation } from '../ops/fused-activation.js';
 import type { WindowAttrs } from '../ops/window.js';
+import type { QuantizedInitializer } from '../quantize/quantize.js';
 import { AttributeType, DataType, onnxTypes } from './schema.js';
 
 /** Opset of the exported models. */
@@ -21,25 +22,50 @@ const ints = (name: string, v: readonly number[]): Attr => ({ name, type: Attrib
 const int = (name: string, v: number): Attr => ({ name, type: AttributeType.INT, i: v });
 const float = (name: string, v: number): Attr => ({ name, type: AttributeType.FLOAT, f: v });
 
+export interface ExportOptions {
+  /**
+   * Initializers to write as integers (quantizeModel's `initializers`): each as an int8 / int32
+   * initializer `<name>_quantized`, its scale `<name>_scale` (and int8 zero point
+   * `<name>_zero_point`) and a DequantizeLinear giving `<name>`, what the graph's nodes read.
+   */
+  quantized?: ReadonlyMap<string, QuantizedInitializer>;
+  /** Write the first axis of the inputs and outputs as a symbolic batch ('N') instead of the graph's batch. */
+  dynamicBatch?: boolean;
+}
+
 /**
  * Writes a graph as an ONNX model (opset 13, weights as float32 initializers), so other
  * runtimes (onnxruntime, ...) can run exactly the model webconv runs, weights included:
  * the benchmark runs peers on it, and tests use onnxruntime as an outside oracle.
+ * With `options.quantized`, those weights are written as onnxruntime's QDQ files hold them.
  */
-export function exportOnnx(graph: Graph): Uint8Array {
+export function exportOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
   const nodes: OnnxNode[] = [];
   const initializers: object[] = [];
+  const bytes = (data: Float32Array | Int8Array | Int32Array) => new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   const tensor = (name: string, dims: readonly number[], data: Float32Array) => {
-    const raw = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-    initializers.push({ name, dims: [...dims], data_type: DataType.FLOAT, raw_data: raw });
+    initializers.push({ name, dims: [...dims], data_type: DataType.FLOAT, raw_data: bytes(data) });
   };
+  const batch = options.dynamicBatch ? graph.inputs[0]?.shape[0] : undefined;
   const int64 = (name: string, values: readonly number[]) => {
     initializers.push({ name, dims: [values.length], data_type: DataType.INT64, int64_data: [...values] });
   };
-  // Weights read by a node or returned as graph outputs.
+  // Weights read by a node or returned as graph outputs (quantized ones as integers behind a DequantizeLinear).
   for (const name of new Set([...graph.nodes.flatMap((n) => n.inputs), ...graph.outputs])) {
     const init = graph.initializers.get(name);
-    if (init) tensor(name, init.shape, graph.weight(name));
+    const q = options.quantized?.get(name);
+    if (init && q) {
+      const perAxis = q.axis !== undefined;
+      const dims = perAxis ? [q.scale.length] : [];
+      initializers.push({ name: `${name}_quantized`, dims: [...q.shape], data_type: q.type === 'int8' ? DataType.INT8 : DataType.INT32, raw_data: bytes(q.values) });
+      initializers.push({ name: `${name}_scale`, dims, data_type: DataType.FLOAT, raw_data: bytes(q.scale) });
+      const input = [`${name}_quantized`, `${name}_scale`];
+      if (q.type === 'int8') {
+        initializers.push({ name: `${name}_zero_point`, dims, data_type: DataType.INT8, raw_data: new Uint8Array(q.scale.length) });
+        input.push(`${name}_zero_point`);
+      }
+      nodes.push({ name: `${name}_DequantizeLinear`, op_type: 'DequantizeLinear', input, output: [name], attribute: perAxis ? [int('axis', q.axis!)] : [] });
+    } else if (init) tensor(name, init.shape, graph.weight(name));
   }
   const scalar = (name: string, value: number) => {
     initializers.push({ name, dims: [], data_type: DataType.FLOAT, float_data: [value] });
@@ -48,10 +74,10 @@ export function exportOnnx(graph: Graph): Uint8Array {
     initializers.push({ name, dims: [], data_type: type === 'int8' ? DataType.INT8 : DataType.UINT8, raw_data: Uint8Array.of(value & 255) });
   };
   const emit = (n: OnnxNode) => nodes.push(n);
-  for (const node of graph.nodes) exportNode(node, graph, emit, int64, scalar, zeroPoint);
+  for (const node of graph.nodes) exportNode(node, graph, emit, int64, scalar, zeroPoint, batch);
   const valueInfo = (name: string) => ({
     name,
-    type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: graph.shape(name).map((d) => ({ dim_value: d })) } } },
+    type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: graph.shape(name).map((d, axis) => (axis === 0 && batch !== undefined ? { dim_param: 'N' } : { dim_value: d })) } } },
   });
   const model = {
     ir_version: 7,
@@ -76,6 +102,7 @@ function exportNode(
   int64: (name: string, v: readonly number[]) => void,
   scalar: (name: string, v: number) => void,
   zeroPoint: (name: string, v: number, type: 'int8' | 'uint8') => void,
+  batch?: number,
 ): void {
   const n = typed(node);
   const out = node.outputs[0];
@@ -133,9 +160,14 @@ function exportNode(
       return one('Gemm', [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta), int('transA', n.attrs.transA ? 1 : 0), int('transB', n.attrs.transB ? 1 : 0)]);
     case 'flatten':
       return one('Flatten', [int('axis', n.attrs.axis)]);
-    case 'reshape':
-      int64(`${node.name}/shape`, graph.shape(out));
+    case 'reshape': {
+      // With a symbolic batch, a reshape keeping the batch axis copies it (0: the input's size).
+      const shape = graph.shape(out);
+      const keepsBatch = batch !== undefined && shape[0] === batch && graph.shape(node.inputs[0])[0] === batch;
+      if (batch !== undefined && !keepsBatch) throw new GraphError(`node '${node.name}': a reshape across the batch axis has no export with a symbolic batch`);
+      int64(`${node.name}/shape`, keepsBatch ? [0, ...shape.slice(1)] : shape);
       return one('Reshape', [], [node.inputs[0], `${node.name}/shape`]);
+    }
     case 'pad':
       int64(`${node.name}/pads`, n.attrs.pads);
       if (Object.is(n.attrs.value, 0)) return one('Pad', [], [node.inputs[0], `${node.name}/pads`]);
@@ -195,8 +227,9 @@ function exportNode(
       // As torch writes it (recognised again by the graph passes): reshape, transpose, reshape.
       const x = graph.shape(node.inputs[0]);
       const g = n.attrs.groups;
-      int64(`${node.name}/split_shape`, [x[0], g, x[1] / g, ...x.slice(2)]);
-      int64(`${node.name}/shape`, x);
+      const n0 = batch !== undefined ? 0 : x[0]; // a symbolic batch: copied from the input
+      int64(`${node.name}/split_shape`, [n0, g, x[1] / g, ...x.slice(2)]);
+      int64(`${node.name}/shape`, [n0, ...x.slice(1)]);
       emit({ name: `${node.name}/Reshape_split`, op_type: 'Reshape', input: [node.inputs[0], `${node.name}/split_shape`], output: [`${out}/split`], attribute: [] });
       one('Transpose', [ints('perm', [0, 2, 1, ...x.slice(2).map((_, d) => d + 3)])], [`${out}/split`], `${out}/transposed`);
       return one('Reshape', [], [`${out}/transposed`, `${node.name}/shape`]);
