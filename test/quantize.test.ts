@@ -19,6 +19,7 @@ import { encodeNpy, parseNpy } from '../src/io/npy.js';
 import { evaluateClassifier } from '../src/models/evaluate.js';
 import { grayImagesToInput, parseMetadata } from '../src/models/metadata.js';
 import { exportOnnx } from '../src/onnx/export.js';
+import { costTable } from '../src/cost/summary.js';
 import { importOnnx } from '../src/onnx/import.js';
 import { optimizeGraph } from '../src/plan/passes.js';
 import { activationParams, quantizeModel, quantizeWeight, type QuantizedModel } from '../src/quantize/quantize.js';
@@ -98,6 +99,14 @@ describe('LeNet-5 on Fashion-MNIST quantized by webconv (256 calibration images,
     expect(q.biases).toHaveLength(5);
     const back = importOnnx(new Uint8Array(readFileSync(QFILE)), { batch: 1 });
     expect(back.nodes.filter((n) => n.op === 'qdq')).toHaveLength(q.activations.size);
+    // The cost model's inference parameter memory: 1 byte per int8 weight, 4 per int32 bias, plus scales
+    // and zero points; the same for the quantizer's graph and for the file imported back.
+    const floatMem = costTable(importOnnx(new Uint8Array(readFileSync(MODEL)), { batch: 1 }), { memory: 'inference' }).totals.paramMemMB;
+    const [ours, imported] = [costTable(q.graph, { memory: 'inference' }).totals.paramMemMB, costTable(back, { memory: 'inference' }).totals.paramMemMB];
+    console.log(`LeNet-5 parameter memory: float ${floatMem.toFixed(4)} MB, int8 ${imported.toFixed(4)} MB`);
+    expect(ours).toBeCloseTo(imported, 6);
+    expect(imported).toBeLessThanOrEqual(0.3 * floatMem);
+    expect(imported).toBeGreaterThanOrEqual(0.25 * floatMem);
   });
 
   it('keeps the accuracy on the 10,000 test images within 0.5 points of the float model (wasm)', async (ctx) => {

@@ -130,7 +130,7 @@ export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
         const init = graph.initializers.get(t);
         if (!init || counted.has(t)) continue;
         counted.add(t);
-        weightBytes += sizeOf(init.shape) * F32;
+        weightBytes += init.storedBytes ?? sizeOf(init.shape) * F32;
         if (init.trainable) params += sizeOf(init.shape);
       }
       const c = nodeCost(graph, node);
@@ -169,7 +169,7 @@ export function costTable(graph: Graph, options: SummaryOptions = {}): Summary {
   }
 
   let weightBytes = 0;
-  for (const init of graph.initializers.values()) weightBytes += sizeOf(init.shape) * F32;
+  for (const init of graph.initializers.values()) weightBytes += init.storedBytes ?? sizeOf(init.shape) * F32;
   const live = liveness(graph);
   const body = rows.slice(1);
   const sum = (f: (r: CostRow) => number) => body.reduce((a, r) => a + f(r), 0);

@@ -73,6 +73,12 @@ export interface Initializer {
   readonly trainable: boolean;
   /** Values, when known (imported models, or after {@link Graph.weight}). */
   data?: Float32Array;
+  /**
+   * Bytes the model stores it in, when not 4 per value: a quantized model's int8 weights
+   * (1 per value, plus their scales and zero points) and int32 biases. The cost model's
+   * inference parameter memory counts these; the backends compute with the float32 values.
+   */
+  readonly storedBytes?: number;
   /** How to generate deterministic seeded values when `data` is absent. */
   readonly init?: WeightInit;
   /**

@@ -18,6 +18,8 @@ export interface ConstTensor {
   readonly dtype: number;
   readonly shape: readonly number[];
   readonly data: Float32Array | Float64Array;
+  /** Bytes of the file's form, when folded from a narrower one (a dequantized int8 weight). */
+  readonly storedBytes?: number;
 }
 
 /** Bytes per element in raw_data, for the types webconv reads. */

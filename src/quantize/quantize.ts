@@ -52,6 +52,11 @@ export interface QuantizedInitializer {
   readonly axis?: number;
 }
 
+/** Bytes of an integer initializer as the file holds it: its values, a float32 scale and a zero point per scale (int8 only, as exportOnnx writes them). */
+function storedBytes(q: QuantizedInitializer): number {
+  return q.values.byteLength + q.scale.length * (q.type === 'int8' ? 5 : 4);
+}
+
 export interface QuantizedModel {
   /** The float graph webconv runs: dequantized weights, a qdq node after each quantized activation. */
   readonly graph: Graph;
@@ -174,7 +179,7 @@ export async function quantizeModel(graph: Graph, calibration: readonly Float32A
     if (!wq) {
       wq = quantizeWeight(g.weight(w), wInit.shape, perChannel ? axis : undefined);
       integer.set(w, wq);
-      inits.set(w, { name: w, shape: wInit.shape, trainable: wInit.trainable, data: dequantize(wq) });
+      inits.set(w, { name: w, shape: wInit.shape, trainable: wInit.trainable, data: dequantize(wq), storedBytes: storedBytes(wq) });
       weights.push(w);
     }
     const channels = wInit.shape[axis];
@@ -184,7 +189,7 @@ export async function quantizeModel(graph: Graph, calibration: readonly Float32A
     if (!xq || !bInit || integer.has(b) || reads(b) !== 1 || !plainGemm || bInit.shape.length !== 1 || bInit.shape[0] !== channels) continue;
     const bq = quantizeBias(g.weight(b), xq.scale, wq.scale, channels);
     integer.set(b, bq);
-    inits.set(b, { name: b, shape: bInit.shape, trainable: bInit.trainable, data: dequantize(bq) });
+    inits.set(b, { name: b, shape: bInit.shape, trainable: bInit.trainable, data: dequantize(bq), storedBytes: storedBytes(bq) });
     biases.push(b);
   }
 

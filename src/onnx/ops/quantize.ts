@@ -112,6 +112,8 @@ export const dequantizeLinear: OpHandler = {
       const k = at(i);
       y[i] = (x.data[i] - p.zeroPoint[k]) * p.scale[k];
     }
-    s.define({ dtype: DataType.FLOAT, shape: x.shape, data: y });
+    // Stored as 1 (int8 / uint8) or 4 (int32) bytes per value, plus a float32 scale and (when given) a zero point per scale.
+    const width = x.dtype === DataType.INT32 ? 4 : 1;
+    s.define({ dtype: DataType.FLOAT, shape: x.shape, data: y, storedBytes: y.length * width + p.scale.length * (4 + (s.has(2) ? width : 0)) });
   },
 };
