@@ -103,6 +103,8 @@ export default [
         ['dist/webconv.worker.js', 'webconv.worker.js'],
         ['models/lenet5-fashion-mnist.onnx', 'lenet5-fashion-mnist.onnx'],
         ['models/lenet5-fashion-mnist.json', 'lenet5-fashion-mnist.json'],
+        ['models/lenet5-fashion-mnist.int8.onnx', 'lenet5-fashion-mnist.int8.onnx'],
+        ['models/lenet5-fashion-mnist.int8.json', 'lenet5-fashion-mnist.int8.json'],
       ]),
     ],
   },

@@ -2,7 +2,7 @@
  * The example page (examples/classifier-page, built into dist/example by `npm run build`)
  * in headless Chromium, served offline from 127.0.0.1: a Fashion-MNIST test image chosen
  * through its file input is classified on wasm and on WebGPU, and the page shows PyTorch's
- * label for it. A file that is no image is a clear error on the page. Screenshot in
+ * label for it; switched to the int8 model (its download at most 0.3x), the same label. A file that is no image is a clear error on the page. Screenshot in
  * test-results/.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,6 +68,19 @@ describe.runIf(requireOracle(chromium !== undefined, 'chromium', 'apt-get instal
       expect(r.text).toMatch(/\d+\.\d ms/);
     }
     expect(await page.evaluate(`document.getElementById('status').textContent`)).toBe(`classified: ${META.labels[7]}`);
+
+    // The int8 model (webconv quantize's, a quarter of the download): the same label on both backends.
+    const options = (await page.evaluate(`[...document.querySelectorAll('#model option')].map((o) => [o.value, o.textContent])`)) as [string, string][];
+    expect(options.map(([v]) => v)).toEqual(['float32', 'int8']);
+    const kibs = options.map(([, t]) => Number(/\((\d+) KiB download\)/.exec(t)?.[1]));
+    expect(kibs[1]).toBeLessThanOrEqual(0.3 * kibs[0]);
+    await page.select('#model', 'int8');
+    await page.waitForSelector('body[data-ready="int8"], body[data-error]', { timeout: 60_000 });
+    expect(await page.evaluate('document.body.dataset.error ?? null'), log.join(' | ')).toBeNull();
+    await page.click('#classify');
+    await page.waitForSelector('#results:not([hidden]) tbody tr[data-label], body[data-error]', { timeout: 60_000 });
+    const int8 = (await page.evaluate(`[...document.querySelectorAll('#results tbody tr')].map((tr) => ({ backend: tr.dataset.backend, label: tr.dataset.label }))`)) as { backend: string; label: string }[];
+    expect(int8).toEqual([{ backend: 'wasm', label: META.labels[7] }, { backend: 'webgpu', label: META.labels[7] }]);
 
     // A file that is no image: said on the page, nothing else breaks.
     const bad = join(work, 'bad.png');

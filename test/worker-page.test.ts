@@ -230,7 +230,7 @@ describe.runIf(run)('a model in a Web Worker, in headless Chromium', () => {
       await example.goto(`${server!.url}example/index.html`, { waitUntil: 'load' });
       await example.waitForSelector('body[data-ready], body[data-error]', { timeout: 60_000 });
       expect(await example.evaluate('document.body.dataset.error ?? null')).toBeNull();
-      expect(await example.evaluate(`document.getElementById('status').textContent`)).toMatch(/^ready, in a worker\./);
+      expect(await example.evaluate(`document.getElementById('status').textContent`)).toMatch(/^ready: the float32 model \(\d+ KiB\), in a worker\./);
       expect(example.workers().length).toBeGreaterThanOrEqual(1);
     } finally {
       await example.close();

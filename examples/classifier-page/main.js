@@ -3,7 +3,9 @@
 // the worker script webconv.worker.js beside the page), so the page never freezes; where
 // there are no workers, in the page. Loads the model and its metadata from beside the
 // page (works offline from any static server). Bundled by rollup into dist/example/.
-// For automation: body[data-ready] once the model is loaded, and after each classification
+// The model switches between float32 and int8 (the same LeNet-5 quantized by `webconv
+// quantize`: a quarter of the download), each file's size shown.
+// For automation: body[data-ready] (the model's kind) once a model is loaded, and after each classification
 // the result rows carry data-backend and data-label; data-error on failure.
 import '../../dist/backends/register-all.js';
 import { getBackend } from '../../dist/backends/registry.js';
@@ -44,18 +46,31 @@ async function drawFile(file) {
   $('hint').hidden = true;
 }
 
+/** The two files of the model: float32 as trained, and int8 as `webconv quantize` wrote it. */
+const MODELS = {
+  float32: { onnx: 'lenet5-fashion-mnist.onnx', json: 'lenet5-fashion-mnist.json' },
+  int8: { onnx: 'lenet5-fashion-mnist.int8.onnx', json: 'lenet5-fashion-mnist.int8.json' },
+};
+
+const get = (file, as) => fetch(file).then((r) => (r.ok ? r[as]() : Promise.reject(new Error(`${file}: HTTP ${r.status}`))));
+
 async function main() {
-  const [modelBytes, metadata] = await Promise.all([
-    fetch('lenet5-fashion-mnist.onnx').then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`the model: HTTP ${r.status}`)))),
-    fetch('lenet5-fashion-mnist.json').then((r) => (r.ok ? r.json() : Promise.reject(new Error(`the metadata: HTTP ${r.status}`)))),
-  ]);
+  const files = {};
+  for (const [kind, m] of Object.entries(MODELS)) {
+    const [bytes, metadata] = await Promise.all([get(m.onnx, 'arrayBuffer'), get(m.json, 'json')]);
+    files[kind] = { bytes, metadata };
+  }
+  const kib = (b) => `${(b.byteLength / 1024).toFixed(0)} KiB`;
+  $('model').replaceChildren(
+    ...Object.keys(MODELS).map((kind) => Object.assign(document.createElement('option'), { value: kind, textContent: `${kind} (${kib(files[kind].bytes)} download)` })),
+  );
   // In a worker where the browser has them (the ONNX file is imported there too), else here.
   let where = 'in a worker';
-  let graph;
-  const create = async (backend) => {
+  const create = async (kind, backend) => {
+    const { bytes, metadata } = files[kind];
     if (where === 'in a worker') {
       try {
-        return await WorkerClassifier.create(modelBytes, metadata, { backend, workerUrl: new URL('webconv.worker.js', location.href) });
+        return await WorkerClassifier.create(bytes, metadata, { backend, workerUrl: new URL('webconv.worker.js', location.href) });
       } catch (e) {
         // No workers here (EngineError), or the worker could not start (ExecutableError): run in
         // the page. A bad model or metadata (OnnxError, MetadataError) would fail there too.
@@ -63,21 +78,26 @@ async function main() {
         where = `in the page (no worker: ${e.message})`;
       }
     }
-    graph ??= importOnnx(new Uint8Array(modelBytes), { batch: 1 });
-    return Classifier.create(graph, metadata, { backend });
+    return Classifier.create(importOnnx(new Uint8Array(bytes), { batch: 1 }), metadata, { backend });
   };
-  const wasm = await create('wasm');
-  const classifiers = [{ name: `wasm (${where === 'in a worker' ? where : 'in the page'})`, classifier: wasm }];
-  let gpuNote = '';
-  if (await getBackend('webgpu').isAvailable()) {
-    const c = await create('webgpu');
-    classifiers.push({ name: `webgpu (${c.info().adapter}, ${where === 'in a worker' ? where : 'in the page'})`, classifier: c });
-  } else {
-    gpuNote = ' WebGPU is not available in this browser: wasm only.';
+  const gpu = await getBackend('webgpu').isAvailable();
+  let classifiers = [];
+  /** Makes the classifiers of one model (and ends the previous ones: their workers stop). */
+  async function load(kind) {
+    delete document.body.dataset.ready;
+    for (const { classifier } of classifiers) classifier.dispose();
+    classifiers = [];
+    const wasm = await create(kind, 'wasm');
+    classifiers.push({ name: `wasm (${where === 'in a worker' ? where : 'in the page'})`, classifier: wasm });
+    if (gpu) {
+      const c = await create(kind, 'webgpu');
+      classifiers.push({ name: `webgpu (${c.info().adapter}, ${where === 'in a worker' ? where : 'in the page'})`, classifier: c });
+    }
+    status(`ready: the ${kind} model (${kib(files[kind].bytes)}), ${where}.${gpu ? '' : ' WebGPU is not available in this browser: wasm only.'}`);
+    document.body.dataset.ready = kind;
   }
+  await load('float32');
   clear();
-  status(`ready, ${where}.${gpuNote}`);
-  document.body.dataset.ready = 'true';
 
   async function classify() {
     const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
@@ -110,6 +130,10 @@ async function main() {
 
   $('classify').addEventListener('click', () => run(classify));
   $('clear').addEventListener('click', clear);
+  $('model').addEventListener('change', (e) => run(async () => {
+    await load(/** @type {HTMLSelectElement} */ (e.target).value);
+    $('results').hidden = true;
+  }));
   $('file').addEventListener('change', (e) => {
     const file = /** @type {HTMLInputElement} */ (e.target).files?.[0];
     if (file) run(async () => { await drawFile(file); await classify(); });
