@@ -18,7 +18,7 @@ import { fuseBottlenecks } from '../src/plan/fuse-bottleneck.js';
 import { optimizeGraph } from '../src/plan/passes.js';
 import { expectOutputsAgree, INVERTED_RESIDUAL_CASES, invertedResidualGraph, seededFeeds, tolerance } from './helpers/op-cases.js';
 import { requireOracle } from './helpers/python.js';
-import { maxError, zooReference, type ZooCase } from './helpers/zoo-cases.js';
+import { maxError, WEBGPU_FUSED_CASES, zooReference } from './helpers/zoo-cases.js';
 
 let available = false;
 beforeAll(async () => {
@@ -43,13 +43,13 @@ describe('the fused inverted residual on webgpu', () => {
   });
 
   // That the fused kernel runs the blocks it should, on a model with whole blocks (MobileNetV2
-  // at batch 2) and one with squeeze-excite halves (EfficientNet-B0). Every zoo model's
-  // accuracy on webgpu, fused kernel included, is test/zoo-webgpu.test.ts's.
-  const zoo: ZooCase[] = [
-    { model: 'mobilenetv2', batch: 2, side: 96, title: '' },
-    { model: 'efficientnet-b0', batch: 1, side: 64, title: '' },
-  ];
-  for (const c of zoo) {
+  // at batch 2) and one with squeeze-excite halves (EfficientNet-B0): zoo cases that
+  // test/zoo-webgpu.test.ts, which checks every other zoo model's accuracy on webgpu, leaves
+  // to this file (WEBGPU_FUSED_CASES).
+  it('runs the zoo cases zoo-webgpu leaves to it', () => {
+    expect(WEBGPU_FUSED_CASES.map((c) => `${c.model} b${c.batch}`)).toEqual(['mobilenetv2 b2', 'efficientnet-b0 b1']);
+  });
+  for (const c of WEBGPU_FUSED_CASES) {
     gpuIt(`${c.model}, batch ${c.batch}, ${c.side}x${c.side}: agrees with the reference, its blocks fused`, async () => {
       const { graph, input, expected, bound } = await zooReference(c);
       const { blocks, halves } = fuseBottlenecks(optimizeGraph(graph).graph);

@@ -64,6 +64,15 @@ const GPU_SIDE: Record<string, number> = {
  * the AlexNets and ZFNet (244 MB of weights in one storage buffer).
  */
 export const WEBGPU_NODE_ZOO_CASES: readonly ZooCase[] = ZOO_CASES.map((c) => (c.model === 'vgg-d' ? small(c) : GPU_SIDE[c.model] ? at(c, GPU_SIDE[c.model]) : c));
+/**
+ * The zoo cases test/webgpu-bottleneck.test.ts runs on WebGPU (the same accuracy check, and
+ * that the fused kernel runs the blocks it should): MobileNetV2 at batch 2 (whole blocks) and
+ * EfficientNet-B0 (squeeze-excite halves). zoo-webgpu.test.ts leaves them to it: their
+ * pipelines take SwiftShader most of a minute to compile in each process.
+ */
+export const WEBGPU_FUSED_CASES: readonly ZooCase[] = WEBGPU_NODE_ZOO_CASES.filter(
+  (c) => (c.model === 'mobilenetv2' && c.batch === 2) || c.model === 'efficientnet-b0',
+);
 const BROWSER_MODELS = new Set([
   'lenet5', 'alexnet-paper', 'vgg-d', 'googlenet', 'inception-v3', 'resnet18', 'resnet50-d',
   'mobilenetv3-small', 'shufflenetv2', 'efficientnet-b0', 'convnext-tiny',
