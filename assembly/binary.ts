@@ -37,9 +37,9 @@ import { Binary } from './params.generated';
  * a ** b with C's rules (the reference's powC), table-free (Mathf.pow reads static data):
  * |a|^b = e^(b ln|a|), negated for a < 0 and an odd integer b, NaN for a < 0 and a
  * non-integer b; pow(a, 0) = pow(1, b) = pow(-1, +-inf) = 1; b = 2 is a * a, exactly
- * (LayerNorm's variance).
+ * (LayerNorm's variance). Not inlined: one body for its eight call sites (a rare op; 10 KB of the module).
  */
-@inline function vpow(a: v128, b: v128): v128 {
+function vpow(a: v128, b: v128): v128 {
   const one = f32x4.splat(1);
   let r = vexp(f32x4.mul(b, vlog(f32x4.abs(a))));
   const neg = f32x4.lt(a, f32x4.splat(0));

@@ -56,10 +56,7 @@ export { exportOnnx } from './onnx/export.js';
 export type { ExportOptions } from './onnx/export.js';
 export { quantizeModel, quantizeWeight, activationParams, dequantize } from './quantize/quantize.js';
 export type { QuantizeOptions, QuantizedModel, QuantizedInitializer } from './quantize/quantize.js';
-export { runBenchmark, benchmarkModel, measurePeaks, environment } from './bench/harness.js';
-export type { BenchOptions, PeerRunner } from './bench/harness.js';
-export type { BenchReport, ModelReport, LayerReport, Peaks, Environment, PeerReport, Latency } from './bench/report.js';
-export { renderHtmlReport } from './bench/html-report.js';
+// The benchmark harness and its HTML report: 'webconv/bench' (src/bench.ts).
 export { webgpuBackend, sharedGpu, releaseSharedGpu } from './backends/webgpu/webgpu-backend.js';
 export type { WebgpuCompileOptions } from './backends/webgpu/webgpu-backend.js';
 export { acquireDevice } from './backends/webgpu/device.js';
