@@ -47,7 +47,8 @@ export type OpType =
   | 'transpose'
   | 'slice'
   | 'channelshuffle'
-  | 'invertedresidual';
+  | 'invertedresidual'
+  | 'qconv2d';
 
 /**
  * One operation. Inputs and outputs name tensors; weights are inputs that name
@@ -79,6 +80,12 @@ export interface Initializer {
    * inference parameter memory counts these; the backends compute with the float32 values.
    */
   readonly storedBytes?: number;
+  /**
+   * The integer grid the float values were dequantized from (a quantized model's weights):
+   * value = (q - zeroPoint[i]) * scale[i]. The int8 pass (src/plan/fuse-int8.ts) runs a conv
+   * on the integers when its weights carry one, after checking the values lie on it.
+   */
+  readonly quantized?: QuantGrid;
   /** How to generate deterministic seeded values when `data` is absent. */
   readonly init?: WeightInit;
   /**
@@ -88,6 +95,15 @@ export interface Initializer {
    * staging buffer: cold start); the values are returned either way.
    */
   readonly derive?: (into?: Float32Array) => Float32Array;
+}
+
+/** Scales and zero points of an integer tensor: one per tensor, or one per index along `axis`. */
+export interface QuantGrid {
+  readonly type: 'int8' | 'uint8' | 'int32';
+  readonly scale: Float32Array;
+  readonly zeroPoint: Float64Array;
+  /** The axis the scales run along when there is more than one. */
+  readonly axis: number;
 }
 
 export interface GraphInput {

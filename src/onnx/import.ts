@@ -403,7 +403,7 @@ class Importer implements ImportContext {
       return name;
     }
     const c = this.konst(name, undefined);
-    this.inits.set(name, { name, shape: c.shape, trainable, data: toFloat32(c, `${where}: input '${name}'`), ...(c.storedBytes !== undefined ? { storedBytes: c.storedBytes } : {}) });
+    this.inits.set(name, { name, shape: c.shape, trainable, data: toFloat32(c, `${where}: input '${name}'`), ...(c.storedBytes !== undefined ? { storedBytes: c.storedBytes } : {}), ...(c.quantized ? { quantized: c.quantized } : {}) });
     return name;
   }
 

@@ -1,5 +1,6 @@
 import { OnnxError } from '../graph/errors.js';
 import { DataType, dataTypeName, decodeTensorMessage, type TensorMessage } from './schema.js';
+import type { QuantGrid } from '../graph/graph.js';
 
 /**
  * Most elements one tensor may have (2^28: 1 GiB of float32). Checked on dims before
@@ -20,6 +21,8 @@ export interface ConstTensor {
   readonly data: Float32Array | Float64Array;
   /** Bytes of the file's form, when folded from a narrower one (a dequantized int8 weight). */
   readonly storedBytes?: number;
+  /** The integer grid it was dequantized from (Initializer.quantized). */
+  readonly quantized?: QuantGrid;
 }
 
 /** Bytes per element in raw_data, for the types webconv reads. */

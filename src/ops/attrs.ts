@@ -13,6 +13,15 @@ export interface Conv2dAttrs extends WindowAttrs {
   /** Fused into the epilogue by the planner (applied after the residual). */
   readonly activation?: FusedActivation;
 }
+/** qconv2d (src/ops/qconv2d.ts): conv2d's attributes and the 8-bit grids of its input and output. */
+export interface QConv2dAttrs extends Conv2dAttrs {
+  readonly xScale: number;
+  readonly xZeroPoint: number;
+  readonly xType: 'int8' | 'uint8';
+  readonly yScale: number;
+  readonly yZeroPoint: number;
+  readonly yType: 'int8' | 'uint8';
+}
 export type MaxPoolAttrs = WindowAttrs;
 export interface AvgPoolAttrs extends WindowAttrs {
   /** Whether padded zeros count in the divisor (PyTorch's default true, ONNX's false). */
@@ -149,6 +158,7 @@ export interface OpAttrs {
   erf: NoAttrs;
   sqrt: NoAttrs;
   qdq: QdqAttrs;
+  qconv2d: QConv2dAttrs;
   sub: NoAttrs;
   div: NoAttrs;
   pow: NoAttrs;

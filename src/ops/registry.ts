@@ -24,6 +24,7 @@ import { transpose } from './transpose.js';
 import { slice } from './slice.js';
 import { channelshuffle } from './channel-shuffle.js';
 import { invertedresidual } from './inverted-residual.js';
+import { qconv2d } from './qconv2d.js';
 
 const ALL: readonly OpDef[] = [
   conv2d, maxpool, avgpool, globalavgpool, globalmaxpool, fc, gemm, flatten, reshape, pad,
@@ -31,7 +32,7 @@ const ALL: readonly OpDef[] = [
   transpose, slice, channelshuffle,
   hardsigmoid, hardswish, silu, gelu, erf, sqrt, qdq, sub, div, pow,
   reducemean, reducesum, reducemax, layernorm, matmul,
-  invertedresidual,
+  invertedresidual, qconv2d,
 ];
 
 const BY_TYPE = new Map<string, OpDef>(ALL.map((d) => [d.type, d]));

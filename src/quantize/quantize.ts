@@ -23,7 +23,7 @@ import type { Backend } from '../backends/backend.js';
 import { backendNames, getBackend } from '../backends/registry.js';
 import { referenceBackend } from '../backends/reference/reference-backend.js';
 import { InputError, OptionError } from '../graph/errors.js';
-import { sizeOf, type Graph, type Initializer, type Node } from '../graph/graph.js';
+import { sizeOf, type Graph, type Initializer, type Node, type QuantGrid } from '../graph/graph.js';
 import { finalizeGraph } from '../graph/validate.js';
 import { QDQ_RANGE, roundHalfEven } from '../ops/activation.js';
 import { optimizeGraph } from '../plan/passes.js';
@@ -56,6 +56,9 @@ export interface QuantizedInitializer {
 function storedBytes(q: QuantizedInitializer): number {
   return q.values.byteLength + q.scale.length * (q.type === 'int8' ? 5 : 4);
 }
+
+/** The grid of an integer initializer as the float graph carries it (Initializer.quantized): symmetric, zero points 0. */
+const grid = (q: QuantizedInitializer): QuantGrid => ({ type: q.type, scale: q.scale, zeroPoint: new Float64Array(q.scale.length), axis: q.axis ?? 0 });
 
 export interface QuantizedModel {
   /** The float graph webconv runs: dequantized weights, a qdq node after each quantized activation. */
@@ -179,7 +182,7 @@ export async function quantizeModel(graph: Graph, calibration: readonly Float32A
     if (!wq) {
       wq = quantizeWeight(g.weight(w), wInit.shape, perChannel ? axis : undefined);
       integer.set(w, wq);
-      inits.set(w, { name: w, shape: wInit.shape, trainable: wInit.trainable, data: dequantize(wq), storedBytes: storedBytes(wq) });
+      inits.set(w, { name: w, shape: wInit.shape, trainable: wInit.trainable, data: dequantize(wq), storedBytes: storedBytes(wq), quantized: grid(wq) });
       weights.push(w);
     }
     const channels = wInit.shape[axis];
@@ -189,7 +192,7 @@ export async function quantizeModel(graph: Graph, calibration: readonly Float32A
     if (!xq || !bInit || integer.has(b) || reads(b) !== 1 || !plainGemm || bInit.shape.length !== 1 || bInit.shape[0] !== channels) continue;
     const bq = quantizeBias(g.weight(b), xq.scale, wq.scale, channels);
     integer.set(b, bq);
-    inits.set(b, { name: b, shape: bInit.shape, trainable: bInit.trainable, data: dequantize(bq), storedBytes: storedBytes(bq) });
+    inits.set(b, { name: b, shape: bInit.shape, trainable: bInit.trainable, data: dequantize(bq), storedBytes: storedBytes(bq), quantized: grid(bq) });
     biases.push(b);
   }
 

@@ -8,6 +8,7 @@ import { batchnormKernel } from './kernels/batchnorm.js';
 import { concatKernel } from './kernels/concat.js';
 import { conv2dKernel } from './kernels/conv2d.js';
 import { invertedresidualKernel } from './kernels/bottleneck.js';
+import { qconv2dKernel } from './kernels/qconv2d.js';
 import { dropoutKernel, flattenKernel, identityKernel, reshapeKernel } from './kernels/copy.js';
 import { fcKernel } from './kernels/fc.js';
 import { gemmKernel } from './kernels/gemm.js';
@@ -29,7 +30,7 @@ export const WASM_KERNELS: ReadonlyMap<OpType, WasmKernel> = new Map(
     maxpoolKernel, mulKernel, padKernel, reluKernel, reshapeKernel, sigmoidKernel, softmaxKernel, tanhKernel,
     layernormKernel, matmulKernel, reducemeanKernel, reducesumKernel, reducemaxKernel,
     transposeKernel, sliceKernel, channelshuffleKernel,
-    invertedresidualKernel,
+    invertedresidualKernel, qconv2dKernel,
     hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, qdqKernel, subKernel, divKernel, powKernel,
   ].map((k) => [k.op, k]),
 );

@@ -6,6 +6,7 @@ import { opDef } from '../../ops/registry.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { fuseBottlenecks } from '../../plan/fuse-bottleneck.js';
+import { fuseInt8Convs } from '../../plan/fuse-int8.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { releaseDerived } from '../release-derived.js';
@@ -25,6 +26,12 @@ export interface WasmCompileOptions extends CompileOptions {
    * Default true; false runs the three convs, to compare.
    */
   fuseBottlenecks?: boolean;
+  /**
+   * Run a quantized model's convs on 8-bit integers (qconv2d, src/plan/fuse-int8.ts) where the
+   * file computes them so: qdq -> conv (int8 weights) -> qdq. Default true; false runs them in
+   * float between the qdq nodes, as the file is written, to compare.
+   */
+  int8?: boolean;
   /**
    * Run 3x3 stride-1 convs by Winograd F(4x4, 3x3) where it pays (by shape; see
    * kernels/winograd.ts). Default true; false keeps every conv on the direct GEMM path, to
@@ -62,7 +69,8 @@ export const wasmBackend: Backend = {
     if (!supports('simd')) throw new EngineError(NO_SIMD);
     const flavor: WasmFlavor = options.relaxedSimd !== false && supports('relaxed-simd') ? 'relaxed-simd' : 'simd';
     const optimized = options.optimize === false ? graph : optimizeGraph(graph).graph;
-    const g = options.optimize === false || options.fuseBottlenecks === false ? optimized : fuseBottlenecks(optimized).graph;
+    const quantized = options.optimize === false || options.int8 === false ? optimized : fuseInt8Convs(optimized).graph;
+    const g = options.optimize === false || options.fuseBottlenecks === false ? quantized : fuseBottlenecks(quantized).graph;
     const { nodes: missing, reasons } = unsupportedNodes(g, (n) => {
       const kernel = WASM_KERNELS.get(n.op);
       return kernel ? kernel.supports?.(n, g) ?? true : 'no kernel';

@@ -5,6 +5,7 @@ import { sizeOf } from '../../graph/graph.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { fuseBottlenecks, lowerInvertedResiduals } from '../../plan/fuse-bottleneck.js';
+import { lowerInt8Convs } from '../../plan/fuse-int8.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { releaseDerived } from '../release-derived.js';
@@ -67,7 +68,8 @@ export const webgpuBackend: Backend = {
     const gpu = options.gpu ?? (await sharedGpu());
     // Inverted residuals fused (kernels/bottleneck.wgsl); those it has no tile for, or all
     // when told not to fuse, run as their convs.
-    const optimized = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    // qconv2d (the wasm backend's int8 pass made them) as its float conv and qdq.
+    const optimized = lowerInt8Convs(options.optimize === false ? graph : optimizeGraph(graph).graph);
     const fused = options.optimize === false || options.fuseBottlenecks === false ? optimized : fuseBottlenecks(optimized).graph;
     const ir = GPU_KERNELS.get('invertedresidual');
     const g = lowerInvertedResiduals(fused, (n) => options.fuseBottlenecks === false || ir?.supports?.(n, fused, gpu) !== true);

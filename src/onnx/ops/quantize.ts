@@ -114,6 +114,10 @@ export const dequantizeLinear: OpHandler = {
     }
     // Stored as 1 (int8 / uint8) or 4 (int32) bytes per value, plus a float32 scale and (when given) a zero point per scale.
     const width = x.dtype === DataType.INT32 ? 4 : 1;
-    s.define({ dtype: DataType.FLOAT, shape: x.shape, data: y, storedBytes: y.length * width + p.scale.length * (4 + (s.has(2) ? width : 0)) });
+    const type = x.dtype === DataType.INT32 ? 'int32' : TYPES[x.dtype]!;
+    s.define({
+      dtype: DataType.FLOAT, shape: x.shape, data: y, storedBytes: y.length * width + p.scale.length * (4 + (s.has(2) ? width : 0)),
+      quantized: { type, scale: p.scale, zeroPoint: p.zeroPoint, axis: p.scale.length > 1 ? p.axis : 0 },
+    });
   },
 };

@@ -1,0 +1,174 @@
+/**
+ * The int8 pass: in a quantized model (onnxruntime's QDQ files, `webconv quantize`'s graphs),
+ * each convolution the file computes on 8-bit integers runs as one `qconv2d` node
+ * (src/ops/qconv2d.ts) on the integers, as onnxruntime's QLinearConv does, instead of a float
+ * conv on dequantized weights between qdq nodes. The pattern, in an optimised graph (ReLU and
+ * Clip already in the conv's epilogue):
+ *
+ *   x on an 8-bit grid (a qdq node's output, or a qconv2d's)
+ *     -> conv2d(w: int8 weights, symmetric, per tensor or per output channel; bias: a constant)
+ *     [ReLU | Clip] -> qdq (the conv's only reader)
+ *
+ * becomes qconv2d(x, w as integers, w's scales, bias) writing the qdq's output. The weights'
+ * grid comes from Initializer.quantized and is checked against the values: a weight off its
+ * grid (a pass rewrote it) leaves the conv as it is. What does not match (depthwise convs
+ * included: a GEMM over 9 taps gains little) runs in float between its qdq nodes, exactly as
+ * the file says. Run by the backends with the kernel (wasm, the reference); WebGPU lowers
+ * qconv2d back ({@link lowerInt8Convs}).
+ */
+import type { Graph, Initializer, Node } from '../graph/graph.js';
+import { sizeOf } from '../graph/graph.js';
+import { finalizeGraph } from '../graph/validate.js';
+import { typed } from '../ops/attrs.js';
+import { onlyReader, Rewriter } from './rewriter.js';
+
+export interface Int8Convs {
+  readonly graph: Graph;
+  /** The convs that run on integers (qconv2d nodes, named as the convs were). */
+  readonly convs: readonly string[];
+}
+
+type Grid = { scale: number; zeroPoint: number; type: 'int8' | 'uint8' };
+
+/**
+ * The integers and per-channel scales of conv weights [M, ...] when they lie on a symmetric
+ * int8 grid (per tensor, or per output channel along axis 0); undefined otherwise.
+ */
+export function int8Weights(init: Initializer, values: Float32Array): { q: Int8Array; scale: Float32Array } | undefined {
+  const grid = init.quantized;
+  const M = init.shape[0];
+  if (!grid || grid.type !== 'int8' || grid.zeroPoint.some((z) => z !== 0)) return undefined;
+  if (grid.scale.length !== 1 && (grid.scale.length !== M || grid.axis !== 0)) return undefined;
+  const scale = grid.scale.length === 1 ? new Float32Array(M).fill(grid.scale[0]) : Float32Array.from(grid.scale);
+  const per = values.length / M;
+  const q = new Int8Array(values.length);
+  for (let m = 0; m < M; m++) {
+    for (let i = m * per; i < (m + 1) * per; i++) {
+      const v = values[i] / scale[m];
+      const r = Math.round(v);
+      if (!(Math.abs(v - r) <= 1e-3) || r < -128 || r > 127) return undefined;
+      q[i] = r;
+    }
+  }
+  return { q, scale };
+}
+
+export function fuseInt8Convs(graph: Graph): Int8Convs {
+  const g = new Rewriter(graph.nodes);
+  const outputs = new Set(graph.outputs);
+  const inits = new Map(graph.initializers);
+  const grids = new Map<string, Grid>();
+  const taken = new Set<string>([...graph.shapes.keys(), ...inits.keys(), ...graph.inputs.map((i) => i.name)]);
+  const fresh = (base: string) => {
+    let name = base;
+    for (let k = 2; taken.has(name); k++) name = `${base}.${k}`;
+    taken.add(name);
+    return name;
+  };
+  const convs: string[] = [];
+  for (let i = 0; i < graph.nodes.length; i++) {
+    const n = g.node(i);
+    if (!n) continue;
+    const t = typed(n);
+    if (t.op === 'qdq') {
+      grids.set(t.outputs[0], t.attrs);
+      continue;
+    }
+    if (t.op !== 'conv2d' || t.inputs.length > 3) continue;
+    const act = t.attrs.activation;
+    if (act && act.op !== 'relu' && act.op !== 'clip') continue;
+    const [x, w, b] = t.inputs;
+    const xGrid = grids.get(x);
+    const wInit = inits.get(w);
+    if (!xGrid || !wInit?.quantized || (b !== undefined && !inits.has(b))) continue;
+    const [, cin] = graph.shape(x);
+    if (t.attrs.groups === cin && cin > 1) continue; // depthwise: stays float
+    const qi = onlyReader(g, outputs, t.outputs[0]);
+    const q = qi === undefined ? undefined : typed(g.node(qi)!);
+    if (q?.op !== 'qdq') continue;
+    const ints = int8Weights(wInit, graph.weight(w));
+    if (!ints) continue;
+    const wq = fresh(`${w}.int8`);
+    const ws = fresh(`${w}.scale`);
+    const values = ints.q;
+    inits.set(wq, {
+      name: wq, shape: wInit.shape, trainable: wInit.trainable, storedBytes: sizeOf(wInit.shape),
+      derive: (into) => {
+        const out = into ?? new Float32Array(values.length);
+        for (let k = 0; k < values.length; k++) out[k] = values[k];
+        return out;
+      },
+    });
+    inits.set(ws, { name: ws, shape: [ints.scale.length], trainable: false, data: ints.scale });
+    const node: Node = {
+      name: t.name,
+      op: 'qconv2d',
+      inputs: [x, wq, ws, ...(b !== undefined ? [b] : [])],
+      outputs: [q.outputs[0]],
+      attrs: {
+        kernel: t.attrs.kernel, stride: t.attrs.stride, pads: t.attrs.pads, dilation: t.attrs.dilation, ceilMode: t.attrs.ceilMode, groups: t.attrs.groups,
+        ...(act ? { activation: act } : {}),
+        xScale: xGrid.scale, xZeroPoint: xGrid.zeroPoint, xType: xGrid.type,
+        yScale: q.attrs.scale, yZeroPoint: q.attrs.zeroPoint, yType: q.attrs.type,
+      },
+      layer: t.layer,
+      ...(t.block !== undefined ? { block: t.block } : {}),
+    };
+    g.replace(i, node);
+    g.remove(qi!);
+    grids.set(q.outputs[0], q.attrs);
+    convs.push(t.name);
+  }
+  if (!convs.length) return { graph, convs };
+  return { graph: finalizeGraph(graph.name, graph.inputs, graph.outputs, g.nodes(), inits), convs };
+}
+
+/**
+ * The inverse, for a backend without a qconv2d kernel (WebGPU): each qconv2d back into a qdq
+ * onto its input's grid, a float conv2d on its dequantized weights (w * wScale), and a qdq onto
+ * its output grid. The same
+ * graph when there is none. Results may differ from the integer kernel by one grid step where
+ * a float sum lands near a rounding tie.
+ */
+export function lowerInt8Convs(graph: Graph): Graph {
+  if (!graph.nodes.some((n) => n.op === 'qconv2d')) return graph;
+  const inits = new Map(graph.initializers);
+  const taken = new Set<string>([...graph.shapes.keys(), ...inits.keys(), ...graph.inputs.map((i) => i.name)]);
+  const fresh = (base: string) => {
+    let name = base;
+    for (let k = 2; taken.has(name); k++) name = `${base}.${k}`;
+    taken.add(name);
+    return name;
+  };
+  const nodes: Node[] = [];
+  for (const node of graph.nodes) {
+    const t = typed(node);
+    if (t.op !== 'qconv2d') {
+      nodes.push(node);
+      continue;
+    }
+    const [x, w, s, b] = t.inputs;
+    const a = t.attrs;
+    const wf = fresh(`${w}.dequantized`);
+    const wInit = inits.get(w)!;
+    inits.set(wf, {
+      name: wf, shape: wInit.shape, trainable: wInit.trainable,
+      derive: (into) => {
+        const q = graph.weight(w);
+        const scale = graph.weight(s);
+        const out = into ?? new Float32Array(q.length);
+        const per = q.length / scale.length;
+        for (let k = 0; k < q.length; k++) out[k] = q[k] * scale[Math.floor(k / per)];
+        return out;
+      },
+    });
+    const xq = fresh(`${x}.${t.name}.qdq`);
+    const y = fresh(`${t.outputs[0]}.float`);
+    const window = { kernel: a.kernel, stride: a.stride, pads: a.pads, dilation: a.dilation, ceilMode: a.ceilMode, groups: a.groups };
+    const where = { layer: t.layer, ...(t.block !== undefined ? { block: t.block } : {}) };
+    nodes.push({ name: `${t.name}.input`, op: 'qdq', inputs: [x], outputs: [xq], attrs: { scale: a.xScale, zeroPoint: a.xZeroPoint, type: a.xType }, ...where });
+    nodes.push({ name: t.name, op: 'conv2d', inputs: [xq, wf, ...(b !== undefined ? [b] : [])], outputs: [y], attrs: { ...window, ...(a.activation ? { activation: a.activation } : {}) }, ...where });
+    nodes.push({ name: `${t.name}.qdq`, op: 'qdq', inputs: [y], outputs: [t.outputs[0]], attrs: { scale: a.yScale, zeroPoint: a.yZeroPoint, type: a.yType }, ...where });
+  }
+  return finalizeGraph(graph.name, graph.inputs, graph.outputs, nodes, inits);
+}

@@ -1,0 +1,192 @@
+/**
+ * qconv2d, the int8 convolution (issue 16): the wasm kernel (assembly/qconv.ts, on
+ * i32x4.dot_i16x8_s) against the op's reference (src/ops/qconv2d.ts: integer sums in float64,
+ * onnxruntime's float32 requantization), bit for bit, over the shapes that stress its im2col of
+ * byte pairs and its blocks (odd K, channels not a multiple of 4, pixels not a multiple of 8,
+ * padding, strides, dilation, groups, 7x7 stem), both 8-bit types on both sides, ReLU and Clip,
+ * one and two threads; the int8 pass (src/plan/fuse-int8.ts) on a graph `quantizeModel` made;
+ * and WebGPU, which lowers qconv2d to its float conv and qdq. onnxruntime-web's agreement on
+ * whole quantized models is in quantized-models.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import '../src/backends/register-all.js';
+import { getBackend } from '../src/backends/registry.js';
+import { GraphBuilder } from '../src/graph/builder.js';
+import type { Initializer, Node } from '../src/graph/graph.js';
+import { finalizeGraph } from '../src/graph/validate.js';
+import type { FusedActivation } from '../src/ops/fused-activation.js';
+import { wasmBackend, type WasmCompileOptions } from '../src/backends/wasm/wasm-backend.js';
+import { optimizeGraph } from '../src/plan/passes.js';
+import { fuseInt8Convs, lowerInt8Convs } from '../src/plan/fuse-int8.js';
+import { quantizeModel } from '../src/quantize/quantize.js';
+import { sharedGpu } from '../src/backends/webgpu/webgpu-backend.js';
+
+/** A seeded generator of uniform numbers in [0, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+}
+
+interface Case {
+  name: string;
+  n: number; c: number; h: number; w: number; m: number; k: [number, number];
+  stride?: [number, number]; pads?: [number, number, number, number]; dilation?: [number, number]; groups?: number;
+  xType?: 'int8' | 'uint8'; yType?: 'int8' | 'uint8'; activation?: FusedActivation; bias?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: '1x1, 16 -> 8', n: 1, c: 16, h: 8, w: 8, m: 8, k: [1, 1] },
+  { name: '3x3 pad 1, odd K (3 channels), 5 outputs', n: 2, c: 3, h: 9, w: 11, m: 5, k: [3, 3], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
+  { name: '3x3 stride 2, asymmetric pads, int8 in and out', n: 1, c: 12, h: 13, w: 10, m: 6, k: [3, 3], stride: [2, 2], pads: [0, 1, 1, 0], xType: 'int8', yType: 'int8' },
+  { name: '7x7 stride 2 pad 3 (a ResNet stem), clip', n: 1, c: 3, h: 20, w: 18, m: 8, k: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], activation: { op: 'clip', min: 0, max: 2 } },
+  { name: '3x3 dilation 2, groups 2, no bias', n: 1, c: 8, h: 12, w: 12, m: 6, k: [3, 3], dilation: [2, 2], pads: [2, 2, 2, 2], groups: 2, bias: false },
+  { name: '1x3 on a wide row (vector im2col runs), 70 output pixels a row', n: 1, c: 6, h: 2, w: 72, m: 9, k: [1, 3], xType: 'int8' },
+  { name: '3x3 pad 1 on 56 wide (runs of 56, tiles of 64)', n: 1, c: 4, h: 9, w: 56, m: 4, k: [3, 3], pads: [1, 1, 1, 1], yType: 'int8', activation: { op: 'relu' } },
+];
+
+/** A graph of one qconv2d node with random integer weights and grids; its input spans the grid and beyond (saturation), with a NaN. */
+function qconvCase(t: Case, seed: number): { graph: ReturnType<typeof finalizeGraph>; x: Float32Array } {
+  const r = rng(seed);
+  const groups = t.groups ?? 1;
+  const wShape = [t.m, t.c / groups, ...t.k];
+  const wCount = wShape.reduce((a, b) => a * b, 1);
+  const inits = new Map<string, Initializer>([
+    ['w', { name: 'w', shape: wShape, trainable: true, data: Float32Array.from({ length: wCount }, () => Math.floor(r() * 256) - 128) }],
+    ['ws', { name: 'ws', shape: [t.m], trainable: false, data: Float32Array.from({ length: t.m }, () => 0.002 + 0.01 * r()) }],
+  ]);
+  if (t.bias !== false) inits.set('b', { name: 'b', shape: [t.m], trainable: true, data: Float32Array.from({ length: t.m }, () => (r() - 0.5) * 4) });
+  const xType = t.xType ?? 'uint8';
+  const yType = t.yType ?? 'uint8';
+  const xScale = 0.05;
+  const node: Node = {
+    name: 'q', op: 'qconv2d', inputs: ['x', 'w', 'ws', ...(t.bias !== false ? ['b'] : [])], outputs: ['y'], layer: 'q',
+    attrs: {
+      kernel: t.k, stride: t.stride ?? [1, 1], pads: t.pads ?? [0, 0, 0, 0], dilation: t.dilation ?? [1, 1], groups,
+      ...(t.activation ? { activation: t.activation } : {}),
+      xScale, xZeroPoint: xType === 'uint8' ? 119 : -7, xType,
+      yScale: 0.37, yZeroPoint: yType === 'uint8' ? 131 : 3, yType,
+    },
+  };
+  const graph = finalizeGraph('qconv', [{ name: 'x', shape: [t.n, t.c, t.h, t.w] }], ['y'], [node], inits);
+  const x = Float32Array.from({ length: t.n * t.c * t.h * t.w }, () => (r() - 0.5) * 300 * xScale);
+  x[Math.floor(x.length / 3)] = NaN;
+  return { graph, x };
+}
+
+describe('qconv2d on wasm equals its reference, bit for bit', () => {
+  for (const [i, t] of CASES.entries()) {
+    for (const threads of [1, 2]) {
+      it(`${t.name}, ${threads} thread(s)`, async () => {
+        const { graph, x } = qconvCase(t, 1000 + i);
+        const ref = await getBackend('reference').compile(graph);
+        const wasm = await getBackend('wasm').compile(graph, { threads });
+        try {
+          const want = (await ref.run(x)).y.data;
+          const got = (await wasm.run(x)).y.data;
+          expect(wasm.profile().map((p) => p.op)).toEqual(['qconv2d']);
+          expect(got.length).toBe(want.length);
+          let differ = 0;
+          for (let k = 0; k < got.length; k++) if (!Object.is(got[k], want[k])) differ++;
+          expect(differ).toBe(0);
+          // The outputs lie on the grid, and use more than a few of its steps (nothing degenerate).
+          const steps = new Set(Array.from(want, (v) => Math.round(v / 0.37)));
+          expect(steps.size).toBeGreaterThan(t.activation?.op === 'clip' ? 3 : 8);
+        } finally {
+          ref.dispose();
+          wasm.dispose();
+        }
+      });
+    }
+  }
+});
+
+/** A small CNN quantized by webconv's own quantizer: convs 3x3 and 1x1 with ReLU, a depthwise conv, a residual add, pooling, fc. */
+async function quantizedCnn() {
+  const b = new GraphBuilder('qcnn');
+  const x = b.input('x', [2, 3, 16, 16]);
+  const a = x.conv('c1', 8, 3, { pad: 1 }).relu();
+  const d = a.conv('dw', 8, 3, { pad: 1, groups: 8 }).relu();
+  const y = d.conv('c2', 8, 1).add(a).relu().conv('c3', 12, 3, { stride: 2, pad: 1 }).relu().globalAvgPool('gap').flatten().fc('fc', 10);
+  const g = b.build([y]);
+  const r = rng(5);
+  const calib = Array.from({ length: 4 }, () => Float32Array.from({ length: 2 * 3 * 16 * 16 }, () => r() * 2 - 1));
+  return { float: g, q: await quantizeModel(g, calib), input: calib[0] };
+}
+
+describe('the int8 pass', () => {
+  it('runs the convs of a quantized graph on integers but the depthwise one and the one with the residual add in its epilogue; wasm equals the reference on the pass\'s graph, and stays within a few grid steps of the float file', async () => {
+    const { q, input } = await quantizedCnn();
+    const optimized = optimizeGraph(q.graph).graph;
+    const fused = fuseInt8Convs(optimized);
+    expect([...fused.convs].sort()).toEqual(['c1', 'c3']);
+    expect(fused.graph.nodes.filter((n) => n.op === 'conv2d').map((n) => n.name)).toEqual(['dw', 'c2']);
+    // Each fused conv took its output qdq along.
+    expect(fused.graph.nodes.filter((n) => n.op === 'qdq').length).toBe(optimized.nodes.filter((n) => n.op === 'qdq').length - 2);
+    const ref = await getBackend('reference').compile(fused.graph, { optimize: false });
+    const wasm = await getBackend('wasm').compile(q.graph);
+    const asWritten = await wasmBackend.compile(q.graph, { int8: false } as WasmCompileOptions);
+    try {
+      const want = (await ref.run(input))[ref.outputs[0].name].data;
+      const got = (await wasm.run(input))[wasm.outputs[0].name].data;
+      expect(wasm.profile().filter((p) => p.op === 'qconv2d').length).toBe(2);
+      // The float ops (the depthwise conv, the fc) sum in other orders (float64 in the
+      // reference): equal to float32 rounding, where the int8 convs alone are equal bit for bit.
+      const top = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(got.reduce((m, v, k) => Math.max(m, Math.abs(v - want[k])), 0)).toBeLessThanOrEqual(1e-5 * top);
+      const float = (await asWritten.run(input))[asWritten.outputs[0].name].data;
+      const peak = float.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const err = got.reduce((m, v, k) => Math.max(m, Math.abs(v - float[k])), 0);
+      expect(peak).toBeGreaterThan(0);
+      expect(err).toBeLessThanOrEqual(0.05 * peak);
+    } finally {
+      ref.dispose();
+      wasm.dispose();
+      asWritten.dispose();
+    }
+  });
+
+  it('leaves a conv in float when its weights are off their int8 grid, or when it has no grid', async () => {
+    const { q } = await quantizedCnn();
+    const optimized = optimizeGraph(q.graph).graph;
+    const c1 = optimized.nodes.find((n) => n.name === 'c1')!;
+    const wName = c1.inputs[1];
+    const w = optimized.initializers.get(wName)!;
+    const nudged = Float32Array.from(optimized.weight(wName));
+    nudged[0] += w.quantized!.scale[0] * 0.25; // a quarter step off
+    const inits = new Map(optimized.initializers);
+    inits.set(wName, { ...w, data: nudged, derive: undefined });
+    const off = finalizeGraph('off', optimized.inputs, optimized.outputs, optimized.nodes, inits);
+    expect(fuseInt8Convs(off).convs).not.toContain('c1');
+    const { float } = await quantizedCnn();
+    expect(fuseInt8Convs(optimizeGraph(float).graph).convs).toEqual([]);
+  });
+});
+
+describe('qconv2d on WebGPU', () => {
+  it('runs lowered to its float conv and qdq, within a grid step of the wasm kernel', async (ctx) => {
+    try {
+      await sharedGpu();
+    } catch {
+      if (process.env.CI) throw new Error('a WebGPU adapter is required under CI');
+      return ctx.skip();
+    }
+    const { graph, x } = qconvCase(CASES[1], 77);
+    const lowered = lowerInt8Convs(graph);
+    expect(lowered.nodes.map((n) => n.op)).toEqual(['qdq', 'conv2d', 'qdq']);
+    const gpu = await getBackend('webgpu').compile(graph);
+    const wasm = await getBackend('wasm').compile(graph);
+    try {
+      const want = (await wasm.run(x)).y.data;
+      const got = (await gpu.run(x)).y.data;
+      let off = 0;
+      for (let k = 0; k < got.length; k++) {
+        expect(Math.abs(got[k] - want[k])).toBeLessThanOrEqual(0.37 * 1.001);
+        if (got[k] !== want[k]) off++;
+      }
+      expect(off).toBeLessThanOrEqual(got.length * 0.01);
+    } finally {
+      gpu.dispose();
+      wasm.dispose();
+    }
+  });
+});
