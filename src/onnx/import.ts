@@ -18,7 +18,8 @@ import { sizeOf, type Graph, type GraphInput, type Initializer, type Node, type 
 import { finalizeGraph } from '../graph/validate.js';
 import { opDef } from '../ops/registry.js';
 import { nodeLabel } from './attributes.js';
-import { handlerFor, HANDLERS } from './ops/index.js';
+import { handlerFor, HANDLERS, isDefaultDomain, MICROSOFT_HANDLERS } from './ops/index.js';
+import { onEightBit } from './ops/qlinear.js';
 import { DataType, dataTypeName, decodeModelProto, type GraphMessage, type ModelMessage, type NodeMessage, type TensorMessage } from './schema.js';
 import { checkInputs, Step, toFloat32, type ImportContext } from './step.js';
 import { checkedShape, lazyFloat32, MAX_ELEMENTS, tensorFromMessage, type ConstTensor } from './tensor-proto.js';
@@ -106,8 +107,6 @@ function defaultOpset(model: ModelMessage): number {
   return entry.version;
 }
 
-const isDefaultDomain = (d: string) => d === '' || d === 'ai.onnx';
-
 class Importer implements ImportContext {
   private readonly model: ModelMessage;
   private readonly graph: GraphMessage;
@@ -122,6 +121,7 @@ class Importer implements ImportContext {
   private readonly used = new Set<string>();
   private readonly readers = new Map<string, NodeMessage[]>();
   readonly quantized: ImportContext['quantized'] = new Map();
+  readonly eightBit: ImportContext['eightBit'] = new Map();
   private readonly nodes: Node[] = [];
   private readonly nodeNames = new Set<string>();
   private readonly inits = new Map<string, Initializer>();
@@ -159,7 +159,7 @@ class Importer implements ImportContext {
       for (const t of n.output) this.taken.add(t);
     }
     const order = this.topologicalOrder();
-    for (const n of order) if (!isDefaultDomain(n.domain) || !handlerFor(n.op_type)) this.markUnsupported(n, opTypeLabel(n));
+    for (const n of order) if (!handlerFor(n.domain, n.op_type)) this.markUnsupported(n, opTypeLabel(n));
 
     let inputs: GraphInput[];
     let outputs: string[];
@@ -187,9 +187,11 @@ class Importer implements ImportContext {
       for (const t of msg.output) if (t) this.poisoned.add(t);
       return;
     }
-    const handler = handlerFor(msg.op_type)!;
+    const handler = handlerFor(msg.domain, msg.op_type)!;
     const step = new Step(this, msg, opset);
     checkInputs(step, handler);
+    // An 8-bit tensor of the QOperator form reaches only the handlers that read one.
+    if (!handler.reads8bit && msg.input.some((t) => this.eightBit.has(t))) return onEightBit(step, handler);
     handler.run(step);
   }
 
@@ -359,6 +361,10 @@ class Importer implements ImportContext {
     return name !== '' && !this.runtime.has(name) && (this.consts.has(name) || this.initMsgs.has(name));
   }
 
+  isComputed(name: string): boolean {
+    return this.runtime.has(name);
+  }
+
   isUsed(name: string): boolean {
     return this.used.has(name);
   }
@@ -488,5 +494,5 @@ function fresh(base: string, taken: Set<string>): string {
   return name;
 }
 
-/** The ONNX op types (default domain) {@link importOnnx} maps or folds. */
-export const SUPPORTED_ONNX_OPS: readonly string[] = Object.keys(HANDLERS).sort();
+/** The ONNX op types {@link importOnnx} maps or folds: the default domain's, then com.microsoft's as `com.microsoft.<op>`. */
+export const SUPPORTED_ONNX_OPS: readonly string[] = [...Object.keys(HANDLERS).sort(), ...Object.keys(MICROSOFT_HANDLERS).sort().map((op) => `com.microsoft.${op}`)];

@@ -14,6 +14,13 @@ import * as fold from './fold.js';
 import { DataType, dataTypeName, type NodeMessage } from './schema.js';
 import type { ConstTensor } from './tensor-proto.js';
 
+/** The grid of an 8-bit activation: its float value is (q - zeroPoint) * scale, q an integer of `type`. */
+export interface ActivationGrid {
+  readonly scale: number;
+  readonly zeroPoint: number;
+  readonly type: 'int8' | 'uint8';
+}
+
 /** The part of the importer a {@link Step} and the handlers use. */
 export interface ImportContext {
   /** Values known at import (lazily decoded initializers included). */
@@ -29,7 +36,14 @@ export interface ImportContext {
    * QuantizeLinear outputs not materialized (ops/quantize.ts): each the 8-bit form of a float
    * tensor, which only the DequantizeLinear nodes reading it turn back into a tensor.
    */
-  readonly quantized: Map<string, { readonly input: string; readonly scale: number; readonly zeroPoint: number; readonly type: 'int8' | 'uint8' }>;
+  readonly quantized: Map<string, ActivationGrid & { readonly input: string }>;
+  /**
+   * The 8-bit tensors of the QOperator form (ops/qlinear.ts): each ONNX tensor an op computes
+   * on integers is represented by an IR float tensor on its grid, a qdq node's output.
+   */
+  readonly eightBit: Map<string, { readonly tensor: string; readonly grid: ActivationGrid }>;
+  /** Whether a graph input or an IR node computes the tensor. */
+  isComputed(name: string): boolean;
   /** The value of a constant tensor (an initializer is decoded on first use). */
   konst(name: string, step: Step | undefined): ConstTensor;
   shapeOf(name: string, step: Step): readonly number[];
@@ -129,6 +143,8 @@ export interface InputSpec {
  */
 export interface OpHandler {
   readonly inputs: (opset: number) => InputSpec;
+  /** Whether `run` reads 8-bit tensors (ImportContext.eightBit) itself; others see them only through ops/qlinear.ts. */
+  readonly reads8bit?: boolean;
   readonly run: (s: Step) => void;
 }
 

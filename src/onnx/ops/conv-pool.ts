@@ -53,21 +53,30 @@ export function nchwInput(s: Step): readonly number[] | undefined {
   return x;
 }
 
+/**
+ * The conv2d attributes of a Conv (or QLinearConv) node, its input 0 the data and input `wAt`
+ * the weight; undefined when the node is marked unsupported (not 2-D).
+ */
+export function convAttrs(s: Step, wAt: number): Record<string, unknown> | undefined {
+  const x = nchwInput(s);
+  if (!x) return undefined;
+  const w = s.shape(wAt);
+  if (w.length !== x.length) {
+    return s.invalid(
+      `input ${wAt} (W) '${s.input(wAt)}' has shape [${w.join(', ')}] (rank ${w.length}), but a ${s.msg.op_type} of the rank-${x.length} input ` +
+        `'${s.input(0)}' needs a rank-${x.length} weight (M x C/group x kH x kW)`,
+    );
+  }
+  return { ...window2d(s, x, s.attrs.ints('kernel_shape') ?? w.slice(2)), groups: s.attrs.int('group', 1) };
+}
+
 export const conv: OpHandler = {
   inputs: () => spec('X W B', 2),
   run: (s) => {
-    const x = nchwInput(s);
-    if (!x) return;
-    const w = s.shape(1);
-    if (w.length !== x.length) {
-      return s.invalid(
-        `input 1 (W) '${s.input(1)}' has shape [${w.join(', ')}] (rank ${w.length}), but a Conv of the rank-${x.length} input ` +
-          `'${s.input(0)}' needs a rank-${x.length} weight (M x C/group x kH x kW)`,
-      );
-    }
-    const win = window2d(s, x, s.attrs.ints('kernel_shape') ?? w.slice(2));
+    const attrs = convAttrs(s, 1);
+    if (!attrs) return;
     const inputs = s.has(2) ? [s.input(0), s.input(1), s.input(2)] : [s.input(0), s.input(1)];
-    s.emit('conv2d', inputs, { ...win, groups: s.attrs.int('group', 1) });
+    s.emit('conv2d', inputs, attrs);
   },
 };
 

@@ -15,7 +15,7 @@ const TILE = 32;
  * ConvNeXt-T-sized matrices ([768, 3072], [3072, 768], ...), the two alternated in one
  * process: min 44-52 ms tiled against 55-101 ms plain (a loaded machine, 2026-12-01).
  */
-function transpose2d(data: Float32Array, rows: number, cols: number, scale: number): Float32Array {
+export function transpose2d(data: Float32Array, rows: number, cols: number, scale: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(rows, r0 + TILE);

@@ -1,4 +1,4 @@
-/** The op table of the ONNX importer: every ONNX op type (default domain) webconv imports. */
+/** The op tables of the ONNX importer: every ONNX op type webconv imports, by domain. */
 import type { OpHandler } from '../step.js';
 import { clip, leakyRelu, relu, sigmoid, softmax, tanh } from './activations.js';
 import { averagePool, conv, globalAveragePool, globalMaxPool, maxPool } from './conv-pool.js';
@@ -12,6 +12,7 @@ import { reduceMax, reduceMean, reduceSum } from './reduce.js';
 import { dropout, identity } from './passthrough.js';
 import { cast, constant, constantOfShape, gather, shape, slice } from './shape-plumbing.js';
 import { dequantizeLinear, quantizeLinear } from './quantize.js';
+import { qgemm, qlinearAdd, qlinearConv, qlinearGlobalAveragePool, qlinearMatMul } from './qlinear.js';
 
 export const HANDLERS: Readonly<Record<string, OpHandler>> = {
   Conv: conv,
@@ -61,9 +62,22 @@ export const HANDLERS: Readonly<Record<string, OpHandler>> = {
   Cast: cast,
   QuantizeLinear: quantizeLinear,
   DequantizeLinear: dequantizeLinear,
+  QLinearConv: qlinearConv,
+  QLinearMatMul: qlinearMatMul,
 };
 
-/** The handler of a default-domain op type; undefined for one webconv does not import. */
-export function handlerFor(opType: string): OpHandler | undefined {
-  return Object.hasOwn(HANDLERS, opType) ? HANDLERS[opType] : undefined;
+/** The com.microsoft op types onnxruntime's quantizer writes in the QOperator form (./qlinear.ts). */
+export const MICROSOFT_HANDLERS: Readonly<Record<string, OpHandler>> = {
+  QLinearAdd: qlinearAdd,
+  QLinearGlobalAveragePool: qlinearGlobalAveragePool,
+  QGemm: qgemm,
+};
+
+/** Whether `domain` names the default ONNX domain. */
+export const isDefaultDomain = (domain: string) => domain === '' || domain === 'ai.onnx';
+
+/** The handler of an op type of `domain`; undefined for one webconv does not import. */
+export function handlerFor(domain: string, opType: string): OpHandler | undefined {
+  const table = isDefaultDomain(domain) ? HANDLERS : domain === 'com.microsoft' ? MICROSOFT_HANDLERS : undefined;
+  return table && Object.hasOwn(table, opType) ? table[opType] : undefined;
 }

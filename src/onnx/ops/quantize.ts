@@ -9,6 +9,10 @@
  * - QuantizeLinear of a computed tensor whose every reader is a DequantizeLinear with the
  *   same scale and zero point becomes one `qdq` IR node (the float span rounded to the 8-bit
  *   grid, where the file rounds it); the 8-bit tensor itself never exists.
+ * - QuantizeLinear of a computed tensor read by the QOperator form's ops (QLinearConv and the
+ *   like, MaxPool / Flatten / Reshape: ./qlinear.ts) becomes a `qdq` node too, and its output
+ *   an *8-bit tensor* (ImportContext.eightBit): the qdq's float output, on the grid.
+ *   DequantizeLinear of an 8-bit tensor is that float tensor again.
  * - QuantizeLinear of a constant folds to its 8-bit values.
  * Anything else (an 8-bit graph input or output, a QuantizeLinear read by another op, per-axis
  * quantization of a computed tensor, 16-bit and 4-bit types) is an unsupported op.
@@ -16,14 +20,23 @@
 import { OnnxError } from '../../graph/errors.js';
 import { QDQ_RANGE, roundHalfEven } from '../../ops/activation.js';
 import { DataType, dataTypeName } from '../schema.js';
-import { spec, type OpHandler, type Step } from '../step.js';
+import { spec, type ActivationGrid, type OpHandler, type Step } from '../step.js';
 import type { ConstTensor } from '../tensor-proto.js';
 
 /** The 8-bit types, by ONNX data type. */
-const TYPES: Partial<Record<number, 'int8' | 'uint8'>> = { [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8' };
+export const TYPES: Partial<Record<number, 'int8' | 'uint8'>> = { [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8' };
 
-/** A node's scale (input 1) and zero point (input 2, optional): per tensor or along `axis`. */
-interface Params {
+/**
+ * The ops that keep every value of their input: on an 8-bit tensor they run on its float
+ * form, and their output is an 8-bit tensor on the same grid (MaxPool: rounding to the grid
+ * is monotonic, so the max commutes with it).
+ */
+export const GRID_PRESERVING: ReadonlySet<string> = new Set(['MaxPool', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Dropout']);
+/** The op types that read an 8-bit tensor besides DequantizeLinear: the QOperator form's (./qlinear.ts). */
+const EIGHT_BIT_READERS: ReadonlySet<string> = new Set(['QLinearConv', 'QLinearAdd', 'QLinearGlobalAveragePool', 'QLinearMatMul', 'QGemm', ...GRID_PRESERVING]);
+
+/** A node's scale (input `at`) and zero point (input `at` + 1, optional): per tensor or along `axis`. */
+export interface Params {
   readonly scale: Float32Array;
   readonly zeroPoint: Float64Array;
   /** The zero point's type (uint8 when it is absent), which is the quantized tensor's. */
@@ -32,17 +45,21 @@ interface Params {
   readonly axis: number;
 }
 
-function params(s: Step, rank: number): Params {
-  const scale = s.konst(1);
-  if (scale.dtype !== DataType.FLOAT) return s.invalid(`the scale is ${dataTypeName(scale.dtype)}; webconv reads float32 scales`);
+/**
+ * The scale and zero point at inputs `at` and `at` + 1 of a tensor of rank `rank`; `axisAttr`
+ * (default: the node's `axis` attribute) is the axis a 1-D scale runs along.
+ */
+export function params(s: Step, rank: number, at = 1, axisAttr = s.attrs.int('axis', 1)): Params {
+  const scale = s.konst(at);
+  const what = at === 1 ? 'the scale' : `input ${at} (a scale) '${s.input(at)}'`;
+  if (scale.dtype !== DataType.FLOAT) return s.invalid(`${what} is ${dataTypeName(scale.dtype)}; webconv reads float32 scales`);
   const n = scale.data.length;
-  if (scale.shape.length > 1 || n === 0) s.invalid(`the scale has shape [${scale.shape.join(', ')}]; expected a scalar or a 1-D tensor`);
-  for (const v of scale.data) if (!(v > 0) || !Number.isFinite(v)) s.invalid(`the scale holds ${v}; a scale must be positive and finite`);
-  const zp: ConstTensor | undefined = s.has(2) ? s.konst(2) : undefined;
+  if (scale.shape.length > 1 || n === 0) s.invalid(`${what} has shape [${scale.shape.join(', ')}]; expected a scalar or a 1-D tensor`);
+  for (const v of scale.data) if (!(v > 0) || !Number.isFinite(v)) s.invalid(`${what} holds ${v}; a scale must be positive and finite`);
+  const zp: ConstTensor | undefined = s.has(at + 1) ? s.konst(at + 1) : undefined;
   if (zp && (zp.data.length !== n || zp.shape.length !== scale.shape.length)) {
-    s.invalid(`the zero point has shape [${zp.shape.join(', ')}], the scale [${scale.shape.join(', ')}]; they must match`);
+    s.invalid(`the zero point has shape [${zp.shape.join(', ')}], ${what} [${scale.shape.join(', ')}]; they must match`);
   }
-  const axisAttr = s.attrs.int('axis', 1);
   const axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
   if (scale.shape.length === 1 && (axis < 0 || axis >= rank)) s.invalid(`axis ${axisAttr} is out of range for a tensor of rank ${rank}`);
   return {
@@ -54,7 +71,7 @@ function params(s: Step, rank: number): Params {
 }
 
 /** For each element of `shape`, the index of its scale (per tensor: 0; per axis: its coordinate on `axis`). */
-function paramIndex(shape: readonly number[], p: Params): (i: number) => number {
+export function paramIndex(shape: readonly number[], p: Params): (i: number) => number {
   if (p.scale.length === 1) return () => 0;
   const inner = shape.slice(p.axis + 1).reduce((a, b) => a * b, 1);
   const extent = shape[p.axis];
@@ -83,15 +100,53 @@ export const quantizeLinear: OpHandler = {
     }
     if (p.scale.length !== 1) return s.unsupported('QuantizeLinear per axis of a computed tensor');
     const out = s.msg.output[0];
-    const others = s.im.readersOf(out).filter((r) => r.op_type !== 'DequantizeLinear' || r.input[0] !== out);
-    if (others.length) return s.unsupported(`QuantizeLinear read by ${[...new Set(others.map((r) => r.op_type))].join(', ')}`);
     if (s.im.isGraphOutput(out)) return s.unsupported('QuantizeLinear as a graph output (8-bit outputs)');
-    s.im.quantized.set(out, { input: s.input(0), scale: p.scale[0], zeroPoint: p.zeroPoint[0], type });
+    const grid: ActivationGrid = { scale: p.scale[0], zeroPoint: p.zeroPoint[0], type };
+    const readers = s.im.readersOf(out);
+    const others = readers.filter((r) => !(r.op_type === 'DequantizeLinear' && r.input[0] === out) && !EIGHT_BIT_READERS.has(r.op_type));
+    if (others.length) return s.unsupported(`QuantizeLinear read by ${[...new Set(others.map((r) => r.op_type))].join(', ')}`);
+    if (readers.every((r) => r.op_type === 'DequantizeLinear')) return void s.im.quantized.set(out, { input: s.input(0), ...grid });
+    // The QOperator form: the 8-bit tensor, as the float tensor on its grid.
+    s.emit('qdq', [s.input(0)], { ...grid });
+    s.im.eightBit.set(out, { tensor: out, grid });
   },
 };
 
+/**
+ * Whether inputs `at` and `at` + 1 of a node reading an 8-bit tensor, its scale and zero
+ * point, are those of the tensor's grid; when not, the node is marked unsupported.
+ */
+export function sameGrid(s: Step, grid: ActivationGrid, at: number): boolean {
+  const p = params(s, 1, at, 0);
+  if (p.scale.length === 1 && p.scale[0] === grid.scale && p.zeroPoint[0] === grid.zeroPoint && (!s.has(at + 1) || TYPES[p.dtype] === grid.type)) return true;
+  s.unsupported(`${s.msg.op_type} reading an 8-bit tensor with other parameters than it was quantized with`);
+  return false;
+}
+
+/**
+ * The float32 value of a constant 8-bit or int32 tensor x with parameters p:
+ * (x - zero_point) * scale, carrying how many bytes the file stores it in and its grid.
+ * `hasZeroPoint`: whether the file stores a zero point. The caller checks the types.
+ */
+export function dequantizeConst(x: ConstTensor, p: Params, hasZeroPoint: boolean): ConstTensor {
+  const at = paramIndex(x.shape, p);
+  const y = new Float32Array(x.data.length);
+  for (let i = 0; i < y.length; i++) {
+    const k = at(i);
+    y[i] = (x.data[i] - p.zeroPoint[k]) * p.scale[k];
+  }
+  // Stored as 1 (int8 / uint8) or 4 (int32) bytes per value, plus a float32 scale and (when given) a zero point per scale.
+  const width = x.dtype === DataType.INT32 ? 4 : 1;
+  const type = x.dtype === DataType.INT32 ? 'int32' : TYPES[x.dtype]!;
+  return {
+    dtype: DataType.FLOAT, shape: x.shape, data: y, storedBytes: y.length * width + p.scale.length * (4 + (hasZeroPoint ? width : 0)),
+    quantized: { type, scale: p.scale, zeroPoint: p.zeroPoint, axis: p.scale.length > 1 ? p.axis : 0 },
+  };
+}
+
 export const dequantizeLinear: OpHandler = {
   inputs: () => spec('x x_scale x_zero_point', 2),
+  reads8bit: true,
   run: (s) => {
     const pending = s.im.quantized.get(s.input(0));
     if (pending) {
@@ -101,23 +156,16 @@ export const dequantizeLinear: OpHandler = {
       }
       return s.emit('qdq', [pending.input], { scale: pending.scale, zeroPoint: pending.zeroPoint, type: pending.type });
     }
+    const eightBit = s.im.eightBit.get(s.input(0));
+    if (eightBit) {
+      if (sameGrid(s, eightBit.grid, 1)) s.emit('identity', [eightBit.tensor], {});
+      return;
+    }
     if (!s.isConst(0)) return s.unsupported('DequantizeLinear of a computed 8-bit tensor (an 8-bit graph input)');
     const x = s.konst(0);
     const p = params(s, x.shape.length);
     if (s.has(2) && p.dtype !== x.dtype) s.invalid(`x is ${dataTypeName(x.dtype)} and the zero point ${dataTypeName(p.dtype)}; they must be the same type`);
     if (!TYPES[x.dtype] && x.dtype !== DataType.INT32) return s.unsupported(`DequantizeLinear of ${dataTypeName(x.dtype)}`);
-    const at = paramIndex(x.shape, p);
-    const y = new Float32Array(x.data.length);
-    for (let i = 0; i < y.length; i++) {
-      const k = at(i);
-      y[i] = (x.data[i] - p.zeroPoint[k]) * p.scale[k];
-    }
-    // Stored as 1 (int8 / uint8) or 4 (int32) bytes per value, plus a float32 scale and (when given) a zero point per scale.
-    const width = x.dtype === DataType.INT32 ? 4 : 1;
-    const type = x.dtype === DataType.INT32 ? 'int32' : TYPES[x.dtype]!;
-    s.define({
-      dtype: DataType.FLOAT, shape: x.shape, data: y, storedBytes: y.length * width + p.scale.length * (4 + (s.has(2) ? width : 0)),
-      quantized: { type, scale: p.scale, zeroPoint: p.zeroPoint, axis: p.scale.length > 1 ? p.axis : 0 },
-    });
+    s.define(dequantizeConst(x, p, s.has(2)));
   },
 };
