@@ -19,7 +19,7 @@
 // type's range from its zero point, narrowed by ReLU or Clip) and scaled by ys: the float32
 // value of the output's grid step, as onnxruntime's QLinearConv -> DequantizeLinear gives it.
 import { countMacs, pf, pi, pp } from './params';
-import { Qconv2dGemm as Q } from './params.generated';
+import { Qconv2dGemm as Q, Qconv2dWinograd as QW } from './params.generated';
 
 @inline const MR = 4;
 @inline const NR = 8;
@@ -115,6 +115,16 @@ function im2colPairs(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32, col: usize,
 }
 
 /**
+ * Four sums requantized: float32(acc + b) * s, rounded to even, clamped to [lo, hi], + 0 (a
+ * step of -0, the nearest of a small negative, becomes +0, as (q - zero point) * scale gives),
+ * times ys.
+ */
+@inline function requant4(acc: v128, b: v128, s: v128, ys: v128, lo: v128, hi: v128): v128 {
+  const q = f32x4.pmin(hi, f32x4.pmax(lo, f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(i32x4.add(acc, b)), s))));
+  return f32x4.mul(f32x4.add(q, f32x4.splat(0)), ys);
+}
+
+/**
  * One output channel's 8 pixels: requantized (see the top) and stored, all 8 when `cols` is 8,
  * else the first `cols` through `block`.
  */
@@ -124,10 +134,8 @@ function requantize(
 ): void {
   const b = v128.load32_splat(bias + (<usize>m << 2));
   const s = v128.load32_splat(mult + (<usize>m << 2));
-  // + 0 turns a step of -0 (nearest of a small negative) into +0, as (q - zero point) * scale gives.
-  const zero = f32x4.splat(0);
-  const v0 = f32x4.mul(f32x4.add(f32x4.pmin(hi, f32x4.pmax(lo, f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(i32x4.add(acc0, b)), s)))), zero), ys);
-  const v1 = f32x4.mul(f32x4.add(f32x4.pmin(hi, f32x4.pmax(lo, f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(i32x4.add(acc1, b)), s)))), zero), ys);
+  const v0 = requant4(acc0, b, s, ys, lo, hi);
+  const v1 = requant4(acc1, b, s, ys, lo, hi);
   if (cols == NR) {
     v128.store(y + at, v0);
     v128.store(y + at, v1, 16);
@@ -199,4 +207,179 @@ export function qu8_conv2d_gemm_4x8c2__wasmsimd(p: usize): void {
       }
     }
   }
+}
+
+// Winograd F(2x2, 3x3) on integers, for 3x3 stride-1 qconv2d (one group): per 2x2 output tile
+// and input channel, the 4x4 input patch d (bytes, the zero point z where padded) becomes
+// V = B^T d B, int16 (|V| <= 4 * 255); the weights were transformed at compile into
+// U' = G' g G'^T with G' = 2G, so integer (|U'| <= 9 * 128); per position of the 4x4 tile the
+// products M' = sum over channels of U' V are a GEMM on dot_i16x8_s like the direct kernel's
+// (channel pairs for k, 8 tiles for pixels), and Y' = A^T M' A is 4 times the exact sums plus
+// 4 z S (S the sum of U' at position (1, 1), the only one where B^T 1 1^T B is not 0: the host
+// folds z S into the bias). 16 products a tile and channel against 36 for four outputs of the
+// direct kernel; exact in int32 (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016, for the transforms), so the outputs equal the direct kernel's bit for bit.
+// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
+
+/**
+ * qu8_conv2d_winograd_2x2__wasmsimd: qconv2d by Winograd F(2x2, 3x3) over the image
+ * qu8_quantize__wasmsimd wrote; this call's share, output tiles [t0, t1) (row-major over the
+ * ceil(OH/2) x ceil(OW/2) tiles), in blocks of nt.
+ */
+export function qu8_conv2d_winograd_2x2__wasmsimd(p: usize): void {
+  const img = pp(p, QW.IMG), w = pp(p, QW.W), bias = pp(p, QW.BIAS), mult = pp(p, QW.MULT), y = pp(p, QW.Y);
+  const vbuf = pp(p, QW.V), mbuf = pp(p, QW.MBUF);
+  const C = pi(p, QW.C), H = pi(p, QW.H), W = pi(p, QW.WD), M = pi(p, QW.M), OH = pi(p, QW.OH), OW = pi(p, QW.OW);
+  const pt = pi(p, QW.PT), pl = pi(p, QW.PL);
+  const z = <i32>-pf(p, QW.XLO);
+  const ys = f32x4.splat(pf(p, QW.YS)), lo = f32x4.splat(pf(p, QW.YLO)), hi = f32x4.splat(pf(p, QW.YHI));
+  const ntMax = pi(p, QW.NT), t0 = pi(p, QW.T0), t1 = pi(p, QW.T1);
+  const TW = (OW + 1) >> 1;
+  const C2 = (C + 1) >> 1;
+  const MB = (M + MR - 1) / MR;
+  const P = <usize>OH * <usize>OW;
+  const rowBytes = <usize>ntMax << 2; // a pair row of V: nt tiles of 2 channels, int16
+  // One position's V, a cache line more than its rows: the 16 positions' stores of a tile,
+  // a power of two apart, would all fall in one set of the L1 cache (on ResNet-18's first
+  // layers 3.6 -> 2.2 ms).
+  const posBytes = <usize>C2 * rowBytes + 64;
+  const wPos = <usize>MB * <usize>C2 * 16; // one position's packed weights
+  const out = mbuf + 2048; // 4 result vectors of 4 tiles
+  for (let b0 = t0; b0 < t1; b0 += ntMax) {
+    const nt = min(ntMax, t1 - b0);
+    const ntPad = (nt + NR - 1) & ~(NR - 1);
+    // The input transform, tile by tile and channel by channel (an odd C's last pair completed by zeros).
+    for (let c = 0; c < C2 * 2; c++) {
+      const dst = vbuf + <usize>(c >> 1) * rowBytes + <usize>((c & 1) << 1);
+      const plane = img + <usize>min(c, C - 1) * <usize>H * <usize>W;
+      // The tile's row and column, stepped rather than divided for each tile.
+      let ty = b0 / TW;
+      let tx = b0 - ty * TW - 1;
+      for (let t = 0; t < ntPad; t++) {
+        const at = dst + (<usize>t << 2);
+        if (c >= C || t >= nt) {
+          for (let xi = 0; xi < 16; xi++) store<i16>(at + <usize>xi * posBytes, 0);
+          continue;
+        }
+        if (++tx == TW) {
+          tx = 0;
+          ty++;
+        }
+        const r0 = 2 * ty - pt, c0 = 2 * tx - pl;
+        let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0;
+        let d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0, d15 = 0;
+        if (r0 >= 0 && r0 + 4 <= H && c0 >= 0 && c0 + 4 <= W) {
+          const s0 = plane + <usize>r0 * <usize>W + <usize>c0;
+          const s1 = s0 + <usize>W, s2 = s1 + <usize>W, s3 = s2 + <usize>W;
+          d0 = load<u8>(s0); d1 = load<u8>(s0, 1); d2 = load<u8>(s0, 2); d3 = load<u8>(s0, 3);
+          d4 = load<u8>(s1); d5 = load<u8>(s1, 1); d6 = load<u8>(s1, 2); d7 = load<u8>(s1, 3);
+          d8 = load<u8>(s2); d9 = load<u8>(s2, 1); d10 = load<u8>(s2, 2); d11 = load<u8>(s2, 3);
+          d12 = load<u8>(s3); d13 = load<u8>(s3, 1); d14 = load<u8>(s3, 2); d15 = load<u8>(s3, 3);
+        } else {
+          // A patch over the border: its 16 taps through scratch (the zero point where padded).
+          for (let k = 0; k < 16; k++) store<i32>(out + (<usize>k << 2), tap(plane, r0 + (k >> 2), c0 + (k & 3), H, W, z));
+          d0 = load<i32>(out); d1 = load<i32>(out, 4); d2 = load<i32>(out, 8); d3 = load<i32>(out, 12);
+          d4 = load<i32>(out, 16); d5 = load<i32>(out, 20); d6 = load<i32>(out, 24); d7 = load<i32>(out, 28);
+          d8 = load<i32>(out, 32); d9 = load<i32>(out, 36); d10 = load<i32>(out, 40); d11 = load<i32>(out, 44);
+          d12 = load<i32>(out, 48); d13 = load<i32>(out, 52); d14 = load<i32>(out, 56); d15 = load<i32>(out, 60);
+        }
+        // B^T d: rows.
+        const e0 = d0 - d8, e1 = d1 - d9, e2 = d2 - d10, e3 = d3 - d11;
+        const e4 = d4 + d8, e5 = d5 + d9, e6 = d6 + d10, e7 = d7 + d11;
+        const e8 = d8 - d4, e9 = d9 - d5, e10 = d10 - d6, e11 = d11 - d7;
+        const e12 = d4 - d12, e13 = d5 - d13, e14 = d6 - d14, e15 = d7 - d15;
+        // (B^T d) B: columns, each row's four to positions 4i .. 4i + 3.
+        store<i16>(at, e0 - e2); store<i16>(at + posBytes, e1 + e2); store<i16>(at + 2 * posBytes, e2 - e1); store<i16>(at + 3 * posBytes, e1 - e3);
+        store<i16>(at + 4 * posBytes, e4 - e6); store<i16>(at + 5 * posBytes, e5 + e6); store<i16>(at + 6 * posBytes, e6 - e5); store<i16>(at + 7 * posBytes, e5 - e7);
+        store<i16>(at + 8 * posBytes, e8 - e10); store<i16>(at + 9 * posBytes, e9 + e10); store<i16>(at + 10 * posBytes, e10 - e9); store<i16>(at + 11 * posBytes, e9 - e11);
+        store<i16>(at + 12 * posBytes, e12 - e14); store<i16>(at + 13 * posBytes, e13 + e14); store<i16>(at + 14 * posBytes, e14 - e13); store<i16>(at + 15 * posBytes, e13 - e15);
+      }
+    }
+    for (let mb = 0; mb < MB; mb++) {
+      const m0 = mb * MR;
+      const rows = min(MR, M - m0);
+      for (let tb = 0; tb < ntPad; tb += NR) {
+        // The 16 positions' products of 4 channels by 8 tiles, into mbuf ([position][channel][tile], int32).
+        for (let xi = 0; xi < 16; xi++) {
+          let a = w + <usize>xi * wPos + <usize>mb * <usize>C2 * 16;
+          let b = vbuf + <usize>xi * posBytes + (<usize>tb << 2);
+          let c0x0 = i32x4.splat(0), c0x1 = i32x4.splat(0);
+          let c1x0 = i32x4.splat(0), c1x1 = i32x4.splat(0);
+          let c2x0 = i32x4.splat(0), c2x1 = i32x4.splat(0);
+          let c3x0 = i32x4.splat(0), c3x1 = i32x4.splat(0);
+          for (let kk = 0; kk < C2; kk++) {
+            const vb0 = v128.load(b);
+            const vb1 = v128.load(b, 16);
+            const va0 = v128.load32_splat(a);
+            const va1 = v128.load32_splat(a, 4);
+            const va2 = v128.load32_splat(a, 8);
+            const va3 = v128.load32_splat(a, 12);
+            c0x0 = i32x4.add(c0x0, i32x4.dot_i16x8_s(va0, vb0));
+            c0x1 = i32x4.add(c0x1, i32x4.dot_i16x8_s(va0, vb1));
+            c1x0 = i32x4.add(c1x0, i32x4.dot_i16x8_s(va1, vb0));
+            c1x1 = i32x4.add(c1x1, i32x4.dot_i16x8_s(va1, vb1));
+            c2x0 = i32x4.add(c2x0, i32x4.dot_i16x8_s(va2, vb0));
+            c2x1 = i32x4.add(c2x1, i32x4.dot_i16x8_s(va2, vb1));
+            c3x0 = i32x4.add(c3x0, i32x4.dot_i16x8_s(va3, vb0));
+            c3x1 = i32x4.add(c3x1, i32x4.dot_i16x8_s(va3, vb1));
+            a += 16;
+            b += rowBytes;
+          }
+          const mp = mbuf + (<usize>xi << 7);
+          v128.store(mp, c0x0); v128.store(mp, c0x1, 16);
+          v128.store(mp, c1x0, 32); v128.store(mp, c1x1, 48);
+          v128.store(mp, c2x0, 64); v128.store(mp, c2x1, 80);
+          v128.store(mp, c3x0, 96); v128.store(mp, c3x1, 112);
+        }
+        countMacs(<f64>C2 * 64 * 16);
+        // Y' = A^T M' A, 4 tiles a vector; / 4 (exact), bias, requantized, scattered to the tiles' 2x2 outputs.
+        const ty0 = (b0 + tb) / TW;
+        const tx0 = b0 + tb - ty0 * TW;
+        for (let r = 0; r < rows; r++) {
+          const m = m0 + r;
+          const bv = v128.load32_splat(bias + (<usize>m << 2));
+          const sv = v128.load32_splat(mult + (<usize>m << 2));
+          for (let h = 0; h < 2; h++) {
+            const q = mbuf + <usize>(r * 32 + h * 16);
+            const t00 = i32x4.add(i32x4.add(v128.load(q), v128.load(q, 512)), v128.load(q, 1024));
+            const t01 = i32x4.add(i32x4.add(v128.load(q, 128), v128.load(q, 640)), v128.load(q, 1152));
+            const t02 = i32x4.add(i32x4.add(v128.load(q, 256), v128.load(q, 768)), v128.load(q, 1280));
+            const t03 = i32x4.add(i32x4.add(v128.load(q, 384), v128.load(q, 896)), v128.load(q, 1408));
+            const t10 = i32x4.sub(i32x4.sub(v128.load(q, 512), v128.load(q, 1024)), v128.load(q, 1536));
+            const t11 = i32x4.sub(i32x4.sub(v128.load(q, 640), v128.load(q, 1152)), v128.load(q, 1664));
+            const t12 = i32x4.sub(i32x4.sub(v128.load(q, 768), v128.load(q, 1280)), v128.load(q, 1792));
+            const t13 = i32x4.sub(i32x4.sub(v128.load(q, 896), v128.load(q, 1408)), v128.load(q, 1920));
+            v128.store(out, requant4(i32x4.shr_s(i32x4.add(i32x4.add(t00, t01), t02), 2), bv, sv, ys, lo, hi));
+            v128.store(out, requant4(i32x4.shr_s(i32x4.sub(i32x4.sub(t01, t02), t03), 2), bv, sv, ys, lo, hi), 16);
+            v128.store(out, requant4(i32x4.shr_s(i32x4.add(i32x4.add(t10, t11), t12), 2), bv, sv, ys, lo, hi), 32);
+            v128.store(out, requant4(i32x4.shr_s(i32x4.sub(i32x4.sub(t11, t12), t13), 2), bv, sv, ys, lo, hi), 48);
+            const plane = y + ((<usize>m * P) << 2);
+            for (let l = 0; l < 4; l++) {
+              const k = h * 4 + l;
+              if (tb + k >= nt) break;
+              let ty = ty0, tx = tx0 + k;
+              while (tx >= TW) {
+                tx -= TW;
+                ty++;
+              }
+              const oy = 2 * ty, ox = 2 * tx;
+              const o = plane + ((<usize>oy * <usize>OW + <usize>ox) << 2);
+              const lane = out + (<usize>l << 2);
+              store<f32>(o, load<f32>(lane));
+              if (ox + 1 < OW) store<f32>(o, load<f32>(lane, 16), 4);
+              if (oy + 1 < OH) {
+                store<f32>(o + (<usize>OW << 2), load<f32>(lane, 32));
+                if (ox + 1 < OW) store<f32>(o + (<usize>OW << 2), load<f32>(lane, 48), 4);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The input byte at (i, j) of a plane, or the zero point z outside it (padding). */
+@inline function tap(plane: usize, i: i32, j: i32, H: i32, W: i32, z: i32): i32 {
+  return i >= 0 && i < H && j >= 0 && j < W ? <i32>load<u8>(plane + <usize>i * <usize>W + <usize>j) : z;
 }

@@ -42,7 +42,15 @@ const CASES: Case[] = [
   { name: '3x3 dilation 2, groups 2, no bias', n: 1, c: 8, h: 12, w: 12, m: 6, k: [3, 3], dilation: [2, 2], pads: [2, 2, 2, 2], groups: 2, bias: false },
   { name: '1x3 on a wide row (vector im2col runs), 70 output pixels a row', n: 1, c: 6, h: 2, w: 72, m: 9, k: [1, 3], xType: 'int8' },
   { name: '3x3 pad 1 on 56 wide (runs of 56, tiles of 64)', n: 1, c: 4, h: 9, w: 56, m: 4, k: [3, 3], pads: [1, 1, 1, 1], yType: 'int8', activation: { op: 'relu' } },
+  // Winograd F(2x2, 3x3) on integers (3x3, stride 1, one group, >= 4 channels): odd output sides
+  // (partial tiles), odd channels (a zero-completed pair), more tiles than a block holds.
+  { name: 'Winograd: 3x3 pad 1, 5 channels, 9x11 output', n: 2, c: 5, h: 9, w: 11, m: 7, k: [3, 3], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
+  { name: 'Winograd: 3x3 no padding, 8 channels, 18x21 output (120 tiles)', n: 1, c: 8, h: 20, w: 23, m: 4, k: [3, 3], xType: 'int8', yType: 'int8' },
+  { name: 'Winograd: 3x3 asymmetric pads, 64 channels (pairs), 6x5 output', n: 1, c: 64, h: 6, w: 5, m: 12, k: [3, 3], pads: [0, 1, 1, 0] },
 ];
+
+/** Whether a case runs by Winograd on wasm (src/backends/wasm/kernels/qconv2d.ts qconvWinograd). */
+const winograd = (t: Case) => t.k[0] === 3 && t.k[1] === 3 && !t.stride && !t.dilation && (t.groups ?? 1) === 1 && t.c >= 4;
 
 /** A graph of one qconv2d node with random integer weights and grids; its input spans the grid and beyond (saturation), with a NaN. */
 function qconvCase(t: Case, seed: number): { graph: ReturnType<typeof finalizeGraph>; x: Float32Array } {
@@ -91,6 +99,18 @@ describe('qconv2d on wasm equals its reference, bit for bit', () => {
           // The outputs lie on the grid, and use more than a few of its steps (nothing degenerate).
           const steps = new Set(Array.from(want, (v) => Math.round(v / 0.37)));
           expect(steps.size).toBeGreaterThan(t.activation?.op === 'clip' ? 3 : 8);
+          if (winograd(t)) {
+            // Winograd executes 16 products per 2x2 tile and channel pair-row where direct does 36:
+            // the MAC counters (what the kernels execute) say which ran; direct agrees bit for bit too.
+            const direct = await wasmBackend.compile(graph, { threads, winograd: false } as WasmCompileOptions);
+            try {
+              expect(Array.from((await direct.run(x)).y.data)).toEqual(Array.from(want));
+              const [wm, dm] = [(await wasm.counters!(x)).get('q')!, (await direct.counters!(x)).get('q')!];
+              expect(wm).toBeLessThan(0.75 * dm);
+            } finally {
+              direct.dispose();
+            }
+          }
         } finally {
           ref.dispose();
           wasm.dispose();

@@ -2,8 +2,8 @@ import type { Graph } from '../../../graph/graph.js';
 import type { NodeOf } from '../../../ops/attrs.js';
 import { QDQ_RANGE } from '../../../ops/activation.js';
 import { qconvBounds, qconvChannels } from '../../../ops/qconv2d.js';
-import type { WasmKernel } from '../kernel.js';
-import { qconv2dGemmParams } from '../params.generated.js';
+import type { KernelContext, Step, WasmKernel } from '../kernel.js';
+import { qconv2dGemmParams, qconv2dWinogradParams } from '../params.generated.js';
 import { share } from './conv2d.js';
 
 /** Output channels per micro-kernel block and its pixels (qu8_conv2d_gemm_4x8c2__wasmsimd, assembly/qconv.ts); pixels per im2col tile. */
@@ -53,6 +53,53 @@ export function packQconvWeights(w: Float32Array, s: QconvShape, out: Int16Array
   }
 }
 
+/** 3x3 stride-1 convs of one group run by Winograd F(2x2, 3x3) on integers (qu8_conv2d_winograd_2x2__wasmsimd), unless compiled with `winograd: false`. */
+export function qconvWinograd(node: NodeOf<'qconv2d'>, graph: Graph, winograd: boolean | 'all'): boolean {
+  const a = node.attrs;
+  return winograd !== false && a.groups === 1 && a.kernel[0] === 3 && a.kernel[1] === 3 && a.stride.every((v) => v === 1) &&
+    a.dilation.every((v) => v === 1) && graph.shape(node.inputs[0])[1] >= 4;
+}
+
+/** Tiles per Winograd block: as many (a multiple of 8, 8 to 64) as keep the block's transformed input within 256 KiB. */
+const winogradTiles = (s: QconvShape) => Math.max(8, Math.min(64, Math.floor((256 << 10) / (16 * Math.ceil(s.C / 2) * 4)) & ~7));
+
+/** One thread's Winograd scratch: the quantized image (thread 0's), the block's transformed input, 2 KiB of products + 64 bytes. */
+function winogradScratch(s: QconvShape): { img: number; v: number; total: number } {
+  const img = align16(s.C * s.H * s.W);
+  const v = 16 * (Math.ceil(s.C / 2) * winogradTiles(s) * 4 + 64);
+  return { img, v, total: img + v + 2048 + 64 };
+}
+
+/**
+ * The transformed weights U' = G' g G'^T (G' = 2G of F(2x2, 3x3): integers) of [M, C, 3, 3]
+ * integer weights, packed per position of the 4x4 tile as packQconvWeights packs a K = C
+ * GEMM; and per output channel the sum over channels of U' at position (1, 1), the zero
+ * point's share (assembly/qconv.ts).
+ */
+export function packQconvWinograd(w: Float32Array, s: QconvShape, out: Int16Array): Int32Array {
+  const { C, M, MBg } = s;
+  const C2 = Math.ceil(C / 2);
+  const G = [[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]];
+  const s11 = new Int32Array(M);
+  const u = new Int32Array(16);
+  for (let m = 0; m < M; m++) {
+    for (let c = 0; c < C; c++) {
+      const g = (m * C + c) * 9;
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          let v = 0;
+          for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) v += G[i][a] * w[g + a * 3 + b] * G[j][b];
+          u[i * 4 + j] = v;
+        }
+      }
+      s11[m] += u[5];
+      const mb = m >> 2;
+      for (let xi = 0; xi < 16; xi++) out[((xi * MBg + mb) * C2 + (c >> 1)) * 8 + (m & 3) * 2 + (c & 1)] = u[xi];
+    }
+  }
+  return s11;
+}
+
 /**
  * qconv2d: qu8_quantize__wasmsimd (the image to bytes, threads splitting its channels), then
  * qu8_conv2d_gemm_4x8c2__wasmsimd (threads splitting the output pixels, each building its own
@@ -61,7 +108,8 @@ export function packQconvWeights(w: Float32Array, s: QconvShape, out: Int16Array
 export const qconv2dKernel: WasmKernel<'qconv2d'> = {
   op: 'qconv2d',
   scratchBytes(node, graph) {
-    return scratch(qconvShape(node, graph)).total;
+    const s = qconvShape(node, graph);
+    return Math.max(scratch(s).total, qconvWinograd(node, graph, true) ? winogradScratch(s).total : 0);
   },
   prepare(node, ctx) {
     const { graph } = ctx;
@@ -79,6 +127,7 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
       for (let k = m * s.K; k < (m + 1) * s.K; k++) sum += weights[k];
       perChannel[m] = bias[m] + xlo * sum; // z = -xlo
     }
+    if (qconvWinograd(node, graph, ctx.winograd)) return prepareWinograd(node, ctx, s, weights, bias, multiplier, xlo);
     const packed = ctx.uploadPacked(packedBytes / 4, (into) => packQconvWeights(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2)));
     const biasPtr = ctx.uploadPacked(s.M + MR, (into) => new Int32Array(into.buffer, into.byteOffset, s.M + MR).set(perChannel));
     const multPtr = ctx.uploadPacked(s.M + MR, (into) => into.set(multiplier));
@@ -108,3 +157,50 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
     };
   },
 };
+
+function prepareWinograd(
+  node: NodeOf<'qconv2d'>, ctx: KernelContext, s: QconvShape, weights: Float32Array, bias: Int32Array, multiplier: Float32Array, xlo: number,
+): Step {
+  const { graph } = ctx;
+  const a = node.attrs;
+  const x = node.inputs[0];
+  const packedBytes = 16 * s.MBg * Math.ceil(s.C / 2) * 16;
+  let s11: Int32Array = new Int32Array(0);
+  const packed = ctx.uploadPacked(packedBytes / 4, (into) => {
+    s11 = packQconvWinograd(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2));
+  });
+  // (Y' >> 2) is the exact sum plus z S11 (z = -xlo, the zero point's byte).
+  const perChannel = new Int32Array(s.M + MR);
+  for (let m = 0; m < s.M; m++) perChannel[m] = bias[m] + xlo * s11[m];
+  const biasPtr = ctx.uploadPacked(s.M + MR, (into) => new Int32Array(into.buffer, into.byteOffset, s.M + MR).set(perChannel));
+  const multPtr = ctx.uploadPacked(s.M + MR, (into) => into.set(multiplier));
+  const [ylo, yhi] = qconvBounds(a);
+  const [N] = graph.shape(x);
+  const inImage = s.C * s.H * s.W * 4;
+  const outImage = s.M * s.OH * s.OW * 4;
+  const tiles = Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2);
+  const sc = winogradScratch(s);
+  const img = ctx.scratchOf(0);
+  const blocks = Array.from({ length: N }, (_, n) => Array.from({ length: ctx.threads }, (_, t) => {
+    const [t0, t1] = share(tiles, ctx.threads, t, NR);
+    const [c0, c1] = share(s.C, ctx.threads, t);
+    const quantize = ctx.params(qconv2dGemmParams({
+      x: ctx.ptr(x) + n * inImage, w: 0, bias: 0, mult: 0, y: 0, img, col: 0, block: 0,
+      c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: 1, kh: 3, kw: 3, sh: 1, sw: 1, pt: 0, pl: 0, dh: 1, dw: 1,
+      xs: a.xScale, xlo, ys: 0, ylo: 0, yhi: 0, nt: 0, p0: 0, p1: 0, c0, c1,
+    }));
+    const conv = ctx.params(qconv2dWinogradParams({
+      img, w: packed, bias: biasPtr, mult: multPtr, y: ctx.ptr(node.outputs[0]) + n * outImage,
+      v: ctx.scratchOf(t) + sc.img, mbuf: ctx.scratchOf(t) + sc.img + sc.v,
+      c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, pt: a.pads[0], pl: a.pads[1],
+      xlo, ys: a.yScale, ylo, yhi, nt: winogradTiles(s), t0, t1,
+    }));
+    return [quantize, conv];
+  }));
+  return () => {
+    for (const image of blocks) {
+      ctx.parallel('qu8_quantize__wasmsimd', image.map(([q]) => q));
+      ctx.parallel('qu8_conv2d_winograd_2x2__wasmsimd', image.map(([, c]) => c));
+    }
+  };
+}
