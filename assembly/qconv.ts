@@ -36,18 +36,53 @@ export function qu8_quantize__wasmsimd(p: usize): void {
   const plane = <usize>pi(p, Q.H) * <usize>pi(p, Q.WD);
   const s = pf(p, Q.XS), lo = pf(p, Q.XLO);
   const vs = f32x4.splat(s), vlo = f32x4.splat(lo), vhi = f32x4.splat(lo + 255);
+  if (pi(p, Q.PAIRS)) {
+    quantizePairs(x, img, plane, pi(p, Q.C0), pi(p, Q.C1), pi(p, Q.C), vs, vlo, vhi);
+    return;
+  }
   let i = <usize>pi(p, Q.C0) * plane;
   const end = <usize>pi(p, Q.C1) * plane;
   for (; i + 16 <= end; i += 16) {
     const src = x + (i << 2);
-    const q0 = quantize(v128.load(src), vs, vlo, vhi);
-    const q1 = quantize(v128.load(src, 16), vs, vlo, vhi);
-    const q2 = quantize(v128.load(src, 32), vs, vlo, vhi);
-    const q3 = quantize(v128.load(src, 48), vs, vlo, vhi);
-    v128.store(img + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+    v128.store(img + i, quantize16(src, vs, vlo, vhi));
   }
   for (; i < end; i++) {
     store<u8>(img + i, <u8>i32x4.extract_lane(quantize(f32x4.splat(load<f32>(x + (i << 2))), vs, vlo, vhi), 0));
+  }
+}
+
+/** 16 values of x quantized to bytes. */
+@inline function quantize16(src: usize, vs: v128, vlo: v128, vhi: v128): v128 {
+  const q0 = quantize(v128.load(src), vs, vlo, vhi);
+  const q1 = quantize(v128.load(src, 16), vs, vlo, vhi);
+  const q2 = quantize(v128.load(src, 32), vs, vlo, vhi);
+  const q3 = quantize(v128.load(src, 48), vs, vlo, vhi);
+  return i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
+}
+
+/**
+ * Channels [c0, c1) (c0 even) quantized into img in pairs: channels (2kk, 2kk + 1) side by
+ * side, pixel by pixel, at img + kk * plane * 2, the layout of an im2col tile of a 1x1
+ * stride-1 unpadded conv, so the GEMM reads the whole image in place of tiles. An odd C's
+ * last channel is paired with zeros (its weight is zero).
+ */
+function quantizePairs(x: usize, img: usize, plane: usize, c0: i32, c1: i32, C: i32, vs: v128, vlo: v128, vhi: v128): void {
+  for (let c = c0; c < c1; c += 2) {
+    const a = x + ((<usize>c * plane) << 2);
+    const b = a + (plane << 2);
+    const second = c + 1 < C;
+    const dst = img + <usize>c * plane;
+    let i: usize = 0;
+    for (; i + 16 <= plane; i += 16) {
+      const qa = quantize16(a + (i << 2), vs, vlo, vhi);
+      const qb = second ? quantize16(b + (i << 2), vs, vlo, vhi) : i8x16.splat(0);
+      v128.store(dst + (i << 1), i8x16.shuffle(qa, qb, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+      v128.store(dst + (i << 1), i8x16.shuffle(qa, qb, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), 16);
+    }
+    for (; i < plane; i++) {
+      store<u8>(dst + (i << 1), <u8>i32x4.extract_lane(quantize(f32x4.splat(load<f32>(a + (i << 2))), vs, vlo, vhi), 0));
+      store<u8>(dst + (i << 1) + 1, second ? <u8>i32x4.extract_lane(quantize(f32x4.splat(load<f32>(b + (i << 2))), vs, vlo, vhi), 0) : 0);
+    }
   }
 }
 
@@ -163,15 +198,18 @@ export function qu8_conv2d_gemm_4x8c2__wasmsimd(p: usize): void {
     for (let p0 = px0; p0 < px1; p0 += ntMax) {
       const nt = min(ntMax, px1 - p0);
       const ntPad = (nt + NR - 1) & ~(NR - 1);
-      im2colPairs(p, g, p0, nt, ntPad, col, z8);
-      const rowBytes = <usize>ntPad << 1;
+      // A 1x1 stride-1 unpadded conv reads the image in pairs as its tiles (rows P * 2 bytes apart).
+      const pairs = pi(p, Q.PAIRS);
+      if (!pairs) im2colPairs(p, g, p0, nt, ntPad, col, z8);
+      const rowBytes = pairs ? <usize>P << 1 : <usize>ntPad << 1;
+      const tile = pairs ? pp(p, Q.IMG) + (<usize>p0 << 1) : col;
       for (let mb = 0; mb < MBg; mb++) {
         const wb = w + <usize>(g * MBg + mb) * blockBytes;
         const m0 = g * Mg + mb * MR;
         const rows = min(MR, Mg - mb * MR);
         for (let pb = 0; pb < ntPad; pb += NR) {
           let a = wb;
-          let b = col + (<usize>pb << 1);
+          let b = tile + (<usize>pb << 1);
           let c0x0 = i32x4.splat(0), c0x1 = i32x4.splat(0);
           let c1x0 = i32x4.splat(0), c1x1 = i32x4.splat(0);
           let c2x0 = i32x4.splat(0), c2x1 = i32x4.splat(0);

@@ -35,7 +35,9 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: '1x1, 16 -> 8', n: 1, c: 16, h: 8, w: 8, m: 8, k: [1, 1] },
+  { name: '1x1, 16 -> 8 (the image in channel pairs, no im2col)', n: 1, c: 16, h: 8, w: 8, m: 8, k: [1, 1] },
+  { name: '1x1, 7 channels (a zero-completed pair), 5x7 pixels, int8 in', n: 2, c: 7, h: 5, w: 7, m: 6, k: [1, 1], xType: 'int8' },
+  { name: '1x1 stride 2 (im2col)', n: 1, c: 6, h: 9, w: 9, m: 5, k: [1, 1], stride: [2, 2] },
   { name: '3x3 pad 1, odd K (3 channels), 5 outputs', n: 2, c: 3, h: 9, w: 11, m: 5, k: [3, 3], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
   { name: '3x3 stride 2, asymmetric pads, int8 in and out', n: 1, c: 12, h: 13, w: 10, m: 6, k: [3, 3], stride: [2, 2], pads: [0, 1, 1, 0], xType: 'int8', yType: 'int8' },
   { name: '7x7 stride 2 pad 3 (a ResNet stem), clip', n: 1, c: 3, h: 20, w: 18, m: 8, k: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], activation: { op: 'clip', min: 0, max: 2 } },

@@ -28,9 +28,15 @@ function qconvShape(node: NodeOf<'qconv2d'>, graph: Graph): QconvShape {
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
-/** One thread's scratch: the quantized image (thread 0's is the one used), its im2col tile, a block of 32 floats. */
+/** A 1x1 stride-1 unpadded conv of one group: its GEMM reads the image quantized in pairs of channels, no im2col. */
+const pairsLayout = (node: NodeOf<'qconv2d'>) => {
+  const a = node.attrs;
+  return a.groups === 1 && a.kernel.every((k) => k === 1) && a.stride.every((v) => v === 1) && a.pads.every((v) => v === 0);
+};
+
+/** One thread's scratch: the quantized image (thread 0's is the one used; in pairs, 16 bytes to spare for the last vector's reads), its im2col tile, a block of 32 floats. */
 function scratch(s: QconvShape): { img: number; col: number; total: number } {
-  const img = align16(s.C * s.H * s.W);
+  const img = align16(Math.ceil(s.C / 2) * 2 * s.H * s.W + 16);
   const col = align16(s.K2 * TILE * 2);
   return { img, col, total: img + col + 128 };
 }
@@ -138,15 +144,16 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
     const P = s.OH * s.OW;
     const sc = scratch(s);
     const img = ctx.scratchOf(0);
+    const pairs = pairsLayout(node);
     const blocks = Array.from({ length: N }, (_, n) => Array.from({ length: ctx.threads }, (_, t) => {
       const [p0, p1] = share(P, ctx.threads, t, NR);
-      const [c0, c1] = share(s.C, ctx.threads, t);
+      const [c0, c1] = share(s.C, ctx.threads, t, pairs ? 2 : 1);
       return ctx.params(qconv2dGemmParams({
         x: ctx.ptr(x) + n * inImage, w: packed, bias: biasPtr, mult: multPtr, y: ctx.ptr(node.outputs[0]) + n * outImage,
         img, col: ctx.scratchOf(t) + sc.img, block: ctx.scratchOf(t) + sc.img + sc.col,
         c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: s.groups, kh: a.kernel[0], kw: a.kernel[1],
         sh: a.stride[0], sw: a.stride[1], pt: a.pads[0], pl: a.pads[1], dh: a.dilation[0], dw: a.dilation[1],
-        xs: a.xScale, xlo, ys: a.yScale, ylo, yhi, nt: TILE, p0, p1, c0, c1,
+        xs: a.xScale, xlo, ys: a.yScale, ylo, yhi, nt: TILE, p0, p1, c0, c1, pairs: pairs ? 1 : 0,
       }));
     }));
     return () => {
@@ -187,7 +194,7 @@ function prepareWinograd(
     const quantize = ctx.params(qconv2dGemmParams({
       x: ctx.ptr(x) + n * inImage, w: 0, bias: 0, mult: 0, y: 0, img, col: 0, block: 0,
       c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: 1, kh: 3, kw: 3, sh: 1, sw: 1, pt: 0, pl: 0, dh: 1, dw: 1,
-      xs: a.xScale, xlo, ys: 0, ylo: 0, yhi: 0, nt: 0, p0: 0, p1: 0, c0, c1,
+      xs: a.xScale, xlo, ys: 0, ylo: 0, yhi: 0, nt: 0, p0: 0, p1: 0, c0, c1, pairs: 0,
     }));
     const conv = ctx.params(qconv2dWinogradParams({
       img, w: packed, bias: biasPtr, mult: multPtr, y: ctx.ptr(node.outputs[0]) + n * outImage,
