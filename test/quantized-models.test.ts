@@ -3,8 +3,9 @@
  * Fashion-MNIST LeNet-5 quantized by onnxruntime's own tool (`quantize_static`, QDQ format,
  * per-channel int8 weights; uint8 and int8 activations; scripts/quantize_onnx.py in the venv
  * scripts/setup-system.mjs makes), run by onnxruntime (CPU, which executes the QDQ file with
- * its int8 kernels) and imported by webconv, which folds the weights' DequantizeLinear and
- * runs every QuantizeLinear -> DequantizeLinear as a `qdq` node in float. On 64 test images:
+ * its int8 kernels) and imported by webconv, which folds the weights' DequantizeLinear, runs
+ * every QuantizeLinear -> DequantizeLinear as a `qdq` node and, on wasm, each conv between
+ * them on integers (qconv2d). On 64 test images:
  * the logits within 1e-2 of the largest and the same top-1 on every backend.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -121,13 +122,15 @@ for (const v of VARIANTS) {
  * torchvision's ResNet-18 and MobileNetV2 (random weights, 64x64, exported by PyTorch as an
  * app ships them: scripts/export_torch_models.py `<model>@64`), quantized by onnxruntime's tool
  * on 8 seeded calibration inputs: residual Adds, global pooling and the classifier between
- * Q/DQ pairs. Evaluated on 4 other inputs against onnxruntime on the same file, run two ways:
- * as written (graph optimizations off: DequantizeLinear, the float op, QuantizeLinear, which
- * is what webconv computes today) within 1e-2 of the largest logit on wasm (3e-2 on the
- * float64 reference backend); and as onnxruntime runs it
- * by default (its int8 kernels: QLinearConv and the like), the same top-1 and within 3e-2. The
- * two ways of onnxruntime itself differ by 2.3% of the largest logit on ResNet-18 (one-step
- * rounding differences at the requantizations, amplified over 20 layers of random weights).
+ * Q/DQ pairs. Evaluated on 4 other inputs against three runs of the same file by others:
+ * onnxruntime for Python as written (graph optimizations off: DequantizeLinear, the float op,
+ * QuantizeLinear), onnxruntime for Python by default (its int8 kernels: QLinearConv and the
+ * like), and onnxruntime-web (wasm, its int8 kernels). webconv runs it as written (reference,
+ * and wasm with `int8: false`: within 1e-2 of the largest logit of onnxruntime as written, 3e-2
+ * on the float64 reference) and with its convs on integers (wasm: equal to onnxruntime-web on
+ * ResNet-18). onnxruntime for Python's two ways differ by 2.3% of the largest logit on
+ * ResNet-18 (one-step rounding differences at the requantizations, amplified over 20 layers of
+ * random weights).
  */
 describe('torchvision models quantized by onnxruntime (QDQ, per-channel int8 weights, uint8 activations)', () => {
   const MODELS = ['resnet18@64', 'mobilenet_v2@64'];

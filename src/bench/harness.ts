@@ -9,6 +9,7 @@ import { sizeOf } from '../graph/graph.js';
 import { mulberry32 } from '../graph/weight-init.js';
 import { optimizeGraph } from '../plan/passes.js';
 import { fuseBottlenecks } from '../plan/fuse-bottleneck.js';
+import { fuseInt8Convs } from '../plan/fuse-int8.js';
 import { modelRoof, type BenchReport, type Environment, type LayerReport, type Latency, type ModelReport, type Peaks, type PeerReport } from './report.js';
 
 export interface BenchOptions {
@@ -291,9 +292,12 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   } finally {
     exe.dispose();
   }
-  // The graph the backend ran: on wasm, inverted residuals fused into one op unless told not to.
-  const passed = optimizeGraph(graph).graph;
-  const optimized = backendName === 'wasm' && options.compile?.fuseBottlenecks !== false ? fuseBottlenecks(passed).graph : passed;
+  // The graph the backend ran: on wasm, a quantized file's convs on integers and inverted
+  // residuals fused into one op, unless told not to.
+  const wasmOptions = (options.compile ?? {}) as { fuseBottlenecks?: boolean; int8?: boolean };
+  const optimizedOnce = optimizeGraph(graph).graph;
+  const passed = backendName === 'wasm' && wasmOptions.int8 !== false ? fuseInt8Convs(optimizedOnce).graph : optimizedOnce;
+  const optimized = backendName === 'wasm' && wasmOptions.fuseBottlenecks !== false ? fuseBottlenecks(passed).graph : passed;
 
   const table = costTable(optimized, { expand: true, memory: 'inference' });
   const roof = modelRoof(backendName, info, peaks);
