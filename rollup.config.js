@@ -29,7 +29,7 @@ const withoutLong = () => ({
  * fails when a bundle outgrows its budget, so growth is a decision, not a drift.
  */
 const KiB = 1024;
-// runtime: 60 until the int8 kernels (issue 16: the direct and Winograd int8 convs, their host and the int8 pass, 2.4 KiB).
+// runtime: 60 until the int8 kernels (issue 16: the direct and Winograd int8 convs, the int8 peak, their host and the int8 pass, 2.9 KiB).
 const BUDGET_KIB = { sdk: 150, runtime: 64 };
 
 /** Terser for the shipped bundles: ES modules (top-level names mangled), two compress passes, ES2020 output. */

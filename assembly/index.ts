@@ -20,5 +20,5 @@ export { f32_vclamp__wasmsimd, f32_vlrelu__wasmsimd, f32_vrelu__wasmsimd, f32_vs
 export { x32_pad__wasmsimd } from './pad';
 export { xx_copy_blocks__wasm, xx_copy_list__wasm } from './copy';
 export { x32_gather_strided__wasm } from './layout';
-export { f32_peak_madd16x4__wasmsimd, f32_stream_sum__wasmsimd } from './peak';
+export { f32_peak_madd16x4__wasmsimd, f32_stream_sum__wasmsimd, i32_peak_dot16x4__wasmsimd } from './peak';
 export { mac_count, mac_reset } from './params';

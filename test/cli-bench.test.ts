@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { BenchReport } from '../src/bench/report.js';
 
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const ROOT_DIR = new URL('..', import.meta.url).pathname;
 const webconv = (...args: string[]) =>
   spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
 const dir = mkdtempSync(join(tmpdir(), 'webconv-bench-'));
@@ -50,6 +51,21 @@ describe('webconv bench', () => {
     expect(m.macMismatches.some((x) => x.layer.startsWith('conv.s4'))).toBe(true);
     expect(r.stdout).toMatch(/counted MACs differ from the cost model in \d+ layer\(s\) \(block padding\)/);
   }, 300_000);
+
+  it('a quantized model: its convs run as qconv2d rows, held against the measured int8 peak', () => {
+    const r = webconv('bench', join(ROOT_DIR, 'models/lenet5-fashion-mnist.int8.onnx'), '--json', '-', '--time', '100');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as BenchReport;
+    const int8 = report.peaks.wasmInt8Gops!;
+    expect(int8).toBeGreaterThan(1);
+    const q = report.models[0].layers.filter((l) => l.type === 'qconv2d');
+    expect(q.length).toBe(2);
+    for (const l of q) {
+      expect(l.ms).toBeGreaterThan(0);
+      expect(l.percentOfPeak).toBeCloseTo((100 * l.achievedGflops) / int8, 6);
+      expect(l.attainableGflops).toBeLessThanOrEqual(int8);
+    }
+  }, 120_000);
 
   it('--compare ort-web,tfjs-wasm: each peer alternates with webconv in the same process, same answer', () => {
     const r = webconv('bench', 'resnet18', '--json', '-', '--time', '200', '--compare', 'ort-web,tfjs-wasm');

@@ -83,6 +83,8 @@ export interface DevicePeaks {
   readonly gflopsWith?: Readonly<Record<string, number>>;
   /** Streaming read bandwidth, GB/s (wasm: from wasm memory; webgpu: from a storage buffer). */
   readonly bandwidthGBs: number;
+  /** 8-bit multiply-add throughput, GOP/s (wasm: i32x4.dot_i16x8_s + add chains, one thread), where the backend has int8 kernels. */
+  readonly int8Gops?: number;
 }
 
 export interface Backend {

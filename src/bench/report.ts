@@ -31,6 +31,8 @@ export interface Peaks {
   readonly wasmRelaxedSimdGflops?: number;
   /** Streaming read bandwidth from wasm memory (a sum over 64 MiB). */
   readonly wasmBandwidthGBs: number;
+  /** The int8 kernels' multiply-add throughput (i32x4.dot_i16x8_s + add chains, one thread), GOP/s: the roof of qconv2d layers. */
+  readonly wasmInt8Gops?: number;
   /** WebGPU multiply-add throughput (kernels/peak.wgsl), when a model ran on webgpu. */
   readonly webgpuGflops?: number;
   /** WebGPU streaming read bandwidth from a storage buffer (64 MiB). */

@@ -47,6 +47,7 @@ function renderText(r: BenchReport): string {
   out.push(
     `peaks (measured): wasm SIMD ${fmt(p.wasmSimdGflops)} GFLOP/s` +
       (p.wasmRelaxedSimdGflops ? `, relaxed SIMD ${fmt(p.wasmRelaxedSimdGflops)} GFLOP/s` : '') +
+      (p.wasmInt8Gops ? `, int8 ${fmt(p.wasmInt8Gops)} GOP/s (the roof of int8 layers)` : '') +
       `, memory bandwidth ${fmt(p.wasmBandwidthGBs)} GB/s` +
       (p.webgpuGflops ? `; WebGPU ${fmt(p.webgpuGflops)} GFLOP/s, ${fmt(p.webgpuBandwidthGBs ?? NaN)} GB/s` : ''),
   );

@@ -92,7 +92,7 @@ export const wasmBackend: Backend = {
 /**
  * This engine's wasm peaks, measured: SIMD multiply-add throughput on one thread (16
  * independent multiply-add chains, kernels' f32_peak_madd16x4__wasmsimd), plain and, where the engine
- * runs it, relaxed; and streaming read bandwidth of wasm memory (a sum over 64 MiB). Best of
+ * runs it, relaxed; the int8 kernels' (i32_peak_dot16x4__wasmsimd: dot_i16x8_s + add chains); and streaming read bandwidth of wasm memory (a sum over 64 MiB). Best of
  * five rounds after warm-up (V8 tiers wasm up on later calls).
  */
 async function measureWasmPeaks(): Promise<DevicePeaks> {
@@ -108,6 +108,20 @@ async function measureWasmPeaks(): Promise<DevicePeaks> {
       const t = now();
       peak(n);
       best = Math.max(best, (n * 16 * 4 * 2) / ((now() - t) * 1e6));
+    }
+    return best;
+  };
+  const int8 = async () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { exports } = await WebAssembly.instantiate(await kernelsModule('simd'), { env: { memory } });
+    const peak = exports.i32_peak_dot16x4__wasmsimd as (n: number) => number;
+    for (let i = 0; i < 10; i++) peak(1e6);
+    let best = 0;
+    for (let r = 0; r < 5; r++) {
+      const n = 1e7;
+      const t = now();
+      peak(n);
+      best = Math.max(best, (n * 16 * 8 * 2) / ((now() - t) * 1e6)); // 16 chains x 8 multiply-adds x 2 ops
     }
     return best;
   };
@@ -130,7 +144,7 @@ async function measureWasmPeaks(): Promise<DevicePeaks> {
   if (!supports('simd')) throw new EngineError(NO_SIMD);
   const gflops = await flops('simd');
   const relaxed = supports('relaxed-simd') ? await flops('relaxed-simd') : undefined;
-  return { gflops, ...(relaxed !== undefined ? { gflopsWith: { 'relaxed-simd': relaxed } } : {}), bandwidthGBs: await bandwidth() };
+  return { gflops, ...(relaxed !== undefined ? { gflopsWith: { 'relaxed-simd': relaxed } } : {}), bandwidthGBs: await bandwidth(), int8Gops: await int8() };
 }
 
 class WasmExecutable implements Executable, KernelContext {
