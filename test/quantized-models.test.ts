@@ -203,7 +203,8 @@ describe('torchvision models quantized by onnxruntime (QDQ, per-channel int8 wei
           if (run.int8) {
             // The same integer sums and float32 requantization as onnxruntime-web's QLinearConv:
             // ResNet-18, every conv on integers, equals it (0 today). MobileNetV2's depthwise
-            // convs are float sums on both, in different orders (5.8e-3 today, as run in float).
+            // convs run in float32 here, between their Q/DQ pairs: a float32 sum can round to the
+            // other side of a tie than the exact one (5.8e-3 today, as with int8: false).
             // onnxruntime for Python on this x86 machine differs from both by up to 2.3% of the
             // largest logit on ResNet-18 (one-step differences, amplified over the layers).
             expect(web).toBeLessThanOrEqual((m.startsWith('resnet18') ? 1e-6 : 1e-2) * maxRef);

@@ -13,8 +13,9 @@
  * grid comes from Initializer.quantized and is checked against the values: a weight off its
  * grid (a pass rewrote it) leaves the conv as it is. What does not match (depthwise convs
  * included: a GEMM over 9 taps gains little) runs in float between its qdq nodes, exactly as
- * the file says. Run by the backends with the kernel (wasm, the reference); WebGPU lowers
- * qconv2d back ({@link lowerInt8Convs}).
+ * the file says. Run by the wasm backend (compile option `int8`, default on) and by the
+ * harness to report the graph that ran; the reference backend runs a qconv2d it is given;
+ * WebGPU lowers qconv2d back ({@link lowerInt8Convs}).
  */
 import type { Graph, Initializer, Node } from '../graph/graph.js';
 import { sizeOf } from '../graph/graph.js';
