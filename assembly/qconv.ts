@@ -150,6 +150,43 @@ function im2colPairs(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32, col: usize,
 }
 
 /**
+ * qu8_gemm_ukernel_4x8c2: c[r][0..8) = sum over kk < k2 of a's pair of channel r dot b's 8
+ * pixels' pairs (r < 4), as int32 into c (4 rows of 8, 128 bytes), where the caller's epilogue
+ * reads them (requantization, or Winograd's output transform), as the float32 GEMM
+ * micro-kernels hand back their blocks. a: per kk, 4 rows' int16 pairs (16 bytes); b: per kk
+ * (rows sb bytes apart), the 8 pixels' pairs as bytes (`bytes`: widened to 16 bits as loaded)
+ * or as int16.
+ */
+@inline function qu8_gemm_ukernel_4x8c2(k2: i32, a: usize, b: usize, sb: usize, c: usize, bytes: bool): void {
+  let c0x0 = i32x4.splat(0), c0x1 = i32x4.splat(0);
+  let c1x0 = i32x4.splat(0), c1x1 = i32x4.splat(0);
+  let c2x0 = i32x4.splat(0), c2x1 = i32x4.splat(0);
+  let c3x0 = i32x4.splat(0), c3x1 = i32x4.splat(0);
+  for (let kk = 0; kk < k2; kk++) {
+    const vb0 = bytes ? v128.load8x8_u(b) : v128.load(b);
+    const vb1 = bytes ? v128.load8x8_u(b, 8) : v128.load(b, 16);
+    const va0 = v128.load32_splat(a);
+    const va1 = v128.load32_splat(a, 4);
+    const va2 = v128.load32_splat(a, 8);
+    const va3 = v128.load32_splat(a, 12);
+    c0x0 = i32x4.add(c0x0, i32x4.dot_i16x8_s(va0, vb0));
+    c0x1 = i32x4.add(c0x1, i32x4.dot_i16x8_s(va0, vb1));
+    c1x0 = i32x4.add(c1x0, i32x4.dot_i16x8_s(va1, vb0));
+    c1x1 = i32x4.add(c1x1, i32x4.dot_i16x8_s(va1, vb1));
+    c2x0 = i32x4.add(c2x0, i32x4.dot_i16x8_s(va2, vb0));
+    c2x1 = i32x4.add(c2x1, i32x4.dot_i16x8_s(va2, vb1));
+    c3x0 = i32x4.add(c3x0, i32x4.dot_i16x8_s(va3, vb0));
+    c3x1 = i32x4.add(c3x1, i32x4.dot_i16x8_s(va3, vb1));
+    a += 16;
+    b += sb;
+  }
+  v128.store(c, c0x0); v128.store(c, c0x1, 16);
+  v128.store(c, c1x0, 32); v128.store(c, c1x1, 48);
+  v128.store(c, c2x0, 64); v128.store(c, c2x1, 80);
+  v128.store(c, c3x0, 96); v128.store(c, c3x1, 112);
+}
+
+/**
  * Four sums requantized: float32(acc + b) * s, rounded to even, clamped to [lo, hi], + 0 (a
  * step of -0, the nearest of a small negative, becomes +0, as (q - zero point) * scale gives),
  * times ys.
@@ -208,39 +245,15 @@ export function qu8_conv2d_gemm_4x8c2__wasmsimd(p: usize): void {
         const m0 = g * Mg + mb * MR;
         const rows = min(MR, Mg - mb * MR);
         for (let pb = 0; pb < ntPad; pb += NR) {
-          let a = wb;
-          let b = tile + (<usize>pb << 1);
-          let c0x0 = i32x4.splat(0), c0x1 = i32x4.splat(0);
-          let c1x0 = i32x4.splat(0), c1x1 = i32x4.splat(0);
-          let c2x0 = i32x4.splat(0), c2x1 = i32x4.splat(0);
-          let c3x0 = i32x4.splat(0), c3x1 = i32x4.splat(0);
-          for (let kk = 0; kk < K2; kk++) {
-            const vb0 = v128.load8x8_u(b);
-            const vb1 = v128.load8x8_u(b, 8);
-            const va0 = v128.load32_splat(a);
-            const va1 = v128.load32_splat(a, 4);
-            const va2 = v128.load32_splat(a, 8);
-            const va3 = v128.load32_splat(a, 12);
-            c0x0 = i32x4.add(c0x0, i32x4.dot_i16x8_s(va0, vb0));
-            c0x1 = i32x4.add(c0x1, i32x4.dot_i16x8_s(va0, vb1));
-            c1x0 = i32x4.add(c1x0, i32x4.dot_i16x8_s(va1, vb0));
-            c1x1 = i32x4.add(c1x1, i32x4.dot_i16x8_s(va1, vb1));
-            c2x0 = i32x4.add(c2x0, i32x4.dot_i16x8_s(va2, vb0));
-            c2x1 = i32x4.add(c2x1, i32x4.dot_i16x8_s(va2, vb1));
-            c3x0 = i32x4.add(c3x0, i32x4.dot_i16x8_s(va3, vb0));
-            c3x1 = i32x4.add(c3x1, i32x4.dot_i16x8_s(va3, vb1));
-            a += 16;
-            b += rowBytes;
-          }
+          qu8_gemm_ukernel_4x8c2(K2, wb, tile + (<usize>pb << 1), rowBytes, block, true);
           countMacs(<f64>K2 * 64);
           const pix = p0 + pb;
           const cols = min(NR, nt - pb);
           const at = (<usize>m0 * <usize>P + <usize>pix) << 2;
           const plane = <usize>P << 2;
-          requantize(c0x0, c0x1, bias, mult, m0, y, at, cols, ys, lo, hi, block);
-          if (rows > 1) requantize(c1x0, c1x1, bias, mult, m0 + 1, y, at + plane, cols, ys, lo, hi, block);
-          if (rows > 2) requantize(c2x0, c2x1, bias, mult, m0 + 2, y, at + 2 * plane, cols, ys, lo, hi, block);
-          if (rows > 3) requantize(c3x0, c3x1, bias, mult, m0 + 3, y, at + 3 * plane, cols, ys, lo, hi, block);
+          for (let r = 0; r < rows; r++) {
+            requantize(v128.load(block + (<usize>r << 5)), v128.load(block + (<usize>r << 5), 16), bias, mult, m0 + r, y, at + <usize>r * plane, cols, ys, lo, hi, block + 128);
+          }
         }
       }
     }
@@ -339,35 +352,7 @@ export function qu8_conv2d_winograd_2x2__wasmsimd(p: usize): void {
       for (let tb = 0; tb < ntPad; tb += NR) {
         // The 16 positions' products of 4 channels by 8 tiles, into mbuf ([position][channel][tile], int32).
         for (let xi = 0; xi < 16; xi++) {
-          let a = w + <usize>xi * wPos + <usize>mb * <usize>C2 * 16;
-          let b = vbuf + <usize>xi * posBytes + (<usize>tb << 2);
-          let c0x0 = i32x4.splat(0), c0x1 = i32x4.splat(0);
-          let c1x0 = i32x4.splat(0), c1x1 = i32x4.splat(0);
-          let c2x0 = i32x4.splat(0), c2x1 = i32x4.splat(0);
-          let c3x0 = i32x4.splat(0), c3x1 = i32x4.splat(0);
-          for (let kk = 0; kk < C2; kk++) {
-            const vb0 = v128.load(b);
-            const vb1 = v128.load(b, 16);
-            const va0 = v128.load32_splat(a);
-            const va1 = v128.load32_splat(a, 4);
-            const va2 = v128.load32_splat(a, 8);
-            const va3 = v128.load32_splat(a, 12);
-            c0x0 = i32x4.add(c0x0, i32x4.dot_i16x8_s(va0, vb0));
-            c0x1 = i32x4.add(c0x1, i32x4.dot_i16x8_s(va0, vb1));
-            c1x0 = i32x4.add(c1x0, i32x4.dot_i16x8_s(va1, vb0));
-            c1x1 = i32x4.add(c1x1, i32x4.dot_i16x8_s(va1, vb1));
-            c2x0 = i32x4.add(c2x0, i32x4.dot_i16x8_s(va2, vb0));
-            c2x1 = i32x4.add(c2x1, i32x4.dot_i16x8_s(va2, vb1));
-            c3x0 = i32x4.add(c3x0, i32x4.dot_i16x8_s(va3, vb0));
-            c3x1 = i32x4.add(c3x1, i32x4.dot_i16x8_s(va3, vb1));
-            a += 16;
-            b += rowBytes;
-          }
-          const mp = mbuf + (<usize>xi << 7);
-          v128.store(mp, c0x0); v128.store(mp, c0x1, 16);
-          v128.store(mp, c1x0, 32); v128.store(mp, c1x1, 48);
-          v128.store(mp, c2x0, 64); v128.store(mp, c2x1, 80);
-          v128.store(mp, c3x0, 96); v128.store(mp, c3x1, 112);
+          qu8_gemm_ukernel_4x8c2(C2, w + <usize>xi * wPos + <usize>mb * <usize>C2 * 16, vbuf + <usize>xi * posBytes + (<usize>tb << 2), rowBytes, mbuf + (<usize>xi << 7), false);
         }
         countMacs(<f64>C2 * 64 * 16);
         // Y' = A^T M' A, 4 tiles a vector; / 4 (exact), bias, requantized, scattered to the tiles' 2x2 outputs.

@@ -34,11 +34,11 @@ const pairsLayout = (node: NodeOf<'qconv2d'>) => {
   return a.groups === 1 && a.kernel.every((k) => k === 1) && a.stride.every((v) => v === 1) && a.pads.every((v) => v === 0);
 };
 
-/** One thread's scratch: the quantized image (thread 0's is the one used; in pairs, 16 bytes to spare for the last vector's reads), its im2col tile, a block of 32 floats. */
+/** One thread's scratch: the quantized image (thread 0's is the one used; in pairs, 16 bytes to spare for the last vector's reads), its im2col tile, the micro-kernel's block and a partial row (160 bytes). */
 function scratch(s: QconvShape): { img: number; col: number; total: number } {
   const img = align16(Math.ceil(s.C / 2) * 2 * s.H * s.W + 16);
   const col = align16(s.K2 * TILE * 2);
-  return { img, col, total: img + col + 128 };
+  return { img, col, total: img + col + 160 };
 }
 
 /**
