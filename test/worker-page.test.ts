@@ -134,6 +134,7 @@ describe.runIf(run)('a model in a Web Worker, in headless Chromium', () => {
   }, 90_000);
 
   it('runs on WebGPU in the worker (navigator.gpu of the worker): the outputs of wasm on the page', async () => {
+    const before = page!.workers().length;
     const r = await inPage<{ here: number[]; there: number[]; backend: string }>(`
       ${SEEDED}
       const w = await import('/webconv.browser.js');
@@ -153,6 +154,9 @@ describe.runIf(run)('a model in a Web Worker, in headless Chromium', () => {
     expect(r.there).toHaveLength(10);
     const scale = Math.max(...r.here.map(Math.abs));
     r.there.forEach((v, i) => expect(Math.abs(v - r.here[i])).toBeLessThanOrEqual(1e-4 * scale));
+    // dispose() ended the worker (it ends asynchronously: the next test counts the page's
+    // workers, so this one waits for its own to be gone).
+    expect(await workersSettleAt(before)).toBe(before);
   }, 90_000);
 
   it('brings typed errors across as the same classes, with their fields', async () => {
