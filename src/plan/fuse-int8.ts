@@ -54,18 +54,23 @@ export function int8Weights(init: Initializer, values: Float32Array): { q: Int8A
   return { q, scale };
 }
 
-export function fuseInt8Convs(graph: Graph): Int8Convs {
-  const g = new Rewriter(graph.nodes);
-  const outputs = new Set(graph.outputs);
-  const inits = new Map(graph.initializers);
-  const grids = new Map<string, Grid>();
-  const taken = new Set<string>([...graph.shapes.keys(), ...inits.keys(), ...graph.inputs.map((i) => i.name)]);
-  const fresh = (base: string) => {
+/** `base`, or `base.2`, `base.3`, ...: a tensor name the graph does not hold yet, taken once given. */
+function freshNames(graph: Graph): (base: string) => string {
+  const taken = new Set<string>([...graph.shapes.keys(), ...graph.initializers.keys(), ...graph.inputs.map((i) => i.name)]);
+  return (base) => {
     let name = base;
     for (let k = 2; taken.has(name); k++) name = `${base}.${k}`;
     taken.add(name);
     return name;
   };
+}
+
+export function fuseInt8Convs(graph: Graph): Int8Convs {
+  const g = new Rewriter(graph.nodes);
+  const outputs = new Set(graph.outputs);
+  const inits = new Map(graph.initializers);
+  const grids = new Map<string, Grid>();
+  const fresh = freshNames(graph);
   const convs: string[] = [];
   for (let i = 0; i < graph.nodes.length; i++) {
     const n = g.node(i);
@@ -134,13 +139,7 @@ export function fuseInt8Convs(graph: Graph): Int8Convs {
 export function lowerInt8Convs(graph: Graph): Graph {
   if (!graph.nodes.some((n) => n.op === 'qconv2d')) return graph;
   const inits = new Map(graph.initializers);
-  const taken = new Set<string>([...graph.shapes.keys(), ...inits.keys(), ...graph.inputs.map((i) => i.name)]);
-  const fresh = (base: string) => {
-    let name = base;
-    for (let k = 2; taken.has(name); k++) name = `${base}.${k}`;
-    taken.add(name);
-    return name;
-  };
+  const fresh = freshNames(graph);
   const nodes: Node[] = [];
   for (const node of graph.nodes) {
     const t = typed(node);

@@ -97,34 +97,24 @@ export const wasmBackend: Backend = {
  */
 async function measureWasmPeaks(): Promise<DevicePeaks> {
   const now = () => performance.now();
-  const flops = async (flavor: WasmFlavor) => {
+  /** Best of five rounds of a peak kernel (`iters` rounds of its chains; `ops` operations a round). */
+  const chains = async (flavor: WasmFlavor, kernel: string, ops: number) => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = await WebAssembly.instantiate(await kernelsModule(flavor), { env: { memory } });
-    const peak = exports.f32_peak_madd16x4__wasmsimd as (n: number) => number;
+    const peak = exports[kernel] as (n: number) => number;
     for (let i = 0; i < 10; i++) peak(1e6);
     let best = 0;
     for (let r = 0; r < 5; r++) {
       const n = 1e7;
       const t = now();
       peak(n);
-      best = Math.max(best, (n * 16 * 4 * 2) / ((now() - t) * 1e6));
+      best = Math.max(best, (n * ops) / ((now() - t) * 1e6));
     }
     return best;
   };
-  const int8 = async () => {
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const { exports } = await WebAssembly.instantiate(await kernelsModule('simd'), { env: { memory } });
-    const peak = exports.i32_peak_dot16x4__wasmsimd as (n: number) => number;
-    for (let i = 0; i < 10; i++) peak(1e6);
-    let best = 0;
-    for (let r = 0; r < 5; r++) {
-      const n = 1e7;
-      const t = now();
-      peak(n);
-      best = Math.max(best, (n * 16 * 8 * 2) / ((now() - t) * 1e6)); // 16 chains x 8 multiply-adds x 2 ops
-    }
-    return best;
-  };
+  // 16 chains of 4 lanes, a multiply and an add each; 16 chains of 8 multiply-adds (dot_i16x8_s + add).
+  const flops = (flavor: WasmFlavor) => chains(flavor, 'f32_peak_madd16x4__wasmsimd', 16 * 4 * 2);
+  const int8 = () => chains('simd', 'i32_peak_dot16x4__wasmsimd', 16 * 8 * 2);
   const bandwidth = async () => {
     const bytes = 64 << 20;
     const memory = new WebAssembly.Memory({ initial: bytes / PAGE + 2 });

@@ -127,16 +127,12 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
     // The zero point of x's bytes: sum (u - z) w = sum u w - z sum w, the second term folded into the bias.
     const xlo = QDQ_RANGE[a.xType][0] - a.xZeroPoint;
     const { bias, multiplier } = qconvChannels(a, graph.weight(wScale), b ? graph.weight(b) : undefined);
-    const perChannel = new Int32Array(s.M + MR);
-    for (let m = 0; m < s.M; m++) {
-      let sum = 0;
-      for (let k = m * s.K; k < (m + 1) * s.K; k++) sum += weights[k];
-      perChannel[m] = bias[m] + xlo * sum; // z = -xlo
-    }
     if (qconvWinograd(node, graph, ctx.winograd)) return prepareWinograd(node, ctx, s, weights, bias, multiplier, xlo);
     const packed = ctx.uploadPacked(packedBytes / 4, (into) => packQconvWeights(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2)));
-    const biasPtr = ctx.uploadPacked(s.M + MR, (into) => new Int32Array(into.buffer, into.byteOffset, s.M + MR).set(perChannel));
-    const multPtr = ctx.uploadPacked(s.M + MR, (into) => into.set(multiplier));
+    // The zero point's share is z times each channel's sum of weights.
+    const sums = new Int32Array(s.M);
+    for (let m = 0; m < s.M; m++) for (let k = m * s.K; k < (m + 1) * s.K; k++) sums[m] += weights[k];
+    const { biasPtr, multPtr } = uploadChannels(ctx, bias, sums, xlo, multiplier);
     const [ylo, yhi] = qconvBounds(a);
     const [N] = graph.shape(x);
     const inImage = s.C * s.H * s.W * 4;
@@ -165,6 +161,21 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
   },
 };
 
+/**
+ * The kernels' per-channel values, uploaded (MR entries to spare for a last partial block):
+ * int32 bias[m] - z * share[m] (z = -xlo, the zero point's byte; share: what the kernel's
+ * sums hold of each zero-point byte), and the requantization multipliers.
+ */
+function uploadChannels(ctx: KernelContext, bias: Int32Array, share: Int32Array, xlo: number, multiplier: Float32Array): { biasPtr: number; multPtr: number } {
+  const M = bias.length;
+  const biasPtr = ctx.uploadPacked(M + MR, (into) => {
+    const out = new Int32Array(into.buffer, into.byteOffset, M + MR);
+    for (let m = 0; m < M; m++) out[m] = bias[m] + xlo * share[m];
+  });
+  const multPtr = ctx.uploadPacked(M + MR, (into) => into.set(multiplier));
+  return { biasPtr, multPtr };
+}
+
 function prepareWinograd(
   node: NodeOf<'qconv2d'>, ctx: KernelContext, s: QconvShape, weights: Float32Array, bias: Int32Array, multiplier: Float32Array, xlo: number,
 ): Step {
@@ -177,10 +188,7 @@ function prepareWinograd(
     s11 = packQconvWinograd(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2));
   });
   // (Y' >> 2) is the exact sum plus z S11 (z = -xlo, the zero point's byte).
-  const perChannel = new Int32Array(s.M + MR);
-  for (let m = 0; m < s.M; m++) perChannel[m] = bias[m] + xlo * s11[m];
-  const biasPtr = ctx.uploadPacked(s.M + MR, (into) => new Int32Array(into.buffer, into.byteOffset, s.M + MR).set(perChannel));
-  const multPtr = ctx.uploadPacked(s.M + MR, (into) => into.set(multiplier));
+  const { biasPtr, multPtr } = uploadChannels(ctx, bias, s11, xlo, multiplier);
   const [ylo, yhi] = qconvBounds(a);
   const [N] = graph.shape(x);
   const inImage = s.C * s.H * s.W * 4;
