@@ -5,7 +5,8 @@
  * byte pairs and its blocks (odd K, channels not a multiple of 4, pixels not a multiple of 8,
  * padding, strides, dilation, groups, 7x7 stem), both 8-bit types on both sides, ReLU and Clip,
  * one and two threads; the int8 pass (src/plan/fuse-int8.ts) on a graph `quantizeModel` made;
- * and WebGPU, which lowers qconv2d to its float conv and qdq. onnxruntime-web's agreement on
+ * and the WebGPU kernel (kernels/qconv2d.wgsl, dot4I8Packed or unpacked bytes) over the same
+ * cases, bit for bit, and its float path (int8: false). onnxruntime-web's agreement on
  * whole quantized models is in quantized-models.test.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -184,22 +185,69 @@ describe('the int8 pass', () => {
   });
 });
 
-describe('qconv2d on WebGPU', () => {
-  it('runs lowered to its float conv and qdq, within a grid step of the wasm kernel', async (ctx) => {
+describe('qconv2d on WebGPU (kernels/qconv2d.wgsl) equals its reference, bit for bit', () => {
+  /** The shared device, or a skip (an error under CI, where WebGPU must be there). */
+  async function gpuOrSkip(ctx: { skip: () => void }) {
     try {
-      await sharedGpu();
+      return await sharedGpu();
     } catch {
       if (process.env.CI) throw new Error('a WebGPU adapter is required under CI');
-      return ctx.skip();
+      ctx.skip();
+      return undefined;
     }
+  }
+
+  /** Runs a case on WebGPU (on `gpu`) and the reference; the count of outputs that differ (by Object.is), and the output. */
+  async function againstReference(t: Case, seed: number, options: Record<string, unknown>) {
+    const { graph, x } = qconvCase(t, seed);
+    const ref = await getBackend('reference').compile(graph);
+    const gpu = await getBackend('webgpu').compile(graph, options);
+    try {
+      const want = (await ref.run(x)).y.data;
+      const got = (await gpu.run(x)).y.data;
+      expect(gpu.profile().map((p) => p.op)).toEqual(['qconv2d']);
+      expect(got.length).toBe(want.length);
+      let differ = 0;
+      for (let k = 0; k < got.length; k++) if (!Object.is(got[k], want[k])) differ++;
+      return { differ, want };
+    } finally {
+      ref.dispose();
+      gpu.dispose();
+    }
+  }
+
+  for (const [i, t] of CASES.entries()) {
+    it(`${t.name} (dot4I8Packed)`, async (ctx) => {
+      const gpu = await gpuOrSkip(ctx);
+      if (!gpu) return;
+      // SwiftShader lists the language feature; the test says which path it checked.
+      expect(gpu.wgslFeatures).toContain('packed_4x8_integer_dot_product');
+      const { differ, want } = await againstReference(t, 1000 + i, {});
+      expect(differ).toBe(0);
+      expect(new Set(Array.from(want, (v) => Math.round(v / 0.37))).size).toBeGreaterThan(t.activation?.op === 'clip' ? 3 : 8);
+    });
+  }
+
+  for (const i of [1, 3, 6]) {
+    it(`${CASES[i].name}, where the adapter lacks packed_4x8_integer_dot_product (bytes unpacked)`, async (ctx) => {
+      const gpu = await gpuOrSkip(ctx);
+      if (!gpu) return;
+      const { differ } = await againstReference(CASES[i], 1000 + i, { gpu: { ...gpu, wgslFeatures: [] } });
+      expect(differ).toBe(0);
+    });
+  }
+
+  it('with int8: false runs the float conv between its qdq nodes, within a grid step of the integer kernel', async (ctx) => {
+    if (!(await gpuOrSkip(ctx))) return;
     const { graph, x } = qconvCase(CASES[1], 77);
     const lowered = lowerInt8Convs(graph);
     expect(lowered.nodes.map((n) => n.op)).toEqual(['qdq', 'conv2d', 'qdq']);
-    const gpu = await getBackend('webgpu').compile(graph);
-    const wasm = await getBackend('wasm').compile(graph);
+    const float = await getBackend('webgpu').compile(graph, { int8: false } as Record<string, unknown>);
+    const ints = await getBackend('webgpu').compile(graph);
     try {
-      const want = (await wasm.run(x)).y.data;
-      const got = (await gpu.run(x)).y.data;
+      const want = (await ints.run(x)).y.data;
+      const got = (await float.run(x)).y.data;
+      expect(float.profile().map((p) => p.op)).toEqual(['qdq', 'conv2d', 'qdq']);
       let off = 0;
       for (let k = 0; k < got.length; k++) {
         expect(Math.abs(got[k] - want[k])).toBeLessThanOrEqual(0.37 * 1.001);
@@ -207,8 +255,8 @@ describe('qconv2d on WebGPU', () => {
       }
       expect(off).toBeLessThanOrEqual(got.length * 0.01);
     } finally {
-      gpu.dispose();
-      wasm.dispose();
+      float.dispose();
+      ints.dispose();
     }
   });
 });

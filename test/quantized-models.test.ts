@@ -176,11 +176,13 @@ describe('torchvision models quantized by onnxruntime (QDQ, per-channel int8 wei
     { label: 'reference', backend: 'reference', options: {}, int8: false },
     { label: 'wasm-float', backend: 'wasm', options: { int8: false }, int8: false },
     { label: 'wasm', backend: 'wasm', options: {}, int8: true },
+    // WebGPU's integer kernel (kernels/qconv2d.wgsl); ResNet-18 only, every conv on integers.
+    { label: 'webgpu', backend: 'webgpu', options: {}, int8: true },
   ];
   for (const m of MODELS) {
-    for (const run of RUNS) {
+    for (const run of RUNS.filter((r) => r.backend !== 'webgpu' || m.startsWith('resnet18'))) {
       const title = run.int8
-        ? `${m} on wasm, convs on int8: onnxruntime-web's int8 kernels (ResNet-18 to 1e-6 of the largest logit, MobileNetV2 1e-2); onnxruntime's (Python, x86) top-1, within 3e-2; as written within 3e-2`
+        ? `${m} on ${run.label}, convs on int8: onnxruntime-web's int8 kernels (ResNet-18 to 1e-6 of the largest logit, MobileNetV2 1e-2); onnxruntime's (Python, x86) top-1, within 3e-2; as written within 3e-2`
         : `${m} on ${run.label}: onnxruntime as written within 1e-2 of the largest logit (reference 3e-2); its int8 kernels' top-1, within 3e-2`;
       it(title, async (ctx) => {
         const c = cases.get(m);

@@ -72,8 +72,8 @@ describe('webgpu kernels', () => {
     }
   });
 
-  it('has a kernel for every op of the IR but qconv2d, which it lowers to its float conv and qdq', () => {
-    expect(OP_TYPES.filter((op) => !GPU_KERNELS.has(op))).toEqual(['qconv2d']);
+  it('has a kernel for every op of the IR', () => {
+    expect(OP_TYPES.filter((op) => !GPU_KERNELS.has(op))).toEqual([]);
   });
 
   gpuIt('runs a graph holding invertedresidual nodes (the wasm pass made them) as the reference does', async () => {

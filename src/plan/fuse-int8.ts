@@ -13,9 +13,9 @@
  * grid comes from Initializer.quantized and is checked against the values: a weight off its
  * grid (a pass rewrote it) leaves the conv as it is. What does not match (depthwise convs
  * included: a GEMM over 9 taps gains little) runs in float between its qdq nodes, exactly as
- * the file says. Run by the wasm backend (compile option `int8`, default on) and by the
- * harness to report the graph that ran; the reference backend runs a qconv2d it is given;
- * WebGPU lowers qconv2d back ({@link lowerInt8Convs}).
+ * the file says. Run by the wasm and WebGPU backends (compile option `int8`, default on) and
+ * by the harness to report the graph that ran; the reference backend runs a qconv2d it is
+ * given. With `int8: false`, WebGPU lowers a qconv2d back ({@link lowerInt8Convs}).
  */
 import type { Graph, Initializer, Node } from '../graph/graph.js';
 import { sizeOf } from '../graph/graph.js';
@@ -130,7 +130,7 @@ export function fuseInt8Convs(graph: Graph): Int8Convs {
 }
 
 /**
- * The inverse, for a backend without a qconv2d kernel (WebGPU): each qconv2d back into a qdq
+ * The inverse (WebGPU's compile option `int8: false`): each qconv2d back into a qdq
  * onto its input's grid, a float conv2d on its dequantized weights (w * wScale), and a qdq onto
  * its output grid. The same
  * graph when there is none. Results may differ from the integer kernel by one grid step where

@@ -91,6 +91,8 @@ export interface GpuContext {
   readonly software: boolean;
   /** The device's enabled features, sorted. */
   readonly features: readonly string[];
+  /** The WGSL language extensions of the adapter's `GPU` (`wgslLanguageFeatures`), sorted; none when the browser does not list them. */
+  readonly wgslFeatures?: readonly string[];
   readonly limits: GpuLimits;
   readonly flags: GpuFlags;
   /** The last error no error scope caught, if any (a `GPUError`). */
@@ -163,6 +165,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     adapterName: name,
     software,
     features: [...device.features].sort(),
+    wgslFeatures: [...((gpu as { wgslLanguageFeatures?: Iterable<string> }).wgslLanguageFeatures ?? [])].sort(),
     limits,
     flags,
     get lastError() {

@@ -14,6 +14,7 @@ import { layernormKernel } from './kernels/layernorm.js';
 import { matmulKernel } from './kernels/matmul.js';
 import { reducemaxKernel, reducemeanKernel, reducesumKernel } from './kernels/reduce.js';
 import { padKernel } from './kernels/pad.js';
+import { qconv2dKernel } from './kernels/qconv2d.js';
 import { channelshuffleKernel, sliceKernel, transposeKernel } from './kernels/layout.js';
 import { avgpoolKernel, globalavgpoolKernel, globalmaxpoolKernel, maxpoolKernel } from './kernels/pooling.js';
 
@@ -26,6 +27,6 @@ export const GPU_KERNELS: ReadonlyMap<OpType, GpuKernel> = new Map(
     transposeKernel, sliceKernel, channelshuffleKernel,
     hardsigmoidKernel, hardswishKernel, siluKernel, geluKernel, erfKernel, sqrtKernel, qdqKernel, subKernel, divKernel, powKernel,
     layernormKernel, matmulKernel, reducemeanKernel, reducesumKernel, reducemaxKernel,
-    invertedresidualKernel,
+    invertedresidualKernel, qconv2dKernel,
   ].map((k) => [k.op, k]),
 );

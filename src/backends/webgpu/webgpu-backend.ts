@@ -5,7 +5,7 @@ import { sizeOf } from '../../graph/graph.js';
 import { planMemory, type MemoryPlan } from '../../plan/memory-planner.js';
 import { optimizeGraph } from '../../plan/passes.js';
 import { fuseBottlenecks, lowerInvertedResiduals } from '../../plan/fuse-bottleneck.js';
-import { lowerInt8Convs } from '../../plan/fuse-int8.js';
+import { fuseInt8Convs, lowerInt8Convs } from '../../plan/fuse-int8.js';
 import { DISPOSED_MEMORY, type Backend, type BackendInfo, type CompileOptions, type DevicePeaks, type Executable, type MemoryReport, type NodeTiming, type TensorData } from '../backend.js';
 import { readInputs } from '../inputs.js';
 import { releaseDerived } from '../release-derived.js';
@@ -14,6 +14,7 @@ import { unsupportedNodes } from '../unsupported.js';
 import { opDef } from '../../ops/registry.js';
 import { sharedGpu, type GpuContext } from './device.js';
 import { pipelineFor } from './pipeline-cache.js';
+import { PACKED_DOT } from './wgsl.js';
 import { measureGpuPeaks } from './peaks.js';
 import type { Dispatch, GpuKernelContext } from './kernel.js';
 import { GPU_KERNELS } from './register-kernels.js';
@@ -40,6 +41,13 @@ export interface WebgpuCompileOptions extends CompileOptions {
    * never in the arena). Default true; false runs each block as its convs (for A/B).
    */
   fuseBottlenecks?: boolean;
+  /**
+   * Run a quantized model's convs on 8-bit integers (qconv2d, src/plan/fuse-int8.ts;
+   * kernels/qconv2d.wgsl on dot4I8Packed) where the file computes them so: qdq -> conv (int8
+   * weights) -> qdq. Default true; false runs them in float32 between their Q/DQ pairs, as
+   * the file is written (and lowers a qconv2d the graph already has to that form).
+   */
+  int8?: boolean;
 }
 
 /** A timestamp query set holds at most this many queries (WebGPU's limit): two per node. */
@@ -68,8 +76,9 @@ export const webgpuBackend: Backend = {
     const gpu = options.gpu ?? (await sharedGpu());
     // Inverted residuals fused (kernels/bottleneck.wgsl); those it has no tile for, or all
     // when told not to fuse, run as their convs.
-    // qconv2d (the wasm backend's int8 pass made them) as its float conv and qdq.
-    const optimized = lowerInt8Convs(options.optimize === false ? graph : optimizeGraph(graph).graph);
+    // Quantized convs on integers (qconv2d), or with `int8: false` as their float conv and qdq.
+    const plain = options.optimize === false ? graph : optimizeGraph(graph).graph;
+    const optimized = options.int8 === false ? lowerInt8Convs(plain) : options.optimize === false ? plain : fuseInt8Convs(plain).graph;
     const fused = options.optimize === false || options.fuseBottlenecks === false ? optimized : fuseBottlenecks(optimized).graph;
     const ir = GPU_KERNELS.get('invertedresidual');
     const g = lowerInvertedResiduals(fused, (n) => options.fuseBottlenecks === false || ir?.supports?.(n, fused, gpu) !== true);
@@ -242,7 +251,8 @@ class WebgpuExecutable implements Executable {
       const params = this.createBuffer('webconv.params', paramData.byteLength, U.UNIFORM | U.COPY_DST);
       device.queue.writeBuffer(params, 0, paramData);
 
-      const pipelines = await Promise.all(all.map((d) => pipelineFor(device, d))).catch((e: unknown) => {
+      const packedDot = gpu.wgslFeatures?.includes(PACKED_DOT) ?? false;
+      const pipelines = await Promise.all(all.map((d) => pipelineFor(device, d, packedDot))).catch((e: unknown) => {
         throw new GpuError(`a WGSL pipeline failed to compile: ${e instanceof Error ? e.message : String(e)}`);
       });
       let i = 0;

@@ -18,6 +18,7 @@ import { GEMM_WGSL } from './shaders/gemm.js';
 import { GLOBAL_POOL_WGSL, globalPoolConstants } from './shaders/global-pool.js';
 import { LRN_WGSL } from './shaders/lrn.js';
 import { PAD_WGSL } from './shaders/pad.js';
+import { QCONV2D_WGSL } from './shaders/qconv2d.js';
 import { POOL_WGSL, poolConstants } from './shaders/pool.js';
 import { SOFTMAX_WGSL } from './shaders/softmax.js';
 import { LAYERNORM_WGSL } from './shaders/layernorm.js';
@@ -40,6 +41,7 @@ const SOURCES = {
   lrn: LRN_WGSL,
   pad: PAD_WGSL,
   pool: POOL_WGSL,
+  qconv2d: QCONV2D_WGSL,
   softmax: SOFTMAX_WGSL,
   layernorm: LAYERNORM_WGSL,
   reduce: REDUCE_WGSL,
@@ -50,9 +52,17 @@ const SOURCES = {
 /** A kernel family: the name of its file in kernels/. */
 export type WgslKernel = keyof typeof SOURCES;
 
-/** The WGSL source of a kernel family, kernels/common.wgsl included. */
-export function wgslSource(kernel: WgslKernel): string {
-  return `${COMMON_WGSL}\n${SOURCES[kernel]}`;
+/** The WGSL language extension of dot4I8Packed, which kernels/qconv2d.wgsl calls where the adapter has it. */
+export const PACKED_DOT = 'packed_4x8_integer_dot_product';
+
+/**
+ * The WGSL source of a kernel family, kernels/common.wgsl included. Without `packedDot`
+ * (the adapter lacks {@link PACKED_DOT}), calls of dot4I8Packed become the kernel's own
+ * dot4I8Unpacked: the same sums, from unpacked bytes.
+ */
+export function wgslSource(kernel: WgslKernel, { packedDot = true }: { packedDot?: boolean } = {}): string {
+  const source = `${COMMON_WGSL}\n${SOURCES[kernel]}`;
+  return packedDot ? source : source.replace(/\bdot4I8Packed\(/g, 'dot4I8Unpacked(');
 }
 
 /** The fused-activation codes of kernels/common.wgsl (a conv's or fc's `act` uniform): one table for both backends. */
