@@ -69,14 +69,16 @@ fn pack(i: u32) {
   arena[params.q_off + i] = bitcast<f32>(word);
 }
 
-// The packed word of input channels [4 c4, 4 c4 + 4) at (ih, iw) of image n, group g, or the
-// padding's word outside the input (read at a clamped address).
-fn x_word(n: u32, g: u32, ih: i32, iw: i32, c4: u32) -> u32 {
-  let inside = ih >= 0 && ih < i32(params.H) && iw >= 0 && iw < i32(params.W);
+// Where the packed words of (ih, iw) of image n, group g start: a clamped address outside the
+// input, where the padding's word is used instead (inside(), below).
+fn x_base(n: u32, g: u32, ih: i32, iw: i32) -> u32 {
   let h = u32(clamp(ih, 0, i32(params.H) - 1));
   let w = u32(clamp(iw, 0, i32(params.W) - 1));
-  let v = bitcast<u32>(arena[params.q_off + (((n * params.H + h) * params.W + w) * params.G + g) * params.Cg4 + c4]);
-  return select(params.pad_word, v, inside);
+  return params.q_off + (((n * params.H + h) * params.W + w) * params.G + g) * params.Cg4;
+}
+
+fn inside(ih: i32, iw: i32) -> bool {
+  return ih >= 0 && ih < i32(params.H) && iw >= 0 && iw < i32(params.W);
 }
 
 fn conv(i: u32) {
@@ -105,8 +107,12 @@ fn conv(i: u32) {
       let iw = i32(ow0 * params.sw + kw * params.dw) - params.pl;
       let step = i32(params.sw);
       let w_at = params.w_off + (kh * params.KW + kw) * params.Cg4;
+      // The 4 pixels' words, found once per tap.
+      let b = vec4<u32>(x_base(n, g, ih, iw), x_base(n, g, ih, iw + step), x_base(n, g, ih, iw + 2 * step), x_base(n, g, ih, iw + 3 * step));
+      let in = vec4<bool>(inside(ih, iw), inside(ih, iw + step), inside(ih, iw + 2 * step), inside(ih, iw + 3 * step));
       for (var c4 = 0u; c4 < params.Cg4; c4++) {
-        let x = vec4<u32>(x_word(n, g, ih, iw, c4), x_word(n, g, ih, iw + step, c4), x_word(n, g, ih, iw + 2 * step, c4), x_word(n, g, ih, iw + 3 * step, c4));
+        let words = vec4<u32>(bitcast<u32>(arena[b.x + c4]), bitcast<u32>(arena[b.y + c4]), bitcast<u32>(arena[b.z + c4]), bitcast<u32>(arena[b.w + c4]));
+        let x = select(vec4<u32>(params.pad_word), words, in);
         let w0 = bitcast<u32>(arena[w_at + ms.x * taps + c4]);
         let w1 = bitcast<u32>(arena[w_at + ms.y * taps + c4]);
         let w2 = bitcast<u32>(arena[w_at + ms.z * taps + c4]);
