@@ -7,5 +7,5 @@ import './backends/register-all.js';
 
 export { runBenchmark, benchmarkModel, measurePeaks, environment } from './bench/harness.js';
 export type { BenchOptions, PeerRunner } from './bench/harness.js';
-export type { BenchReport, ModelReport, LayerReport, Peaks, Environment, PeerReport, Latency } from './bench/report.js';
+export type { BenchReport, ModelReport, LayerReport, Peaks, Environment, PeerReport, LayerPair, Latency } from './bench/report.js';
 export { renderHtmlReport } from './bench/html-report.js';

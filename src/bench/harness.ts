@@ -10,7 +10,7 @@ import { mulberry32 } from '../graph/weight-init.js';
 import { optimizeGraph } from '../plan/passes.js';
 import { fuseBottlenecks } from '../plan/fuse-bottleneck.js';
 import { fuseInt8Convs } from '../plan/fuse-int8.js';
-import { modelRoof, type BenchReport, type Environment, type LayerReport, type Latency, type ModelReport, type Peaks, type PeerReport } from './report.js';
+import { modelRoof, type BenchReport, type Environment, type LayerReport, type LayerPair, type Latency, type ModelReport, type Peaks, type PeerReport } from './report.js';
 
 export interface BenchOptions {
   /** Backend to measure. Default 'wasm'. */
@@ -42,12 +42,17 @@ export interface Runner {
   readonly info: string;
   run(x: Float32Array): Promise<Float32Array>;
   dispose(): void;
+  /** webconv's own runs only (the float run of an int8 model): per-node times of the last run, for per-layer pairs. */
+  profile?(): readonly { readonly node: string; readonly ms: number }[];
+  /** The layers `profile` sums into: the cost table's rows of the graph as it ran. */
+  readonly layers?: readonly { readonly name: string; readonly type: string; readonly nodes: readonly string[] }[];
 }
 
 /** Another runtime on the same graph (onnxruntime-web, tfjs-wasm; see src/bench/peers.ts). */
 export interface PeerRunner {
   readonly name: string;
-  prepare(graph: Graph, options: { threads: number }): Promise<Runner>;
+  /** `backend` and `compile` are the measured run's own (webconv's float run compiles with them). */
+  prepare(graph: Graph, options: { threads: number; backend?: string; compile?: CompileOptions & Record<string, unknown> }): Promise<Runner>;
 }
 
 const now = () => performance.now();
@@ -245,6 +250,17 @@ function layerBytes(graph: Graph, nodes: readonly string[]): number {
 }
 
 /**
+ * The graph a backend runs: the planner's passes, then on wasm and WebGPU a quantized file's
+ * convs on integers, and on wasm inverted residuals fused into one op, unless the compile
+ * options say not to.
+ */
+export function graphAsRun(graph: Graph, backend: string, compile: Record<string, unknown> = {}): Graph {
+  const optimizedOnce = optimizeGraph(graph).graph;
+  const passed = backend !== 'reference' && compile.int8 !== false ? fuseInt8Convs(optimizedOnce).graph : optimizedOnce;
+  return backend === 'wasm' && compile.fuseBottlenecks !== false ? fuseBottlenecks(passed).graph : passed;
+}
+
+/**
  * Benchmarks one model on one backend: cold (compile + first run) and warm latency, per
  * layer times joined to the cost model's rows (of the optimised graph, the one that runs:
  * its FLOPs equal the original's, batch norm and fused activations counting none), the
@@ -277,6 +293,8 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   const warm = latency(samples);
   const info = exe.info();
   const mem = exe.memory();
+  const optimized = graphAsRun(graph, backendName, options.compile);
+  const table = costTable(optimized, { expand: true, memory: 'inference' });
   // The peers, one after another, each alternating with webconv in this process (a peer is
   // prepared only when its turn comes: a runtime that slows others once initialised, as
   // tfjs-wasm did onnxruntime-web here, then touches only the peers after it).
@@ -285,7 +303,7 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   try {
     for (const [i, peer] of (options.peers ?? []).entries()) {
       progress(peer.name, 2 + i, steps);
-      compare.push(await comparePeer(peer, graph, exe, x, first, threads, Math.max(10, options.rounds ?? 10)));
+      compare.push(await comparePeer(peer, graph, exe, x, first, { threads, backend: backendName, compile: options.compile }, { timeMs, minSamples }, Math.max(10, options.rounds ?? 10), table.layers.slice(1)));
     }
     progress('MAC count', steps - 1, steps);
     // The executable's graph is the optimised one: its node names are the cost table's.
@@ -293,14 +311,6 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   } finally {
     exe.dispose();
   }
-  // The graph the backend ran: on wasm, a quantized file's convs on integers and inverted
-  // residuals fused into one op, unless told not to.
-  const wasmOptions = (options.compile ?? {}) as { fuseBottlenecks?: boolean; int8?: boolean };
-  const optimizedOnce = optimizeGraph(graph).graph;
-  const passed = backendName === 'wasm' && wasmOptions.int8 !== false ? fuseInt8Convs(optimizedOnce).graph : optimizedOnce;
-  const optimized = backendName === 'wasm' && wasmOptions.fuseBottlenecks !== false ? fuseBottlenecks(passed).graph : passed;
-
-  const table = costTable(optimized, { expand: true, memory: 'inference' });
   const roof = modelRoof(backendName, info, peaks);
   // The wasm backend runs 3x3 stride-1 convs by Winograd unless told not to (src/cost/winograd.ts).
   const winograd = backendName === 'wasm' && options.compile?.winograd !== false;
@@ -361,12 +371,19 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   };
 }
 
+type LayerRow = { readonly name: string; readonly type: string; readonly nodes: readonly string[] };
+
 /**
- * One peer beside webconv's executable: the peer's cold start, then {@link interleave}'s
- * alternating rounds of the two (two warm-up runs each first). A failure is reported in the
- * row, not thrown: the rest of the report stands.
+ * One peer beside webconv's executable: the peer's cold start, its warm runs (untimed, the
+ * budget webconv's had), then {@link interleave}'s alternating rounds of the two (two warm-up
+ * runs each first). A failure is reported in the row, not thrown: the rest of the report
+ * stands. A peer that profiles (webconv's float run of an int8 model) also gets its layers
+ * paired with `layers`, webconv's, from the same rounds.
  */
-async function comparePeer(peer: PeerRunner, graph: Graph, exe: Executable, x: Float32Array, first: Float32Array, threads: number, rounds: number): Promise<PeerReport> {
+async function comparePeer(
+  peer: PeerRunner, graph: Graph, exe: Executable, x: Float32Array, first: Float32Array,
+  settings: Parameters<PeerRunner['prepare']>[1], warm: { timeMs: number; minSamples: number }, rounds: number, layers: readonly LayerRow[],
+): Promise<PeerReport> {
   const flops = costTable(graph).totals.flops;
   const failed = (error: unknown, coldMs = NaN, info = ''): PeerReport => ({
     runtime: peer.name, info, coldMs, warm: latency([NaN]), webconvWarm: latency([NaN]), rounds: 0, achievedGflops: NaN, speedup: NaN, speedupOfMin: NaN, maxAbsDiff: NaN,
@@ -374,21 +391,40 @@ async function comparePeer(peer: PeerRunner, graph: Graph, exe: Executable, x: F
   });
   let cold: Awaited<ReturnType<typeof coldStart>>;
   try {
-    cold = await coldStart(() => peer.prepare(graph, { threads }), x);
+    cold = await coldStart(() => peer.prepare(graph, settings), x);
   } catch (e) {
     return failed(e);
   }
   try {
+    const runner = cold.runner;
+    // As warm as webconv's executable before the rounds: V8 tiers wasm up per function, late.
+    // With only the 2 warm-up runs, LeNet-5 int8's float run (--compare float) read 1.8-2.8x
+    // the int8 run's time here; warmed like this, 0.93-1.13x.
+    try {
+      await warmSamples(() => runner.run(x), warm.timeMs, warm.minSamples);
+    } catch (e) {
+      return failed(e, cold.coldMs, runner.info);
+    }
+    // Per-node times of both, read between rounds: the copies stay out of the timed calls.
+    const ourNodes = new Map<string, number[]>();
+    const theirNodes = new Map<string, number[]>();
+    const record = () => {
+      if (!runner.profile) return;
+      for (const [into, profile] of [[ourNodes, exe.profile()], [theirNodes, runner.profile()]] as const) {
+        for (const p of profile) (into.get(p.node) ?? into.set(p.node, []).get(p.node)!).push(p.ms);
+      }
+    };
     const timed = await interleave(
-      [{ name: 'webconv', run: () => exe.run(x) }, { name: peer.name, run: () => cold.runner.run(x) }],
-      { warmup: 2, rounds },
+      [{ name: 'webconv', run: () => exe.run(x) }, { name: peer.name, run: () => runner.run(x) }],
+      { warmup: 2, rounds, onRound: (i) => void (i > 0 && record()) },
     );
+    if (!timed.failed) record();
     const ours = timed.latency.webconv;
     const theirs = timed.latency[peer.name];
-    if (!ours || !theirs) return failed(timed.failed?.error ?? 'no timed run', cold.coldMs, cold.runner.info);
+    if (!ours || !theirs) return failed(timed.failed?.error ?? 'no timed run', cold.coldMs, runner.info);
     return {
       runtime: peer.name,
-      info: cold.runner.info,
+      info: runner.info,
       coldMs: cold.coldMs,
       warm: theirs,
       webconvWarm: ours,
@@ -397,11 +433,33 @@ async function comparePeer(peer: PeerRunner, graph: Graph, exe: Executable, x: F
       speedup: theirs.medianMs / ours.medianMs,
       speedupOfMin: theirs.minMs / ours.minMs,
       maxAbsDiff: maxAbsDiff(first, cold.output),
+      ...(runner.layers && ourNodes.size ? { layers: pairLayers(layers, ourNodes, runner.layers, theirNodes) } : {}),
       ...(timed.failed ? { error: String((timed.failed.error as Error)?.message ?? timed.failed.error).split('\n')[0] } : {}),
     };
   } finally {
     cold.runner.dispose();
   }
+}
+
+/**
+ * Each qconv2d layer of `ours` beside the layer of `theirs` of the same name, or of that name
+ * less its last segment (either way round): webconv's ONNX export names a node
+ * `<name>/<OpType>`, so a file quantized by `webconv quantize` holds `/conv1/Conv/Conv` where
+ * the float file it came from holds `/conv1/Conv`. Times: the medians of each node's samples, summed.
+ */
+export function pairLayers(
+  ours: readonly LayerRow[], ourNodes: ReadonlyMap<string, number[]>,
+  theirs: readonly LayerRow[], theirNodes: ReadonlyMap<string, number[]>,
+): LayerPair[] {
+  const ms = (row: LayerRow, times: ReadonlyMap<string, number[]>) => row.nodes.reduce((a, n) => a + (times.get(n)?.length ? latency(times.get(n)!).medianMs : 0), 0);
+  const stem = (name: string) => (name.lastIndexOf('/') > 0 ? name.slice(0, name.lastIndexOf('/')) : undefined);
+  return ours.filter((l) => l.type === 'qconv2d').map((l) => {
+    const t = theirs.find((f) => f.name === l.name) ?? theirs.find((f) => f.name === stem(l.name) || stem(f.name) === l.name);
+    const a = ms(l, ourNodes);
+    if (!t) return { layer: l.name, ms: a };
+    const b = ms(t, theirNodes);
+    return { layer: l.name, ms: a, peerLayer: t.name, peerMs: b, speedup: b / a };
+  });
 }
 
 /** The largest |a[i] - b[i]|; NaN where the lengths differ. */

@@ -231,6 +231,14 @@ function latencyTable(m: ModelReport): string {
   return `<table class="latency"><thead><tr><th>runtime</th><th>build</th><th>cold</th><th>warm min</th><th>median</th><th>p90</th><th>samples</th><th>GFLOP/s</th><th title="their time over webconv's in the same alternating rounds, of the minimums and of the medians: above 1, webconv is faster">speedup (min / median)</th><th title="largest absolute difference of the outputs from webconv's">max |diff|</th></tr></thead><tbody>${self}${peers.join('')}</tbody></table>`;
 }
 
+/** Per peer that is webconv's own float run: each qconv2d layer beside the float layer of its name. */
+function layerPairs(m: ModelReport): string {
+  return (m.compare ?? []).filter((c) => c.layers?.length).map((c) => {
+    const rows = c.layers!.map((l) => `<tr data-layer="${esc(l.layer)}"><td>${esc(l.layer)}</td><td>${ms(l.ms)}</td>${l.peerLayer === undefined ? `<td colspan="3" class="bad">no float layer of this name</td>` : `<td>${esc(l.peerLayer)}</td><td>${ms(l.peerMs)}</td><td class="${ok(l.speedup) ? (l.speedup >= 1 ? 'good' : 'bad') : ''}">${ok(l.speedup) ? `${num(l.speedup)}×` : DASH}</td>`}</tr>`);
+    return `<table class="pairs" data-peer="${esc(c.runtime)}"><caption class="muted small">int8 layers against ${esc(c.runtime)}: medians over the alternating rounds</caption><thead><tr><th>qconv2d layer</th><th>int8</th><th>float layer</th><th>float</th><th title="the float layer's time over the int8 layer's: above 1, int8 is faster">float / int8</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  }).join('');
+}
+
 function layerTable(m: ModelReport): string {
   const counted = m.layers.some((l) => l.countedMacs !== undefined);
   const rows = m.layers.map((l, i) => {
@@ -270,6 +278,7 @@ ${kpi('memory', bytes(m.memory.measuredBytes), `predicted ${bytes(m.memory.predi
 <h3>Latency${m.compare?.length ? ' and peers' : ''}</h3>
 ${latencyTable(m)}
 ${m.compare?.length ? peerBars(`peers-${slug}`, m) : ''}
+${layerPairs(m)}
 <h3>Per layer: achieved vs attainable GFLOP/s</h3>
 <p class="muted small">Pale bar: the roofline's bound at the layer's arithmetic intensity, min(peak, intensity × bandwidth). Solid bar: measured (median of the warm runs). ${m.layers.length - withFlops.length ? `${m.layers.length - withFlops.length} layer(s) without FLOPs not drawn.` : ''}</p>
 ${charts.layers}

@@ -9,8 +9,11 @@ import type { Graph, Shape } from '../graph/graph.js';
 import { exportOnnx } from '../onnx/export.js';
 import { typed } from '../ops/attrs.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
+import { getBackend } from '../backends/registry.js';
+import { costTable } from '../cost/summary.js';
+import { fuseInt8Convs } from '../plan/fuse-int8.js';
 import { optimizeGraph } from '../plan/passes.js';
-import type { PeerRunner } from './harness.js';
+import { graphAsRun, type PeerRunner } from './harness.js';
 
 async function load<T>(name: string): Promise<T> {
   try {
@@ -103,7 +106,55 @@ export const tfjsWasm: PeerRunner = {
   },
 };
 
-/** The peers by name. */
+/**
+ * webconv's own float32 run beside its int8 run of a quantized model, on the measured run's
+ * backend and compile options with the int8 pass off: the same file (float32 between its
+ * QuantizeLinear/DequantizeLinear pairs), or `other`, the float model the int8 one was made
+ * from. Its runner profiles, so the report pairs the two runs' layers.
+ */
+export function webconvFloat(other?: { graph: Graph; label: string }): PeerRunner {
+  return {
+    name: `webconv float (${other ? other.label : 'int8 off'})`,
+    async prepare(model, { threads, backend = 'wasm', compile }) {
+      const graph = other?.graph ?? model;
+      const options = { ...compile, threads, int8: false };
+      const exe = await getBackend(backend).compile(graph, options);
+      const info = exe.info();
+      return {
+        info: `webconv ${backend} (${info.features.join(', ') || 'plain JS'}), ${info.threads} thread(s), ${other ? other.label : 'the same file with int8 off'}`,
+        run: async (x: Float32Array) => (await exe.run(x))[graph.outputs[0]].data as Float32Array,
+        dispose: () => exe.dispose(),
+        profile: () => exe.profile(),
+        layers: floatLayers(graphAsRun(graph, backend, options)),
+      };
+    },
+  };
+}
+
+/**
+ * The cost table's layers of a float graph as it ran, a conv's output QuantizeLinear/
+ * DequantizeLinear pair (qdq) counted in the conv's row: qconv2d requantizes inside itself,
+ * so its float counterpart is conv + qdq. The qdq of the input stays a row in both runs.
+ */
+function floatLayers(graph: Graph): { name: string; type: string; nodes: string[] }[] {
+  const rows = costTable(graph, { expand: true, memory: 'inference' }).layers.slice(1).map((r) => ({ name: r.name, type: r.type, nodes: [...r.nodes] }));
+  const node = new Map(graph.nodes.map((n) => [n.name, n]));
+  const uses = new Map<string, number>();
+  for (const t of [...graph.nodes.flatMap((n) => n.inputs), ...graph.outputs]) uses.set(t, (uses.get(t) ?? 0) + 1);
+  const producer = new Map(rows.flatMap((r) => r.nodes.flatMap((n) => node.get(n)?.outputs.map((t) => [t, r] as const) ?? [])));
+  return rows.filter((r) => {
+    const q = node.get(r.nodes[0]);
+    const conv = q && producer.get(q.inputs[0]);
+    if (r.type !== 'qdq' || r.nodes.length !== 1 || conv?.type !== 'conv2d' || uses.get(q!.inputs[0]) !== 1) return true;
+    conv.nodes.push(q!.name);
+    return false;
+  });
+}
+
+/** How many convs of `graph` the wasm and WebGPU backends run on integers (qconv2d): none, and int8 on or off run the same kernels. */
+export const int8ConvCount = (graph: Graph) => fuseInt8Convs(optimizeGraph(graph).graph).convs.length;
+
+/** The peers by name (`float`, parametric, is webconvFloat). */
 export const PEERS: Record<string, PeerRunner> = { 'ort-web': ortWeb, 'tfjs-wasm': tfjsWasm };
 
 const tfActivation = (a?: FusedActivation) =>

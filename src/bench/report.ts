@@ -136,6 +136,22 @@ export interface PeerReport {
   /** Their minimum over webconv's, the same rounds: the ratio least touched by a noisy machine. */
   readonly speedupOfMin: number;
   readonly maxAbsDiff: number;
+  /** webconv's float run of an int8 model only: each qconv2d layer beside the float run's layer of its name. */
+  readonly layers?: LayerPair[];
   /** Why the peer stopped, when it failed part way: what was timed up to then is kept. */
   readonly error?: string;
+}
+
+/**
+ * A qconv2d layer of the int8 run beside the float run's layer of the same name (see
+ * pairLayers in harness.ts): medians of the per-node times over the alternating rounds.
+ */
+export interface LayerPair {
+  readonly layer: string;
+  readonly ms: number;
+  /** The float run's layer; absent, with peerMs and speedup, when no layer of the name ran. */
+  readonly peerLayer?: string;
+  readonly peerMs?: number;
+  /** peerMs / ms: above 1, the int8 layer is faster. */
+  readonly speedup?: number;
 }

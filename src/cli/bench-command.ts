@@ -1,13 +1,16 @@
 import { closeSync, openSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OptionError } from '../graph/errors.js';
+import type { PeerRunner } from '../bench/harness.js';
 import type { BenchReport, ModelReport } from '../bench/report.js';
+import type { Graph } from '../graph/graph.js';
 import { joinNegativeValues, positiveInt } from './summary-command.js';
 import { loadModel } from './load-model.js';
 
 export const BENCH_USAGE = `usage: webconv bench <model | model.onnx>... [--backend wasm|webgpu|reference] [--batch N] [--threads N]
-                     [--time MS] [--json out.json] [--html report.html] [--compare ort-web,tfjs-wasm]
-                     [--browser]
+                     [--time MS] [--json out.json] [--html report.html]
+                     [--compare ort-web,tfjs-wasm,float[=model.onnx]] [--browser]
 
 Measures what this device achieves on each model against the cost model: cold (compile +
 first run) and warm latency, per-layer times, GFLOP/s and % of the device's measured peak,
@@ -21,7 +24,11 @@ multiply-accumulates the kernels counted against the cost model's.
   --json FILE       write the report as JSON ('-' for standard output)
   --html FILE       write a self-contained HTML report (charts, roofline; opens offline)
   --compare LIST    run peers on the same model and weights: ort-web, tfjs-wasm; each peer
-                    alternates with webconv in this process (10 rounds after warm-up)
+                    alternates with webconv in this process (10 rounds after warm-up).
+                    For a quantized model, 'float' runs the same file with the int8
+                    kernels off (float32 between its Q/DQ pairs) and 'float=<model.onnx>' runs
+                    another file (the float original); both alternate with the int8 run
+                    and pair its qconv2d layers with the float run's layers of the same name
   --browser         run in headless Chromium (the browser benchmark page) instead of Node`;
 
 /** Fails now, before minutes of measuring, if `path` cannot be written. */
@@ -80,12 +87,43 @@ function renderModel(m: ModelReport): string[] {
       lines.push(`  vs ${c.runtime}: failed: ${c.error ?? 'no timed run'}`);
       continue;
     }
+    // Against webconv's own float run (--compare float), webconv's run is the int8 one.
+    const self = c.runtime.startsWith('webconv float') ? 'int8' : 'webconv';
     lines.push(
-      `  vs ${c.runtime} (${c.rounds} alternating rounds): min ${fmt(c.warm.minMs, 2)} / median ${fmt(c.warm.medianMs, 2)} ms against webconv's ${fmt(c.webconvWarm.minMs, 2)} / ${fmt(c.webconvWarm.medianMs, 2)} ms;` +
-        ` webconv ${fmt(c.speedupOfMin, 2)}x (min) / ${fmt(c.speedup, 2)}x (median) faster, max |diff| ${c.maxAbsDiff.toExponential(1)} — ${c.info}${c.error ? ` (stopped: ${c.error})` : ''}`,
+      `  vs ${c.runtime} (${c.rounds} alternating rounds): min ${fmt(c.warm.minMs, 2)} / median ${fmt(c.warm.medianMs, 2)} ms against ${self}'s ${fmt(c.webconvWarm.minMs, 2)} / ${fmt(c.webconvWarm.medianMs, 2)} ms;` +
+        ` ${self} ${fmt(c.speedupOfMin, 2)}x (min) / ${fmt(c.speedup, 2)}x (median) faster, max |diff| ${c.maxAbsDiff.toExponential(1)} — ${c.info}${c.error ? ` (stopped: ${c.error})` : ''}`,
     );
+    if (c.layers?.length) {
+      lines.push('    qconv2d layers (median ms over the rounds): int8 | float | float/int8');
+      const w = Math.max(...c.layers.map((l) => l.layer.length));
+      for (const l of c.layers) {
+        lines.push(
+          `    ${l.layer.padEnd(w)}  ${fmt(l.ms, 3).padStart(7)}` +
+            (l.peerLayer === undefined ? '  no float layer of this name' : ` | ${fmt(l.peerMs!, 3).padStart(7)} | ${fmt(l.speedup!, 2)}x${l.peerLayer !== l.layer ? `  (float: ${l.peerLayer})` : ''}`),
+        );
+      }
+    }
   }
   return lines;
+}
+
+/**
+ * `--compare float` (the same file with the int8 pass off) or `float=<file>` (another
+ * file, the float model the int8 one came from), refused where nothing would differ.
+ */
+async function floatPeer(file: string, specs: string[], graphs: Graph[], backend: string, batch: number): Promise<PeerRunner> {
+  const { webconvFloat, int8ConvCount } = await import('../bench/peers.js');
+  if (!file && backend === 'reference') throw new OptionError("--compare float turns off the int8 kernels of the wasm and webgpu backends: the reference backend runs the file's float path only");
+  graphs.forEach((g, i) => {
+    if (!int8ConvCount(g)) throw new OptionError(`--compare float: '${specs[i]}' has no quantized convs (QuantizeLinear/DequantizeLinear around int8 weights): int8 and float would run the same kernels`);
+  });
+  if (!file) return webconvFloat();
+  const other = await loadModel(file, { batch });
+  graphs.forEach((g, i) => {
+    const [a, b] = [g.inputs[0].shape, other.inputs[0].shape];
+    if (a.join('x') !== b.join('x')) throw new OptionError(`--compare float=${file}: its input is ${b.join('x')}, '${specs[i]}' takes ${a.join('x')}`);
+  });
+  return webconvFloat({ graph: other, label: basename(file) });
 }
 
 export async function benchCommand(argv: string[], out: (s: string) => void): Promise<void> {
@@ -119,11 +157,17 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
   for (const spec of positionals) graphs.push(await loadModel(spec, { batch }));
 
   const { PEERS } = await import('../bench/peers.js');
-  const peers = (values.compare ?? '').split(',').filter(Boolean).map((name) => {
+  const peers = [];
+  for (const name of (values.compare ?? '').split(',').filter(Boolean)) {
+    if (name === 'float' || name.startsWith('float=')) {
+      if (name === 'float=') throw new OptionError('--compare float=<model.onnx>: no file given');
+      peers.push(await floatPeer(name.slice('float='.length), positionals, graphs, backend, batch));
+      continue;
+    }
     const p = PEERS[name];
-    if (!p) throw new OptionError(`--compare: unknown peer '${name}'; known: ${Object.keys(PEERS).join(', ')}`);
-    return p;
-  });
+    if (!p) throw new OptionError(`--compare: unknown peer '${name}'; known: ${Object.keys(PEERS).join(', ')}, float, float=<model.onnx>`);
+    peers.push(p);
+  }
 
   let report: BenchReport;
   if (values.browser) {
