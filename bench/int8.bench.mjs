@@ -13,7 +13,11 @@
 // and flipping the order every round (the harness's `interleave`); min and median; ratios of
 // min times. Outputs: webconv int8 against onnxruntime (Python, CPU) on the same int8 file.
 //
-//   node bench/int8.bench.mjs [--models resnet18,mobilenet_v2] [--rounds 12] [--warmup 2] [--json out.json]
+// With `--backend webgpu`: webconv's WebGPU backend (kernels/qconv2d.wgsl on dot4I8Packed where
+// the adapter has it; SwiftShader here, a CPU) on the int8 file, the same file in float between
+// its Q/DQ pairs, and the float file; no onnxruntime-web runs; results to int8-webgpu.json.
+//
+//   node bench/int8.bench.mjs [--models resnet18,mobilenet_v2] [--rounds 12] [--warmup 2] [--backend wasm|webgpu] [--json out.json]
 // Needs Python with torch + torchvision (apt-get install python3-torchvision) and the
 // onnxruntime venv scripts/setup-system.mjs makes (.cache/onnxruntime-venv).
 import { spawnSync } from 'node:child_process';
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'resnet18,mobilenet_v2' },
     rounds: { type: 'string', default: '12' },
     warmup: { type: 'string', default: '2' },
+    backend: { type: 'string', default: 'wasm' },
     json: { type: 'string' },
   },
 });
@@ -59,8 +64,11 @@ const env = await environment();
 const ort = await import('onnxruntime-web');
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
-const wasm = getBackend('wasm');
+const gpu = values.backend === 'webgpu';
+if (!gpu && values.backend !== 'wasm') throw new Error(`--backend must be wasm or webgpu, found '${values.backend}'`);
+const backend = getBackend(values.backend);
 const results = [];
+let adapter;
 for (const model of models) {
   const name = `${model}@224`;
   if (!existsSync(join(dir, `${name}.onnx`))) {
@@ -83,7 +91,8 @@ for (const model of models) {
 
   const runners = [];
   const webconv = async (label, bytes, options) => {
-    const exe = await wasm.compile(importOnnx(bytes), { threads: 1, relaxedSimd: false, ...options });
+    const exe = await backend.compile(importOnnx(bytes), { ...(gpu ? {} : { threads: 1, relaxedSimd: false }), ...options });
+    adapter ??= exe.info().adapter;
     const run = async () => (await exe.run(x))[exe.outputs[0].name].data;
     runners.push({ name: label, run, dispose: () => exe.dispose(), output: await run() });
   };
@@ -97,8 +106,10 @@ for (const model of models) {
   await webconv('webconv int8', int8Bytes, {});
   await webconv('webconv qdq-float', int8Bytes, { int8: false });
   await webconv('webconv f32', floatBytes, {});
-  await onnxruntime('ort-web int8', int8Bytes);
-  await onnxruntime('ort-web f32', floatBytes);
+  if (!gpu) {
+    await onnxruntime('ort-web int8', int8Bytes);
+    await onnxruntime('ort-web f32', floatBytes);
+  }
   const timed = await interleave(runners, { warmup, rounds, onRound: (k) => k % 4 === 0 && log(`${model}: round ${k + 1}/${rounds}`) });
   if (timed.failed) throw timed.failed.error;
   const peak = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -110,13 +121,15 @@ for (const model of models) {
     latency: timed.latency,
     int8OverF32: ratio('webconv int8', 'webconv f32'),
     int8OverQdqFloat: ratio('webconv int8', 'webconv qdq-float'),
-    ortInt8OverWebconvInt8: ratio('webconv int8', 'ort-web int8'),
+    ...(gpu ? {} : { ortInt8OverWebconvInt8: ratio('webconv int8', 'ort-web int8') }),
     errorVsOnnxruntime: Object.fromEntries(runners.filter((r) => r.name.includes('int8') || r.name.includes('qdq')).map((r) => [r.name, maxAbsDiff(r.output, expected) / peak])),
   });
   for (const r of runners) r.dispose();
 }
 
-console.log(`machine: ${env.cpu}, ${env.cores} cores, Node ${env.node}; 1 thread, plain SIMD; onnxruntime-web ${ort.env.versions?.web ?? ''} (wasm)`);
+console.log(gpu
+  ? `machine: ${env.cpu}, ${env.cores} cores, Node ${env.node}; webgpu on ${adapter}`
+  : `machine: ${env.cpu}, ${env.cores} cores, Node ${env.node}; 1 thread, plain SIMD; onnxruntime-web ${ort.env.versions?.web ?? ''} (wasm)`);
 console.log(`224x224, batch 1; ${warmup} warm-up + ${rounds} timed runs each, interleaved in one process; ratios of min (and median) times`);
 for (const r of results) {
   console.log('');
@@ -126,9 +139,9 @@ for (const r of results) {
     console.log(`  ${name.padEnd(18)} min ${l.minMs.toFixed(1).padStart(7)} ms  median ${l.medianMs.toFixed(1).padStart(7)} ms${err !== undefined ? `  max |y - onnxruntime int8| / max |y| ${err.toExponential(1)}` : ''}`);
   }
   const f = (q) => `${q.min.toFixed(2)}x (median ${q.median.toFixed(2)}x)`;
-  console.log(`  webconv int8 vs webconv f32: ${f(r.int8OverF32)}; vs the file in float: ${f(r.int8OverQdqFloat)}; vs ort-web int8: ${f(r.ortInt8OverWebconvInt8)}`);
+  console.log(`  webconv int8 vs webconv f32: ${f(r.int8OverF32)}; vs the file in float: ${f(r.int8OverQdqFloat)}${r.ortInt8OverWebconvInt8 ? `; vs ort-web int8: ${f(r.ortInt8OverWebconvInt8)}` : ''}`);
 }
-const out = values.json ?? join(here, 'results', 'int8.json');
+const out = values.json ?? join(here, 'results', gpu ? 'int8-webgpu.json' : 'int8.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ tool: 'webconv', version: await packageVersion(), date: new Date().toISOString(), environment: env, warmup, rounds, results }, null, 2) + '\n');
+writeFileSync(out, JSON.stringify({ tool: 'webconv', version: await packageVersion(), date: new Date().toISOString(), environment: env, backend: values.backend, ...(adapter ? { adapter } : {}), warmup, rounds, results }, null, 2) + '\n');
 console.log(`wrote ${out}`);
