@@ -18,29 +18,32 @@
 // outside them run in loops instead, each from one call site: every call of `activate` is
 // inlined, and a shader with dozens of copies took minutes to compile on SwiftShader.
 
-// Invocations per workgroup: LG lanes for each of the tile's GP groups of 4 pixels.
-override WG: u32 = 256u;
-// Output tile, and its input window: IH = (TH - 1) sh + (KH - 1) dh + 1 (IW alike).
-override TH: u32 = 8u;
-override TW: u32 = 8u;
-override IH: u32 = 10u;
-override IW: u32 = 10u;
-// Expanded channels per chunk (a multiple of 4).
-override CH: u32 = 16u;
-// Output channels per invocation in the projection (4 or 8), and invocations along them (at most WG / GP).
+// The tile's shape is uniform data (Params: TH, TW, IH, IW, CH, GM), so that one pipeline per
+// (MR, UNIT_W) serves every block of every model: on SwiftShader a pipeline of this shader
+// took 7-18 s to build, and a network's blocks had asked for up to 20 different ones.
+
+// Invocations per workgroup: LG = WG / GP lanes for each of the tile's GP groups of 4 pixels.
+const WG: u32 = 256u;
+// Output channels per invocation in the projection (4 or 8).
 override MR: u32 = 8u;
-override GM: u32 = 16u;
 // Stride and dilation 1 along the width and TW a multiple of 4: a lane's 4 pixels are adjacent
 // in one row, so each depthwise tap after a row's first loads one new value, not 4.
 override UNIT_W: bool = false;
-// Floats of e_tile (CH x IPP, IPP = IH IW rounded up to 4) and vec4s of d_tile (CH x GP, GP = ceil(TH TW / 4)).
-override E_SIZE: u32 = 1600u;
-override D_SIZE: u32 = 256u;
+// Floats of e_tile (at least CH x IPP, IPP = IH IW rounded up to 4) and vec4s of d_tile (at
+// least CH x GP, GP = ceil(TH TW / 4)): 9 + 7 KiB, WebGPU's guaranteed 16 KiB of workgroup
+// storage (src/backends/webgpu/kernels/bottleneck.ts picks tiles within them; of the split
+// sizes tried, this one let the most of the tiles a free split had chosen stay).
+const E_SIZE: u32 = 2304u;
+const D_SIZE: u32 = 448u;
 
 struct Params {
   Cin: u32, H: u32, W: u32, Ce: u32, Cout: u32, OH: u32, OW: u32,
   KH: u32, KW: u32, sh: u32, sw: u32, pt: i32, pl: i32, dh: u32, dw: u32,
   tiles_w: u32,
+  // The output tile (TH x TW), its input window (IH x IW: (TH - 1) sh + (KH - 1) dh + 1, IW
+  // alike), expanded channels per chunk (CH, a multiple of 4), and invocations along the
+  // output channels in the projection (GM, at most LG).
+  TH: u32, TW: u32, IH: u32, IW: u32, CH: u32, GM: u32,
   x_off: u32, w1_off: u32, b1_off: u32, wd_off: u32, bd_off: u32, w2_off: u32, b2_off: u32, y_off: u32,
   expand: u32, project: u32, residual: u32,
   act1: u32, p10: f32, p11: f32,
@@ -64,23 +67,23 @@ fn act4(a: u32, v: vec4<f32>, p0: f32, p1: f32) -> vec4<f32> {
 fn pix(k: u32, cw: u32, x_org: u32, e_org: u32) -> vec2<u32> {
   let ry = k / cw;
   let rx = k - ry * cw;
-  return vec2<u32>(x_org + ry * params.W + rx, e_org + ry * IW + rx);
+  return vec2<u32>(x_org + ry * params.W + rx, e_org + ry * params.IW + rx);
 }
 
 // Output pixel p of the tile (row-major, TH x TW): the offset of its first tap in an e_tile row.
 fn tap0(p: u32) -> u32 {
-  let q = min(p, TH * TW - 1u);
-  let ty = q / TW;
-  return ty * params.sh * IW + (q - ty * TW) * params.sw;
+  let q = min(p, params.TH * params.TW - 1u);
+  let ty = q / params.TW;
+  return ty * params.sh * params.IW + (q - ty * params.TW) * params.sw;
 }
 
 // Output pixel p of the tile, as the element of channel m of image n in an [N, C, OH, OW]
 // tensor; 0xffffffff when p lies outside the tile or the image.
 fn out_at(n: u32, C: u32, m: u32, oh0: u32, ow0: u32, p: u32) -> u32 {
-  let ty = p / TW;
+  let ty = p / params.TW;
   let oh = oh0 + ty;
-  let ow = ow0 + p - ty * TW;
-  if (p >= TH * TW || oh >= params.OH || ow >= params.OW) {
+  let ow = ow0 + p - ty * params.TW;
+  if (p >= params.TH * params.TW || oh >= params.OH || ow >= params.OW) {
     return 0xffffffffu;
   }
   return ((n * C + m) * params.OH + oh) * params.OW + ow;
@@ -111,25 +114,25 @@ fn store_d(n: u32, c: u32, oh0: u32, ow0: u32, p: u32, v: f32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n = wid.y;
-  let oh0 = (wid.x / params.tiles_w) * TH;
-  let ow0 = (wid.x % params.tiles_w) * TW;
+  let oh0 = (wid.x / params.tiles_w) * params.TH;
+  let ow0 = (wid.x % params.tiles_w) * params.TW;
   let ih0 = i32(oh0 * params.sh) - params.pt;
   let iw0 = i32(ow0 * params.sw) - params.pl;
   // The window's part inside the image: rows [r0, r1), columns [q0, q1); the rest of e_tile stays 0
   // (the depthwise conv pads the expanded tensor with zeros).
   let r0 = u32(max(-ih0, 0));
-  let r1 = u32(clamp(i32(params.H) - ih0, 0, i32(IH)));
+  let r1 = u32(clamp(i32(params.H) - ih0, 0, i32(params.IH)));
   let q0 = u32(max(-iw0, 0));
-  let q1 = u32(clamp(i32(params.W) - iw0, 0, i32(IW)));
+  let q1 = u32(clamp(i32(params.W) - iw0, 0, i32(params.IW)));
   let cw = select(0u, q1 - q0, q1 > q0);
   let count = select(0u, (r1 - r0) * cw, r1 > r0);
   let nq = (count + 3u) / 4u;
   let plane = params.H * params.W;
   let x_img = params.x_off + n * params.Cin * plane;
   let x_org = select(0u, u32(ih0 + i32(r0)) * params.W + u32(iw0 + i32(q0)), count > 0u);
-  let e_org = r0 * IW + q0;
-  let IPP = ((IH * IW + 3u) / 4u) * 4u;
-  let GP = (TH * TW + 3u) / 4u;
+  let e_org = r0 * params.IW + q0;
+  let IPP = ((params.IH * params.IW + 3u) / 4u) * 4u;
+  let GP = (params.TH * params.TW + 3u) / 4u;
   let LG = WG / GP;
   let gp = lid % GP;
   let gl = lid / GP;
@@ -138,10 +141,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let t2 = tap0(gp * 4u + 2u);
   let t3 = tap0(gp * 4u + 3u);
   let taps = params.KH * params.KW;
-  let m0 = (wid.z * GM + gl) * MR;
+  let m0 = (wid.z * params.GM + gl) * MR;
   let mlast = params.Cout - 1u;
   let clast = params.Ce - 1u;
-  for (var i = lid; i < E_SIZE; i += WG) {
+  for (var i = lid; i < params.CH * IPP; i += WG) {
     e_tile[i] = 0.0;
   }
   var acc0 = vec4<f32>(0.0);
@@ -153,10 +156,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc6 = vec4<f32>(0.0);
   var acc7 = vec4<f32>(0.0);
   workgroupBarrier();
-  for (var c0 = 0u; c0 < params.Ce; c0 += CH) {
+  for (var c0 = 0u; c0 < params.Ce; c0 += params.CH) {
     // (1) The chunk's expanded window: items of 4 channels x 4 pixels (a last short group
     // repeats its last pixel; a channel past Ce repeats the last channel, and is never read).
-    for (var it = lid; it < (CH / 4u) * nq; it += WG) {
+    for (var it = lid; it < (params.CH / 4u) * nq; it += WG) {
       let cq = it / nq;
       let q = (it - cq * nq) * 4u;
       let a = pix(q, cw, x_org, e_org);
@@ -231,14 +234,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       e_tile[r + 3u * IPP + d.y] = e3.w;
     }
     workgroupBarrier();
-    // (2) Depthwise + activation: lane (gl, gp) takes the chunk's channels gl, gl + LG, ... at its 4 pixels.
-    let nc = min(CH, params.Ce - c0);
-    for (var cl = gl; cl < nc; cl += LG) {
+    // (2) Depthwise + activation: lane (gl, gp) takes the chunk's channels gl, gl + LG, ... at
+    // its 4 pixels (the WG - LG GP invocations past the last lane take none).
+    let nc = min(params.CH, params.Ce - c0);
+    for (var cl = select(nc, gl, gl < LG); cl < nc; cl += LG) {
       let c = c0 + cl;
       var vacc = vec4<f32>(arena[params.bd_off + c]);
       var wt = params.wd_off + c * taps;
       for (var i = 0u; i < params.KH; i++) {
-        var o = cl * IPP + i * params.dh * IW;
+        var o = cl * IPP + i * params.dh * params.IW;
         if (UNIT_W) {
           o += t0;
           var ev = vec4<f32>(0.0, e_tile[o], e_tile[o + 1u], e_tile[o + 2u]);
@@ -266,7 +270,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
     // (3) The chunk's share of the projection: w2[m][c0 + cl] x d[cl] for the lane's MR channels.
-    if (params.project != 0u && gl < GM) {
+    if (params.project != 0u && gl < params.GM) {
       let wc = params.w2_off + c0;
       let w0 = wc + min(m0, mlast) * params.Ce;
       let w1 = wc + min(m0 + 1u, mlast) * params.Ce;
@@ -292,7 +296,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  if (params.project == 0u || gl >= GM) {
+  if (params.project == 0u || gl >= params.GM) {
     return;
   }
   let acc = array<vec4<f32>, 8>(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);

@@ -99,13 +99,20 @@ describe('the fused inverted residual on webgpu', () => {
       const g = fuseBottlenecks(optimizeGraph(buildModel(model)).graph).graph;
       for (const n of g.nodes.filter((n) => n.op === 'invertedresidual')) {
         const s = invertedResidualShape(n, n.inputs.map((t) => g.shape(t)));
-        const t = bottleneckTile(s, 16384, 256)!;
+        const t = bottleneckTile(s)!;
         expect(t, `${model} ${n.name}`).toBeDefined();
-        expect(4 * t.E_SIZE + 16 * t.D_SIZE).toBeLessThanOrEqual(16384);
-        expect(t.WG).toBeLessThanOrEqual(256);
+        // The shader's fixed e_tile (3072 floats) and d_tile (256 vec4s): 16 KiB.
+        const GP = Math.ceil((t.TH * t.TW) / 4);
+        expect(t.eFloats).toBe(t.CH * Math.ceil((t.IH * t.IW) / 4) * 4);
+        expect(t.eFloats).toBeLessThanOrEqual(3072);
+        expect(t.dVectors).toBe(s.project ? t.CH * GP : 0);
+        expect(t.dVectors).toBeLessThanOrEqual(256);
+        expect(t.IH).toBe((t.TH - 1) * s.stride[0] + (s.KH - 1) * s.dilation[0] + 1);
+        expect(t.IW).toBe((t.TW - 1) * s.stride[1] + (s.KW - 1) * s.dilation[1] + 1);
+        expect(GP).toBeLessThanOrEqual(256);
         expect(t.CH % 4).toBe(0);
         if (s.project) {
-          expect(t.GM * Math.ceil((t.TH * t.TW) / 4)).toBeLessThanOrEqual(t.WG);
+          expect(t.GM * GP).toBeLessThanOrEqual(256);
           expect(t.slices * t.GM * t.MR).toBeGreaterThanOrEqual(s.Cout);
         }
         // The window covers the tile's taps.

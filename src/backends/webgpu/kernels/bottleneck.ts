@@ -7,18 +7,27 @@ import type { GpuKernel } from '../kernel.js';
 import { bottleneckParams } from '../params.generated.js';
 import { ACT } from '../wgsl.js';
 
-/** Workgroup storage the kernel stays within: WebGPU's guaranteed 16 KiB, less where an adapter has less. */
-const STORAGE_BUDGET = 16384;
+/**
+ * kernels/bottleneck.wgsl's fixed sizes: invocations per workgroup, floats of e_tile and vec4s
+ * of d_tile (9 + 7 KiB: WebGPU's guaranteed 16 KiB of workgroup storage). The tile is uniform
+ * data, so the shader has one pipeline per (MR, UNIT_W): on SwiftShader a pipeline took
+ * 7-18 s to build, and with the tile as override constants MobileNetV2 asked for 12 of them
+ * (cold start at 224x224 35 -> 16 s; a run 8% slower there, old and new alternated).
+ */
+const WG = 256;
+const E_SIZE = 2304;
+const D_SIZE = 448;
 /** The largest output tile side and expanded-channel chunk tried. */
 const MAX_SIDE = 16;
 const MAX_CH = 32;
 /** Workgroups below which SwiftShader leaves a core idle (and a GPU most of itself): tiles making fewer cost more. */
 const MIN_WORKGROUPS = 2;
 
-/** How kernels/bottleneck.wgsl cuts a node: its override constants and grid. */
+/** How kernels/bottleneck.wgsl cuts a node: its tile (uniforms), its two override constants (MR, UNIT_W) and grid. */
 export interface BottleneckTile {
-  TH: number; TW: number; IH: number; IW: number; CH: number; MR: number; GM: number; WG: number; UNIT_W: boolean;
-  E_SIZE: number; D_SIZE: number;
+  TH: number; TW: number; IH: number; IW: number; CH: number; MR: number; GM: number; UNIT_W: boolean;
+  /** Floats of e_tile and vec4s of d_tile the tile uses (within the shader's E_SIZE and D_SIZE). */
+  eFloats: number; dVectors: number;
   /** Output-channel slices (workgroup z): each expands its window again. */
   slices: number;
   tilesW: number;
@@ -40,10 +49,10 @@ function windowsInside(out: number, tile: number, window: number, stride: number
  * SIMD lanes, a load costing a gather): every workgroup expands the part of its input window
  * inside the image, so small tiles expand the overlap of neighbouring windows again, and each
  * output-channel slice expands it all again; large tiles take more chunks and leave fewer
- * workgroups. Undefined when no tile fits `budget` bytes of workgroup storage or
- * `maxInvocations`.
+ * workgroups. Every tile runs in workgroups of 256 invocations with the shader's fixed
+ * e_tile and d_tile; undefined when no tile fits them.
  */
-export function bottleneckTile(s: InvertedResidualShape, budget: number, maxInvocations: number): BottleneckTile | undefined {
+export function bottleneckTile(s: InvertedResidualShape): BottleneckTile | undefined {
   let best: BottleneckTile | undefined;
   let bestCost = Infinity;
   const taps = s.KH * s.KW;
@@ -51,13 +60,13 @@ export function bottleneckTile(s: InvertedResidualShape, budget: number, maxInvo
     for (let TW = 1; TW <= Math.min(s.OW, MAX_SIDE); TW++) {
       const TP = TH * TW;
       const GP = Math.ceil(TP / 4);
-      if (GP > maxInvocations || TP > 128) continue;
+      if (GP > WG || TP > 128) continue;
       const IH = (TH - 1) * s.stride[0] + (s.KH - 1) * s.dilation[0] + 1;
       const IW = (TW - 1) * s.stride[1] + (s.KW - 1) * s.dilation[1] + 1;
       const IPP = Math.ceil((IH * IW) / 4) * 4;
-      const CH = Math.min(MAX_CH, Math.ceil(s.Ce / 4) * 4, Math.floor(budget / (4 * (IPP + (s.project ? 4 * GP : 0))) / 4) * 4);
+      const CH = Math.min(MAX_CH, Math.ceil(s.Ce / 4) * 4, Math.floor(E_SIZE / IPP / 4) * 4, s.project ? Math.floor(D_SIZE / GP / 4) * 4 : Infinity);
       if (CH < 4) continue;
-      const LG = Math.floor(maxInvocations / GP);
+      const LG = Math.floor(WG / GP);
       // Output channels: GM lanes of MR (4 or 8) per pixel group, per slice.
       let MR = 4;
       let GM = 1;
@@ -84,7 +93,7 @@ export function bottleneckTile(s: InvertedResidualShape, budget: number, maxInvo
       const cost = (s.N * slices * chunks * (expand + dw + project + tiles * 2000) + workgroups * 4000) * Math.max(1, MIN_WORKGROUPS / workgroups);
       if (cost < bestCost) {
         bestCost = cost;
-        best = { TH, TW, IH, IW, CH, MR, GM, WG: GP * LG, UNIT_W, E_SIZE: CH * IPP, D_SIZE: s.project ? CH * GP : 1, slices, tilesW, tilesH };
+        best = { TH, TW, IH, IW, CH, MR, GM, UNIT_W, eFloats: CH * IPP, dVectors: s.project ? CH * GP : 0, slices, tilesW, tilesH };
       }
     }
   }
@@ -93,7 +102,10 @@ export function bottleneckTile(s: InvertedResidualShape, budget: number, maxInvo
 
 function tileOf(node: NodeOf<'invertedresidual'>, graph: Graph, gpu: GpuContext): BottleneckTile | undefined {
   const s = invertedResidualShape(node, node.inputs.map((t) => graph.shape(t)));
-  const tile = bottleneckTile(s, Math.min(STORAGE_BUDGET, gpu.limits.maxComputeWorkgroupStorageSize), Math.min(gpu.limits.maxComputeInvocationsPerWorkgroup, gpu.limits.maxComputeWorkgroupSizeX));
+  // WebGPU guarantees these; an adapter reporting less (a test double) runs the block as its convs.
+  const { maxComputeWorkgroupStorageSize: storage, maxComputeInvocationsPerWorkgroup: invocations, maxComputeWorkgroupSizeX: sizeX } = gpu.limits;
+  if (storage < 4 * E_SIZE + 16 * D_SIZE || Math.min(invocations, sizeX) < WG) return undefined;
+  const tile = bottleneckTile(s);
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   return tile && tile.tilesH * tile.tilesW <= max && s.N <= max && tile.slices <= max ? tile : undefined;
 }
@@ -133,14 +145,14 @@ export const invertedresidualKernel: GpuKernel<'invertedresidual'> = {
     const [act1, p10, p11] = act(a.expandActivation);
     const [act2, p20, p21] = act(a.dwActivation);
     const [act3, p30, p31] = act(a.projectActivation);
-    const { TH, TW, IH, IW, CH, MR, GM, WG, UNIT_W, E_SIZE, D_SIZE } = t;
+    const { TH, TW, IH, IW, CH, MR, GM, UNIT_W } = t;
     return [
       {
         kernel: 'bottleneck',
-        constants: { TH, TW, IH, IW, CH, MR, GM, WG, UNIT_W, E_SIZE, D_SIZE },
+        constants: { MR, UNIT_W },
         params: bottleneckParams({
           Cin: s.Cin, H: s.H, W: s.W, Ce: s.Ce, Cout: s.Cout, OH: s.OH, OW: s.OW, KH: s.KH, KW: s.KW,
-          sh: s.stride[0], sw: s.stride[1], pt: s.pads[0], pl: s.pads[1], dh: s.dilation[0], dw: s.dilation[1], tiles_w: t.tilesW,
+          sh: s.stride[0], sw: s.stride[1], pt: s.pads[0], pl: s.pads[1], dh: s.dilation[0], dw: s.dilation[1], tiles_w: t.tilesW, TH, TW, IH, IW, CH, GM,
           x_off: ctx.offset(x), w1_off: w1, b1_off: b1, wd_off: wd, bd_off: bd, w2_off: w2, b2_off: b2, y_off: ctx.offset(node.outputs[0]),
           expand: a.expand ? 1 : 0, project: a.project ? 1 : 0, residual: a.residual ? 1 : 0,
           act1, p10, p11, act2, p20, p21, act3, p30, p31,
