@@ -89,7 +89,8 @@ function quantizePairs(x: usize, img: usize, plane: usize, c0: i32, c1: i32, C: 
 /**
  * The im2col tile of pixels [p0, p0 + nt) of group g, in pairs of k (see the top), padded to
  * ntPad pixels with the zero point; an odd K's last pair is completed with zeros (its weight
- * is zero). Runs of 8 pixels that read 8 consecutive bytes go by vector: an even k writes
+ * is zero). Runs of 8 pixels that read 8 consecutive bytes (or, at stride 2, every other
+ * byte of 16) go by vector: an even k writes
  * its bytes widened to 16 bits (the odd bytes 0), the odd k after it merges its bytes into
  * the high halves.
  */
@@ -104,6 +105,7 @@ function im2colPairs(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32, col: usize,
   const K = Cg * Kk;
   const rowBytes = <usize>ntPad << 1;
   const low = i16x8.splat(0xff);
+  const zero = i8x16.splat(0);
   for (let k = 0; k < K; k++) {
     const c = k / Kk;
     const r = k - c * Kk;
@@ -125,11 +127,15 @@ function im2colPairs(p: usize, g: i32, p0: i32, nt: i32, ntPad: i32, col: usize,
         const src = plane + <usize>ih * <usize>Win;
         let iw = ow * sw - pl + j * dw;
         let q = 0;
-        if (sw == 1) {
-          // Leading taps in the left padding, then whole vectors inside the row, then the rest.
-          for (; q < run && iw < 0; q++, iw++) store<u8>(dst + (<usize>q << 1), z8);
-          for (; q + 8 <= run && iw + 8 <= Win; q += 8, iw += 8) {
-            const v = v128.load8x8_u(src + <usize>iw);
+        if (sw <= 2) {
+          // Leading taps in the left padding, then whole vectors inside the row (8 bytes, or at
+          // stride 2 the even bytes of 16), then the rest.
+          for (; q < run && iw < 0; q++, iw += sw) store<u8>(dst + (<usize>q << 1), z8);
+          const span = sw << 3;
+          for (; q + 8 <= run && iw + span <= Win; q += 8, iw += span) {
+            const v = sw == 1
+              ? v128.load8x8_u(src + <usize>iw)
+              : i8x16.shuffle(v128.load(src + <usize>iw), zero, 0, 16, 2, 16, 4, 16, 6, 16, 8, 16, 10, 16, 12, 16, 14, 16);
             const at = dst - <usize>odd + (<usize>q << 1);
             if (odd) v128.store(at, v128.or(v128.and(v128.load(at), low), i16x8.shl(v, 8)));
             else v128.store(at, v);

@@ -44,6 +44,7 @@ const CASES: Case[] = [
   { name: '7x7 stride 2 pad 3 (a ResNet stem), clip', n: 1, c: 3, h: 20, w: 18, m: 8, k: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], activation: { op: 'clip', min: 0, max: 2 } },
   { name: '3x3 dilation 2, groups 2, no bias', n: 1, c: 8, h: 12, w: 12, m: 6, k: [3, 3], dilation: [2, 2], pads: [2, 2, 2, 2], groups: 2, bias: false },
   { name: '1x3 on a wide row (vector im2col runs), 70 output pixels a row', n: 1, c: 6, h: 2, w: 72, m: 9, k: [1, 3], xType: 'int8' },
+  { name: '3x3 stride 2 pad 1 on 40 wide (vector runs of every other byte)', n: 1, c: 5, h: 7, w: 40, m: 6, k: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
   { name: '3x3 pad 1 on 56 wide (runs of 56, tiles of 64)', n: 1, c: 4, h: 9, w: 56, m: 4, k: [3, 3], pads: [1, 1, 1, 1], yType: 'int8', activation: { op: 'relu' } },
   // Winograd F(2x2, 3x3) on integers (3x3, stride 1, one group, >= 4 channels): odd output sides
   // (partial tiles), odd channels (a zero-completed pair), more tiles than a block holds.
