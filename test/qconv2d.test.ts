@@ -85,6 +85,14 @@ function qconvCase(t: Case, seed: number): { graph: ReturnType<typeof finalizeGr
   return { graph, x };
 }
 
+/** How many outputs differ from the reference's, bit for bit (Object.is: -0 is not +0); the lengths must agree. */
+function bitDifferences(got: Float32Array, want: Float32Array): number {
+  expect(got.length).toBe(want.length);
+  let differ = 0;
+  for (let k = 0; k < got.length; k++) if (!Object.is(got[k], want[k])) differ++;
+  return differ;
+}
+
 describe('qconv2d on wasm equals its reference, bit for bit', () => {
   for (const [i, t] of CASES.entries()) {
     for (const threads of [1, 2]) {
@@ -96,10 +104,7 @@ describe('qconv2d on wasm equals its reference, bit for bit', () => {
           const want = (await ref.run(x)).y.data;
           const got = (await wasm.run(x)).y.data;
           expect(wasm.profile().map((p) => p.op)).toEqual(['qconv2d']);
-          expect(got.length).toBe(want.length);
-          let differ = 0;
-          for (let k = 0; k < got.length; k++) if (!Object.is(got[k], want[k])) differ++;
-          expect(differ).toBe(0);
+          expect(bitDifferences(got, want)).toBe(0);
           // The outputs lie on the grid, and use more than a few of its steps (nothing degenerate).
           const steps = new Set(Array.from(want, (v) => Math.round(v / 0.37)));
           expect(steps.size).toBeGreaterThan(t.activation?.op === 'clip' ? 3 : 8);
@@ -207,10 +212,7 @@ describe('qconv2d on WebGPU (kernels/qconv2d.wgsl) equals its reference, bit for
       const want = (await ref.run(x)).y.data;
       const got = (await gpu.run(x)).y.data;
       expect(gpu.profile().map((p) => p.op)).toEqual(['qconv2d']);
-      expect(got.length).toBe(want.length);
-      let differ = 0;
-      for (let k = 0; k < got.length; k++) if (!Object.is(got[k], want[k])) differ++;
-      return { differ, want };
+      return { differ: bitDifferences(got, want), want };
     } finally {
       ref.dispose();
       gpu.dispose();
