@@ -5,6 +5,7 @@ import { invertedResidualShape, type InvertedResidualShape } from '../../../ops/
 import type { GpuContext } from '../device.js';
 import type { GpuKernel } from '../kernel.js';
 import { bottleneckParams } from '../params.generated.js';
+import { bottleneckConstants } from '../shaders/bottleneck.js';
 import { ACT } from '../wgsl.js';
 
 /**
@@ -12,11 +13,10 @@ import { ACT } from '../wgsl.js';
  * of d_tile (9 + 7 KiB: WebGPU's guaranteed 16 KiB of workgroup storage). The tile is uniform
  * data, so the shader has one pipeline per (MR, UNIT_W): on SwiftShader a pipeline took
  * 7-18 s to build, and with the tile as override constants MobileNetV2 asked for 12 of them
- * (cold start at 224x224 35 -> 16 s; a run 8% slower there, old and new alternated).
+ * (MobileNetV2 at 224x224: cold start 35 -> 16 s, a warm run 8% slower there; EfficientNet-B0
+ * 36 -> 18 s, 11% slower; old and new alternated in one process).
  */
-const WG = 256;
-const E_SIZE = 2304;
-const D_SIZE = 448;
+export const { WG, E_SIZE, D_SIZE } = bottleneckConstants;
 /** The largest output tile side and expanded-channel chunk tried. */
 const MAX_SIDE = 16;
 const MAX_CH = 32;
