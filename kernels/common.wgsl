@@ -95,3 +95,11 @@ fn is_finite(v: f32) -> bool {
 fn nan_max(m: f32, v: f32) -> f32 {
   return select(m, v, !is_nan(m) && (v > m || is_nan(v)));
 }
+
+// dot4I8Packed without the language extension packed_4x8_integer_dot_product: the four signed
+// bytes of each word unpacked and multiplied (src/backends/webgpu/wgsl.ts substitutes it).
+fn dot4I8Unpacked(a: u32, b: u32) -> i32 {
+  let x = vec4<i32>(i32(a << 24u) >> 24u, i32(a << 16u) >> 24u, i32(a << 8u) >> 24u, i32(a) >> 24u);
+  let y = vec4<i32>(i32(b << 24u) >> 24u, i32(b << 16u) >> 24u, i32(b << 8u) >> 24u, i32(b) >> 24u);
+  return dot(x, y);
+}

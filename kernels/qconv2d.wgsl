@@ -16,7 +16,7 @@
 //    y_scale. The multipliers follow the biases at c_off + M.
 //
 // Where the adapter lacks the WGSL language feature packed_4x8_integer_dot_product,
-// src/backends/webgpu/wgsl.ts calls dot4I8Unpacked (below) instead: the same sums.
+// src/backends/webgpu/wgsl.ts calls dot4I8Unpacked (kernels/common.wgsl) instead: the same sums.
 // The words live in the f32 storage buffer as their bits (bitcast both ways, never arithmetic).
 
 override WORKGROUP_SIZE: u32 = 64u;
@@ -35,12 +35,6 @@ struct Params {
   x_off: u32, q_off: u32, w_off: u32, c_off: u32, y_off: u32,
   qlo: f32, zp_off: i32, pad_word: u32,
   x_scale: f32, y_scale: f32, ylo: f32, yhi: f32,
-}
-
-fn dot4I8Unpacked(a: u32, b: u32) -> i32 {
-  let x = vec4<i32>(i32(a << 24u) >> 24u, i32(a << 16u) >> 24u, i32(a << 8u) >> 24u, i32(a) >> 24u);
-  let y = vec4<i32>(i32(b << 24u) >> 24u, i32(b << 16u) >> 24u, i32(b << 8u) >> 24u, i32(b) >> 24u);
-  return dot(x, y);
 }
 
 // Word i of the packed input ([N, H, W, G, Cg4]).

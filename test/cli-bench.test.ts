@@ -52,20 +52,24 @@ describe('webconv bench', () => {
     expect(r.stdout).toMatch(/counted MACs differ from the cost model in \d+ layer\(s\) \(block padding\)/);
   }, 300_000);
 
-  it('a quantized model: its convs run as qconv2d rows, held against the measured int8 peak', () => {
-    const r = webconv('bench', join(ROOT_DIR, 'models/lenet5-fashion-mnist.int8.onnx'), '--json', '-', '--time', '100');
-    expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as BenchReport;
-    const int8 = report.peaks.wasmInt8Gops!;
-    expect(int8).toBeGreaterThan(1);
-    const q = report.models[0].layers.filter((l) => l.type === 'qconv2d');
-    expect(q.length).toBe(2);
-    for (const l of q) {
-      expect(l.ms).toBeGreaterThan(0);
-      expect(l.percentOfPeak).toBeCloseTo((100 * l.achievedGflops) / int8, 6);
-      expect(l.attainableGflops).toBeLessThanOrEqual(int8);
-    }
-  }, 120_000);
+  for (const backend of ['wasm', 'webgpu'] as const) {
+    it(`a quantized model on ${backend}: its convs run as qconv2d rows, held against the measured int8 peak`, () => {
+      const r = webconv('bench', join(ROOT_DIR, 'models/lenet5-fashion-mnist.int8.onnx'), '--json', '-', '--time', '100', '--backend', backend);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as BenchReport;
+      // wasm: i32x4.dot_i16x8_s chains; webgpu: dot4I8Packed chains (SwiftShader here, a CPU: slower).
+      const int8 = backend === 'wasm' ? report.peaks.wasmInt8Gops! : report.peaks.webgpuInt8Gops!;
+      expect(int8).toBeGreaterThan(backend === 'wasm' ? 1 : 0);
+      if (backend === 'webgpu') expect(report.peaks.webgpuGflops).toBeGreaterThan(0);
+      const q = report.models[0].layers.filter((l) => l.type === 'qconv2d');
+      expect(q.length).toBe(2);
+      for (const l of q) {
+        expect(l.ms).toBeGreaterThan(0);
+        expect(l.percentOfPeak).toBeCloseTo((100 * l.achievedGflops) / int8, 6);
+        expect(l.attainableGflops).toBeLessThanOrEqual(int8);
+      }
+    }, 120_000);
+  }
 
   it('--compare ort-web,tfjs-wasm: each peer alternates with webconv in the same process, same answer', () => {
     const r = webconv('bench', 'resnet18', '--json', '-', '--time', '200', '--compare', 'ort-web,tfjs-wasm');

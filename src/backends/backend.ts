@@ -83,7 +83,7 @@ export interface DevicePeaks {
   readonly gflopsWith?: Readonly<Record<string, number>>;
   /** Streaming read bandwidth, GB/s (wasm: from wasm memory; webgpu: from a storage buffer). */
   readonly bandwidthGBs: number;
-  /** 8-bit multiply-add throughput, GOP/s (wasm: i32x4.dot_i16x8_s + add chains, one thread), where the backend has int8 kernels. */
+  /** 8-bit multiply-add throughput, GOP/s (wasm: i32x4.dot_i16x8_s + add chains, one thread; webgpu: dot4I8Packed + add chains), where the backend has int8 kernels. */
   readonly int8Gops?: number;
 }
 

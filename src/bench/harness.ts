@@ -123,7 +123,7 @@ export async function measurePeaks(options: { webgpu?: boolean } = {}): Promise<
     ...(relaxed !== undefined ? { wasmRelaxedSimdGflops: relaxed } : {}),
     wasmBandwidthGBs: wasm.bandwidthGBs,
     ...(wasm.int8Gops !== undefined ? { wasmInt8Gops: wasm.int8Gops } : {}),
-    ...(gpu ? { webgpuGflops: gpu.gflops, webgpuBandwidthGBs: gpu.bandwidthGBs } : {}),
+    ...(gpu ? { webgpuGflops: gpu.gflops, webgpuBandwidthGBs: gpu.bandwidthGBs, ...(gpu.int8Gops !== undefined ? { webgpuInt8Gops: gpu.int8Gops } : {}) } : {}),
   };
 }
 
@@ -315,8 +315,10 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   // The wasm backend runs 3x3 stride-1 convs by Winograd unless told not to (src/cost/winograd.ts).
   const winograd = backendName === 'wasm' && options.compile?.winograd !== false;
   const median = (v: number[] = []) => latency(v.length ? v : [0]).medianMs;
-  // int8 layers (qconv2d) are held against the int8 kernels' own peak, times the threads.
-  const int8Roof = backendName === 'wasm' && peaks.wasmInt8Gops ? { ...roof, gflops: peaks.wasmInt8Gops * Math.max(1, info.threads) } : roof;
+  // int8 layers (qconv2d) are held against the int8 kernels' own peak (on wasm times the threads).
+  const int8Roof = backendName === 'wasm' && peaks.wasmInt8Gops
+    ? { ...roof, gflops: peaks.wasmInt8Gops * Math.max(1, info.threads) }
+    : backendName === 'webgpu' && peaks.webgpuInt8Gops ? { ...roof, gflops: peaks.webgpuInt8Gops } : roof;
   const layers: LayerReport[] = table.layers.slice(1).map((row) => {
     const layerRoof = row.type === 'qconv2d' ? int8Roof : roof;
     const ms = row.nodes.reduce((a, n) => a + median(perNode.get(n)), 0);

@@ -37,6 +37,8 @@ export interface Peaks {
   readonly webgpuGflops?: number;
   /** WebGPU streaming read bandwidth from a storage buffer (64 MiB). */
   readonly webgpuBandwidthGBs?: number;
+  /** WebGPU 8-bit multiply-add throughput (dot4I8Packed + add chains), GOP/s: the roof of its qconv2d layers. */
+  readonly webgpuInt8Gops?: number;
 }
 
 /**

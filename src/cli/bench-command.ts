@@ -56,7 +56,7 @@ function renderText(r: BenchReport): string {
       (p.wasmRelaxedSimdGflops ? `, relaxed SIMD ${fmt(p.wasmRelaxedSimdGflops)} GFLOP/s` : '') +
       (p.wasmInt8Gops ? `, int8 ${fmt(p.wasmInt8Gops)} GOP/s (the roof of int8 layers)` : '') +
       `, memory bandwidth ${fmt(p.wasmBandwidthGBs)} GB/s` +
-      (p.webgpuGflops ? `; WebGPU ${fmt(p.webgpuGflops)} GFLOP/s, ${fmt(p.webgpuBandwidthGBs ?? NaN)} GB/s` : ''),
+      (p.webgpuGflops ? `; WebGPU ${fmt(p.webgpuGflops)} GFLOP/s${p.webgpuInt8Gops ? `, int8 ${fmt(p.webgpuInt8Gops)} GOP/s` : ''}, ${fmt(p.webgpuBandwidthGBs ?? NaN)} GB/s` : ''),
   );
   for (const m of r.models) out.push('', ...renderModel(m));
   return out.join('\n');

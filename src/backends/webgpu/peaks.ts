@@ -1,17 +1,21 @@
 /// <reference types="@webgpu/types" />
 /**
  * What a WebGPU device achieves at best, measured (kernels/peak.wgsl): multiply-add
- * throughput with nothing read, and streaming read bandwidth from a storage buffer. Timed
+ * throughput with nothing read, float32 and 8-bit (dot4I8Packed, or its unpacked form where
+ * the adapter's WGSL lacks it: the int8 kernel's instruction), and streaming read bandwidth
+ * from a storage buffer. Timed
  * by timestamp queries where the device has them, else by the wall clock around a submit;
  * the best of several rounds.
  */
 import type { GpuContext } from './device.js';
 import { peakParams, type PeakParams } from './params.generated.js';
-import { wgslSource } from './wgsl.js';
+import { PACKED_DOT, wgslSource } from './wgsl.js';
 
 export interface GpuPeaks {
   readonly gflops: number;
   readonly bandwidthGBs: number;
+  /** 8-bit multiply-adds, GOP/s (2 a multiply-add, as GFLOP/s counts them): the roof of qconv2d layers. */
+  readonly int8Gops: number;
 }
 
 const WG = 256;
@@ -19,10 +23,11 @@ const WG = 256;
 export async function measureGpuPeaks(gpu: GpuContext): Promise<GpuPeaks> {
   const { device, flags } = gpu;
   const U = flags.bufferUsage;
-  const module = device.createShaderModule({ label: 'peak.wgsl', code: wgslSource('peak') });
+  const packedDot = gpu.wgslFeatures?.includes(PACKED_DOT) ?? false;
+  const module = device.createShaderModule({ label: 'peak.wgsl', code: wgslSource('peak', { packedDot }) });
   const pipeline = (entryPoint: string) =>
     device.createComputePipelineAsync({ label: entryPoint, layout: 'auto', compute: { module, entryPoint, constants: { WORKGROUP_SIZE: WG } } });
-  const [fmaPipe, streamPipe] = await Promise.all([pipeline('fma_peak'), pipeline('stream_sum')]);
+  const [fmaPipe, dotPipe, streamPipe] = await Promise.all([pipeline('fma_peak'), pipeline('dot4_peak'), pipeline('stream_sum')]);
 
   const invocations = 64 * WG;
   const streamFloats = 16 << 20; // 64 MiB read
@@ -68,8 +73,13 @@ export async function measureGpuPeaks(gpu: GpuContext): Promise<GpuPeaks> {
     };
     const iterations = 4096;
     const fmaMs = await best(fmaPipe, { iterations, per: 0, count: invocations, out_off: streamFloats }, invocations / WG);
+    const dotMs = await best(dotPipe, { iterations, per: 0, count: invocations, out_off: streamFloats }, invocations / WG);
     const streamMs = await best(streamPipe, { iterations: 0, per, count: readers, out_off: streamFloats }, Math.ceil(readers / WG));
-    return { gflops: (invocations * iterations * 64) / (fmaMs * 1e6), bandwidthGBs: (streamFloats * 4) / (streamMs * 1e6) };
+    return {
+      gflops: (invocations * iterations * 64) / (fmaMs * 1e6),
+      bandwidthGBs: (streamFloats * 4) / (streamMs * 1e6),
+      int8Gops: (invocations * iterations * 64) / (dotMs * 1e6),
+    };
   } finally {
     for (const b of [storage, params, resolve, readback]) b?.destroy();
     querySet?.destroy();

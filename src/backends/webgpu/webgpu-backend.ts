@@ -97,8 +97,8 @@ export const webgpuBackend: Backend = {
   },
   /** The shared device's peaks (kernels/peak.wgsl, see peaks.ts). */
   async peaks(): Promise<DevicePeaks> {
-    const { gflops, bandwidthGBs } = await measureGpuPeaks(await sharedGpu());
-    return { gflops, bandwidthGBs };
+    const { gflops, bandwidthGBs, int8Gops } = await measureGpuPeaks(await sharedGpu());
+    return { gflops, bandwidthGBs, int8Gops };
   },
 };
 
