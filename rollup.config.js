@@ -29,8 +29,9 @@ const withoutLong = () => ({
  * fails when a bundle outgrows its budget, so growth is a decision, not a drift.
  */
 const KiB = 1024;
-// runtime: 60 until the int8 kernels (issue 16: the direct and Winograd int8 convs, the int8 peak, their host and the int8 pass, 2.9 KiB).
-const BUDGET_KIB = { sdk: 150, runtime: 64 };
+// runtime: 60 until the int8 kernels (issue 16: the direct and Winograd int8 convs, the int8 peak, their host and the int8 pass, 2.9 KiB);
+// 64 until int8 Winograd F(4x4, 3x3) with its input transform 4 tiles a vector (1.8 KiB: ResNet-18 int8 6% faster).
+const BUDGET_KIB = { sdk: 150, runtime: 66 };
 
 /** Terser for the shipped bundles: ES modules (top-level names mangled), two compress passes, ES2020 output. */
 const minify = () => terser({ module: true, ecma: 2020, compress: { passes: 2 } });

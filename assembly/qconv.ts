@@ -412,3 +412,213 @@ export function qu8_conv2d_winograd_2x2__wasmsimd(p: usize): void {
 @inline function tap(plane: usize, i: i32, j: i32, H: i32, W: i32, z: i32): i32 {
   return i >= 0 && i < H && j >= 0 && j < W ? <i32>load<u8>(plane + <usize>i * <usize>W + <usize>j) : z;
 }
+
+// Winograd F(4x4, 3x3) on integers, for 3x3 stride-1 qconv2d (one group) whose sums are
+// known at compile to stay below 2^25 in magnitude (the host checks the weights). Per 4x4
+// output tile and input channel, the 6x6 patch d (bytes 0..255, the zero point z where padded)
+// becomes V = B^T d B, int16 (|V| <= 100 * 255); the weights were transformed at compile into
+// U' = G' g G'^T with G' = D G, D = diag(4, 6, 6, 24, 24, 1), G's rows scaled to integers
+// (|U'| <= 49 * 128). The 36 positions' products M = sum over channels of U' V are GEMMs on
+// the shared micro-kernel, as F(2x2)'s. Since U = D^-1 U' D^-1,
+//   576 Y = A'^T M A',  A'^T = A^T diag(6, 4, 4, 1, 1, 24),
+// all in int32, exact modulo 2^32 (sums wrap); 9 is invertible modulo 2^32 (9 * 954437177 =
+// 2^33 + 1), so 64 Y = 576 Y * 954437177 mod 2^32, and Y = (64 Y) >> 6 wherever |Y| < 2^25.
+// Y is the sum of bytes times weights; the host folds the zero point's share, z times the
+// weights' sum, into the bias. 36 products a tile and channel where the direct kernel takes
+// 144 for 16 outputs, F(2x2) 64; the outputs equal the direct kernel's bit for bit.
+// B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+// (Lavin and Gray, 2016), A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+
+/** B^T applied to six i32 values at `src` (stride `ss` bytes), written as i32 to `dst` (stride `ds` bytes). */
+function bt6(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const d0 = load<i32>(src), d1 = load<i32>(src + ss), d2 = load<i32>(src + 2 * ss);
+  const d3 = load<i32>(src + 3 * ss), d4 = load<i32>(src + 4 * ss), d5 = load<i32>(src + 5 * ss);
+  store<i32>(dst, 4 * d0 - 5 * d2 + d4);
+  store<i32>(dst + ds, d3 + d4 - 4 * (d1 + d2));
+  store<i32>(dst + 2 * ds, 4 * (d1 - d2) + d4 - d3);
+  store<i32>(dst + 3 * ds, 2 * (d3 - d1) + d4 - d2);
+  store<i32>(dst + 4 * ds, 2 * (d1 - d3) + d4 - d2);
+  store<i32>(dst + 5 * ds, 4 * d1 - 5 * d3 + d5);
+}
+
+/** B^T applied to six i32 values at `src` (stride 4 bytes), written as int16 to `dst` (stride `ds` bytes). */
+function bt6i16(src: usize, dst: usize, ds: usize): void {
+  const d0 = load<i32>(src), d1 = load<i32>(src, 4), d2 = load<i32>(src, 8);
+  const d3 = load<i32>(src, 12), d4 = load<i32>(src, 16), d5 = load<i32>(src, 20);
+  store<i16>(dst, 4 * d0 - 5 * d2 + d4);
+  store<i16>(dst + ds, d3 + d4 - 4 * (d1 + d2));
+  store<i16>(dst + 2 * ds, 4 * (d1 - d2) + d4 - d3);
+  store<i16>(dst + 3 * ds, 2 * (d3 - d1) + d4 - d2);
+  store<i16>(dst + 4 * ds, 2 * (d1 - d3) + d4 - d2);
+  store<i16>(dst + 5 * ds, 4 * d1 - 5 * d3 + d5);
+}
+
+/** A'^T applied to six vectors at `src` (stride `ss` bytes), four vectors to `dst` (stride `ds` bytes). */
+@inline function at6(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const m0 = v128.load(src), m1 = v128.load(src + ss), m2 = v128.load(src + 2 * ss);
+  const m3 = v128.load(src + 3 * ss), m4 = v128.load(src + 4 * ss), m5 = v128.load(src + 5 * ss);
+  const s12 = i32x4.shl(i32x4.add(m1, m2), 2), d12 = i32x4.shl(i32x4.sub(m1, m2), 2);
+  const s34 = i32x4.add(m3, m4), d34 = i32x4.sub(m3, m4);
+  // 6 m0 + 4 (m1 + m2) + (m3 + m4); 4 (m1 - m2) + 2 (m3 - m4); 4 (m1 + m2) + 4 (m3 + m4); 4 (m1 - m2) + 8 (m3 - m4) + 24 m5.
+  v128.store(dst, i32x4.add(i32x4.add(i32x4.mul(m0, i32x4.splat(6)), s12), s34));
+  v128.store(dst + ds, i32x4.add(d12, i32x4.shl(d34, 1)));
+  v128.store(dst + 2 * ds, i32x4.add(s12, i32x4.shl(s34, 2)));
+  v128.store(dst + 3 * ds, i32x4.add(i32x4.add(d12, i32x4.shl(d34, 3)), i32x4.mul(m5, i32x4.splat(24))));
+}
+
+/** bt6 on vectors (4 tiles a vector): six at `src` (stride `ss` bytes) to six at `dst` (stride `ds` bytes). */
+@inline function bt6v(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const d0 = v128.load(src), d1 = v128.load(src + ss), d2 = v128.load(src + 2 * ss);
+  const d3 = v128.load(src + 3 * ss), d4 = v128.load(src + 4 * ss), d5 = v128.load(src + 5 * ss);
+  const five = i32x4.splat(5);
+  v128.store(dst, i32x4.add(i32x4.sub(i32x4.shl(d0, 2), i32x4.mul(d2, five)), d4));
+  v128.store(dst + ds, i32x4.sub(i32x4.add(d3, d4), i32x4.shl(i32x4.add(d1, d2), 2)));
+  v128.store(dst + 2 * ds, i32x4.sub(i32x4.add(i32x4.shl(i32x4.sub(d1, d2), 2), d4), d3));
+  v128.store(dst + 3 * ds, i32x4.sub(i32x4.add(i32x4.shl(i32x4.sub(d3, d1), 1), d4), d2));
+  v128.store(dst + 4 * ds, i32x4.sub(i32x4.add(i32x4.shl(i32x4.sub(d1, d3), 1), d4), d2));
+  v128.store(dst + 5 * ds, i32x4.add(i32x4.sub(i32x4.shl(d1, 2), i32x4.mul(d3, five)), d5));
+}
+
+/**
+ * V = B^T d B of four horizontally adjacent tiles (columns c0, c0 + 4, c0 + 8, c0 + 12 of the
+ * row at `s`, all inside the plane: 18 bytes a row) as 36 vectors of 4 tiles at `f`
+ * (position 6i + j at f + (6i + j) * 16); `dt` and `et` hold 36 vectors each on the way.
+ */
+function transform4(s: usize, W: i32, dt: usize, et: usize, f: usize): void {
+  const zero = i8x16.splat(0);
+  for (let k = 0; k < 6; k++) {
+    // Byte l of each tile's row: lanes l, l + 4, l + 8, l + 12 of the 16 from c0 (l < 4) or from c0 + 2.
+    const a = v128.load(s), b = v128.load(s, 2);
+    const row = dt + <usize>(k * 96);
+    v128.store(row, i8x16.shuffle(a, zero, 0, 16, 16, 16, 4, 16, 16, 16, 8, 16, 16, 16, 12, 16, 16, 16));
+    v128.store(row, i8x16.shuffle(a, zero, 1, 16, 16, 16, 5, 16, 16, 16, 9, 16, 16, 16, 13, 16, 16, 16), 16);
+    v128.store(row, i8x16.shuffle(a, zero, 2, 16, 16, 16, 6, 16, 16, 16, 10, 16, 16, 16, 14, 16, 16, 16), 32);
+    v128.store(row, i8x16.shuffle(a, zero, 3, 16, 16, 16, 7, 16, 16, 16, 11, 16, 16, 16, 15, 16, 16, 16), 48);
+    v128.store(row, i8x16.shuffle(b, zero, 2, 16, 16, 16, 6, 16, 16, 16, 10, 16, 16, 16, 14, 16, 16, 16), 64);
+    v128.store(row, i8x16.shuffle(b, zero, 3, 16, 16, 16, 7, 16, 16, 16, 11, 16, 16, 16, 15, 16, 16, 16), 80);
+    s += <usize>W;
+  }
+  for (let j = 0; j < 6; j++) bt6v(dt + (<usize>j << 4), 96, et + (<usize>j << 4), 96);
+  for (let i = 0; i < 6; i++) bt6v(et + <usize>(i * 96), 16, f + <usize>(i * 96), 16);
+}
+
+/**
+ * qu8_conv2d_winograd_4x4__wasmsimd: qconv2d by Winograd F(4x4, 3x3) over the image
+ * qu8_quantize__wasmsimd wrote (see above); this call's share, 4x4 output tiles [t0, t1), nt
+ * tiles a block. The parameter block is F(2x2)'s (qconv2d_winograd); mbuf holds 36 x 128
+ * bytes of products, then 256 bytes of a block's outputs and 384 of transforms.
+ */
+export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
+  const img = pp(p, QW.IMG), w = pp(p, QW.W), bias = pp(p, QW.BIAS), mult = pp(p, QW.MULT), y = pp(p, QW.Y);
+  const vbuf = pp(p, QW.V), mbuf = pp(p, QW.MBUF);
+  const C = pi(p, QW.C), H = pi(p, QW.H), W = pi(p, QW.WD), M = pi(p, QW.M), OH = pi(p, QW.OH), OW = pi(p, QW.OW);
+  const pt = pi(p, QW.PT), pl = pi(p, QW.PL);
+  const z = <i32>-pf(p, QW.XLO);
+  const ys = f32x4.splat(pf(p, QW.YS)), lo = f32x4.splat(pf(p, QW.YLO)), hi = f32x4.splat(pf(p, QW.YHI));
+  const ntMax = pi(p, QW.NT), t0 = pi(p, QW.T0), t1 = pi(p, QW.T1);
+  const TW = (OW + 3) >> 2;
+  const C2 = (C + 1) >> 1;
+  const MB = (M + MR - 1) / MR;
+  const P = <usize>OH * <usize>OW;
+  const rowBytes = <usize>ntMax << 2; // a pair row of V: nt tiles of 2 channels, int16
+  const posBytes = <usize>C2 * rowBytes + 64; // a cache line more than its rows, as F(2x2)'s
+  const wPos = <usize>MB * <usize>C2 * 16;
+  const out = mbuf + 36 * 128; // 16 result vectors of 4 tiles
+  const dt = out + 256; // 384 bytes: a 6x6 patch (i32) and B^T d (et); later A'^T M, 4 x 6 vectors
+  const et = dt + 144;
+  const vt = dt + 384; // 2304 bytes: four tiles' patch and B^T d (36 vectors each), then both channels' V
+  const inv9 = i32x4.splat(954437177);
+  for (let b0 = t0; b0 < t1; b0 += ntMax) {
+    const nt = min(ntMax, t1 - b0);
+    const ntPad = (nt + NR - 1) & ~(NR - 1);
+    for (let cp = 0; cp < C2; cp++) {
+      const base = vbuf + <usize>cp * rowBytes;
+      const c = cp * 2;
+      let t = 0;
+      while (t < ntPad) {
+        const g = b0 + t;
+        const ty = g / TW, tx = g - ty * TW;
+        const r0 = 4 * ty - pt, c0 = 4 * tx - pl;
+        // Four tiles of one tile row inside the image: both channels by vector, 4 tiles a vector.
+        if ((t & 3) == 0 && t + 4 <= nt && tx + 4 <= TW && r0 >= 0 && r0 + 6 <= H && c0 >= 0 && c0 + 18 <= W) {
+          transform4(img + <usize>c * <usize>H * <usize>W + <usize>r0 * <usize>W + <usize>c0, W, vt, vt + 576, vt + 1152);
+          if (c + 1 < C) transform4(img + <usize>(c + 1) * <usize>H * <usize>W + <usize>r0 * <usize>W + <usize>c0, W, vt, vt + 576, vt + 1728);
+          else memory.fill(vt + 1728, 0, 576);
+          for (let xi = 0; xi < 36; xi++) {
+            const v = i16x8.narrow_i32x4_s(v128.load(vt + 1152 + (<usize>xi << 4)), v128.load(vt + 1728 + (<usize>xi << 4)));
+            v128.store(base + <usize>xi * posBytes + (<usize>t << 2), i8x16.shuffle(v, v, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
+          }
+          t += 4;
+          continue;
+        }
+        for (let h = 0; h < 2; h++) {
+          const at = base + (<usize>h << 1) + (<usize>t << 2);
+          if (c + h >= C || t >= nt) {
+            for (let xi = 0; xi < 36; xi++) store<i16>(at + <usize>xi * posBytes, 0);
+            continue;
+          }
+          const plane = img + <usize>(c + h) * <usize>H * <usize>W;
+          if (r0 >= 0 && r0 + 6 <= H && c0 >= 0 && c0 + 6 <= W) {
+            let s = plane + <usize>r0 * <usize>W + <usize>c0;
+            for (let i = 0; i < 6; i++) {
+              const row = dt + <usize>(i * 24);
+              store<i32>(row, load<u8>(s)); store<i32>(row, load<u8>(s, 1), 4); store<i32>(row, load<u8>(s, 2), 8);
+              store<i32>(row, load<u8>(s, 3), 12); store<i32>(row, load<u8>(s, 4), 16); store<i32>(row, load<u8>(s, 5), 20);
+              s += <usize>W;
+            }
+          } else {
+            for (let k = 0; k < 36; k++) store<i32>(dt + (<usize>k << 2), tap(plane, r0 + k / 6, c0 + k % 6, H, W, z));
+          }
+          // B^T d: each column of the patch; then (B^T d) B: each row, to positions 6i .. 6i + 5.
+          for (let j = 0; j < 6; j++) bt6(dt + (<usize>j << 2), 24, et + (<usize>j << 2), 24);
+          for (let i = 0; i < 6; i++) bt6i16(et + <usize>(i * 24), at + <usize>(6 * i) * posBytes, posBytes);
+        }
+        t++;
+      }
+    }
+    for (let mb = 0; mb < MB; mb++) {
+      const m0 = mb * MR;
+      const rows = min(MR, M - m0);
+      for (let tb = 0; tb < ntPad; tb += NR) {
+        for (let xi = 0; xi < 36; xi++) {
+          qu8_gemm_ukernel_4x8c2(C2, w + <usize>xi * wPos + <usize>mb * <usize>C2 * 16, vbuf + <usize>xi * posBytes + (<usize>tb << 2), rowBytes, mbuf + (<usize>xi << 7), false);
+        }
+        countMacs(<f64>C2 * 64 * 36);
+        const ty0 = (b0 + tb) / TW;
+        const tx0 = b0 + tb - ty0 * TW;
+        for (let r = 0; r < rows; r++) {
+          const m = m0 + r;
+          const bv = v128.load32_splat(bias + (<usize>m << 2));
+          const sv = v128.load32_splat(mult + (<usize>m << 2));
+          for (let h = 0; h < 2; h++) {
+            const q = mbuf + <usize>(r * 32 + h * 16);
+            // 576 Y = A'^T M A': the columns (positions j, 6 + j, ..., 30 + j) into 4 rows of 6
+            // (into `et`, vectors of 4 tiles), then each row into its 4 outputs.
+            for (let j = 0; j < 6; j++) at6(q + (<usize>j << 7), 6 << 7, dt + (<usize>j << 4), 6 << 4);
+            for (let i = 0; i < 4; i++) at6(dt + <usize>(i * 96), 16, out + <usize>(i * 64), 16);
+            for (let k = 0; k < 16; k++) {
+              const o = out + (<usize>k << 4);
+              v128.store(o, requant4(i32x4.shr_s(i32x4.mul(v128.load(o), inv9), 6), bv, sv, ys, lo, hi));
+            }
+            const plane = y + ((<usize>m * P) << 2);
+            for (let l = 0; l < 4; l++) {
+              const k = h * 4 + l;
+              if (tb + k >= nt) break;
+              let ty = ty0, tx = tx0 + k;
+              while (tx >= TW) {
+                tx -= TW;
+                ty++;
+              }
+              const oy = 4 * ty, ox = 4 * tx;
+              const lane = out + (<usize>l << 2);
+              for (let i = 0; i < 4 && oy + i < OH; i++) {
+                const o = plane + ((<usize>(oy + i) * <usize>OW + <usize>ox) << 2);
+                for (let j = 0; j < 4 && ox + j < OW; j++) store<f32>(o + (<usize>j << 2), load<f32>(lane + <usize>((i * 4 + j) << 4)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

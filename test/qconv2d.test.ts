@@ -33,6 +33,8 @@ interface Case {
   n: number; c: number; h: number; w: number; m: number; k: [number, number];
   stride?: [number, number]; pads?: [number, number, number, number]; dilation?: [number, number]; groups?: number;
   xType?: 'int8' | 'uint8'; yType?: 'int8' | 'uint8'; activation?: FusedActivation; bias?: boolean;
+  /** Weights in [100, 127]: sums too large for F(4x4)'s exactness bound, so Winograd takes F(2x2). */
+  heavy?: boolean;
 }
 
 const CASES: Case[] = [
@@ -51,7 +53,24 @@ const CASES: Case[] = [
   { name: 'Winograd: 3x3 pad 1, 5 channels, 9x11 output', n: 2, c: 5, h: 9, w: 11, m: 7, k: [3, 3], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
   { name: 'Winograd: 3x3 no padding, 8 channels, 18x21 output (120 tiles)', n: 1, c: 8, h: 20, w: 23, m: 4, k: [3, 3], xType: 'int8', yType: 'int8' },
   { name: 'Winograd: 3x3 asymmetric pads, 64 channels (pairs), 6x5 output', n: 1, c: 64, h: 6, w: 5, m: 12, k: [3, 3], pads: [0, 1, 1, 0] },
+  // F(4x4, 3x3) where its sums stay exact and its tiles pay; F(2x2) where the weights' sums are too large.
+  { name: 'Winograd: 3x3 pad 1, 24 channels, 21x19 output, 2 images', n: 2, c: 24, h: 21, w: 19, m: 9, k: [3, 3], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
+  { name: 'Winograd: 3x3 no padding, 5 channels (a lone last one), 28x34 output (rows of 4 tiles by vector)', n: 1, c: 5, h: 30, w: 36, m: 6, k: [3, 3], xType: 'int8' },
+  { name: 'Winograd: 3x3 pad 1, 136 channels of weights in [100, 127], 12x12 output', n: 1, c: 136, h: 12, w: 12, m: 5, k: [3, 3], pads: [1, 1, 1, 1], heavy: true },
 ];
+
+/** A 3x3 stride-1 case's output height and width. */
+const outputSide = (t: Case) => [t.h + (t.pads ? t.pads[0] + t.pads[2] : 0) - 2, t.w + (t.pads ? t.pads[1] + t.pads[3] : 0) - 2];
+
+/**
+ * The Winograd kernel a case runs on wasm (src/backends/wasm/kernels/qconv2d.ts): F(4x4) where
+ * it executes fewer products than F(2x2) and its sums are exact (not the heavy weights).
+ */
+function winogradTile(t: Case): 2 | 4 {
+  const [oh, ow] = outputSide(t);
+  const blocks = (m: number) => Math.ceil((Math.ceil(oh / m) * Math.ceil(ow / m)) / 8) * 8;
+  return !t.heavy && 36 * blocks(4) < 16 * blocks(2) ? 4 : 2;
+}
 
 /** Whether a case runs by Winograd on wasm (src/backends/wasm/kernels/qconv2d.ts qconvWinograd). */
 const winograd = (t: Case) => t.k[0] === 3 && t.k[1] === 3 && !t.stride && !t.dilation && (t.groups ?? 1) === 1 && t.c >= 4;
@@ -63,7 +82,7 @@ function qconvCase(t: Case, seed: number): { graph: ReturnType<typeof finalizeGr
   const wShape = [t.m, t.c / groups, ...t.k];
   const wCount = wShape.reduce((a, b) => a * b, 1);
   const inits = new Map<string, Initializer>([
-    ['w', { name: 'w', shape: wShape, trainable: true, data: Float32Array.from({ length: wCount }, () => Math.floor(r() * 256) - 128) }],
+    ['w', { name: 'w', shape: wShape, trainable: true, data: Float32Array.from({ length: wCount }, () => (t.heavy ? 100 + Math.floor(r() * 28) : Math.floor(r() * 256) - 128)) }],
     ['ws', { name: 'ws', shape: [t.m], trainable: false, data: Float32Array.from({ length: t.m }, () => 0.002 + 0.01 * r()) }],
   ]);
   if (t.bias !== false) inits.set('b', { name: 'b', shape: [t.m], trainable: true, data: Float32Array.from({ length: t.m }, () => (r() - 0.5) * 4) });
@@ -109,13 +128,20 @@ describe('qconv2d on wasm equals its reference, bit for bit', () => {
           const steps = new Set(Array.from(want, (v) => Math.round(v / 0.37)));
           expect(steps.size).toBeGreaterThan(t.activation?.op === 'clip' ? 3 : 8);
           if (winograd(t)) {
-            // Winograd executes 16 products per 2x2 tile and channel pair-row where direct does 36:
-            // the MAC counters (what the kernels execute) say which ran; direct agrees bit for bit too.
+            // The MAC counters (what the kernels execute) say which ran; direct agrees bit for bit too.
+            // On one thread, Winograd F(m x m) executes (m + 2)^2 products per tile, channel pair and
+            // 4 output channels by 8 tiles: 36 a 4x4 tile where direct takes 144, 16 a 2x2 tile where direct takes 36.
             const direct = await wasmBackend.compile(graph, { threads, winograd: false } as WasmCompileOptions);
             try {
               expect(Array.from((await direct.run(x)).y.data)).toEqual(Array.from(want));
               const [wm, dm] = [(await wasm.counters!(x)).get('q')!, (await direct.counters!(x)).get('q')!];
               expect(wm).toBeLessThan(0.75 * dm);
+              if (threads === 1) {
+                const m = winogradTile(t);
+                const [oh, ow] = outputSide(t);
+                const tiles = Math.ceil(oh / m) * Math.ceil(ow / m);
+                expect(wm).toBe(t.n * Math.ceil(t.m / 4) * Math.ceil(t.c / 2) * 64 * (m + 2) ** 2 * Math.ceil(tiles / 8));
+              }
             } finally {
               direct.dispose();
             }

@@ -59,21 +59,65 @@ export function packQconvWeights(w: Float32Array, s: QconvShape, out: Int16Array
   }
 }
 
-/** 3x3 stride-1 convs of one group run by Winograd F(2x2, 3x3) on integers (qu8_conv2d_winograd_2x2__wasmsimd), unless compiled with `winograd: false`. */
+/** 3x3 stride-1 convs of one group run by Winograd on integers (F(4x4, 3x3) where exact, else F(2x2, 3x3)), unless compiled with `winograd: false`. */
 export function qconvWinograd(node: NodeOf<'qconv2d'>, graph: Graph, winograd: boolean | 'all'): boolean {
   const a = node.attrs;
   return winograd !== false && a.groups === 1 && a.kernel[0] === 3 && a.kernel[1] === 3 && a.stride.every((v) => v === 1) &&
     a.dilation.every((v) => v === 1) && graph.shape(node.inputs[0])[1] >= 4;
 }
 
-/** Tiles per Winograd block: as many (a multiple of 8, 8 to 64) as keep the block's transformed input within 256 KiB. */
-const winogradTiles = (s: QconvShape) => Math.max(8, Math.min(64, Math.floor((256 << 10) / (16 * Math.ceil(s.C / 2) * 4)) & ~7));
+/**
+ * The two integer Winograd kernels: F(2x2, 3x3) (16 positions a tile) and F(4x4, 3x3) (36),
+ * with the bytes each needs after the products of a block (4 channels by 8 tiles, 128 bytes a
+ * position): its outputs, and F(4x4)'s transforms.
+ */
+const WINOGRAD = {
+  2: { positions: 16, extra: 64, kernel: 'qu8_conv2d_winograd_2x2__wasmsimd' },
+  4: { positions: 36, extra: 256 + 384 + 2304, kernel: 'qu8_conv2d_winograd_4x4__wasmsimd' },
+} as const;
+type WinogradTile = keyof typeof WINOGRAD;
 
-/** One thread's Winograd scratch: the quantized image (thread 0's), the block's transformed input, 2 KiB of products + 64 bytes. */
-function winogradScratch(s: QconvShape): { img: number; v: number; total: number } {
+/** Tiles per Winograd block: as many (a multiple of 8, 8 to 64) as keep the block's transformed input within 256 KiB. */
+const winogradTiles = (s: QconvShape, m: WinogradTile) => Math.max(8, Math.min(64, Math.floor((256 << 10) / (WINOGRAD[m].positions * Math.ceil(s.C / 2) * 4)) & ~7));
+
+/** One thread's Winograd scratch: the quantized image (thread 0's), the block's transformed input, its products and the rest (WINOGRAD). */
+function winogradScratch(s: QconvShape, m: WinogradTile): { img: number; v: number; total: number } {
+  const { positions, extra } = WINOGRAD[m];
   const img = align16(s.C * s.H * s.W);
-  const v = 16 * (Math.ceil(s.C / 2) * winogradTiles(s) * 4 + 64);
-  return { img, v, total: img + v + 2048 + 64 };
+  const v = positions * (Math.ceil(s.C / 2) * winogradTiles(s, m) * 4 + 64);
+  return { img, v, total: img + v + positions * 128 + extra };
+}
+
+/**
+ * Whether F(4x4, 3x3) executes fewer products than F(2x2, 3x3) on this output: 36 a 4x4 tile
+ * against 16 a 2x2 tile, each kernel's tiles in blocks of 8 (a small output's last tiles and
+ * block are mostly padding: 6x5 outputs take 4 tiles of F(4x4), 288 products a channel pair
+ * and output channel, against 9 of F(2x2), 256).
+ */
+function winograd4x4Pays(s: QconvShape): boolean {
+  const blocks = (m: number) => Math.ceil((Math.ceil(s.OH / m) * Math.ceil(s.OW / m)) / NR) * NR;
+  return 36 * blocks(4) < 16 * blocks(2);
+}
+
+/**
+ * Whether F(4x4, 3x3) is exact for these integer weights [M, C, 3, 3]: its output is exact
+ * modulo 2^26 (assembly/qconv.ts), so every sum of bytes (0..255) times weights must stay
+ * below 2^25 in magnitude: 255 times the larger of a channel's positive and negative weight
+ * sums. Otherwise F(2x2), exact in int32 for any weights.
+ */
+export function winograd4x4Exact(w: Float32Array, M: number): boolean {
+  const per = w.length / M;
+  let most = 0;
+  for (let m = 0; m < M; m++) {
+    let pos = 0;
+    let neg = 0;
+    for (let k = m * per; k < (m + 1) * per; k++) {
+      if (w[k] > 0) pos += w[k];
+      else neg -= w[k];
+    }
+    most = Math.max(most, pos, neg);
+  }
+  return 255 * most < 2 ** 25;
 }
 
 /**
@@ -82,28 +126,32 @@ function winogradScratch(s: QconvShape): { img: number; v: number; total: number
  * GEMM; and per output channel the sum over channels of U' at position (1, 1), the zero
  * point's share (assembly/qconv.ts).
  */
-export function packQconvWinograd(w: Float32Array, s: QconvShape, out: Int16Array): Int32Array {
+export function packQconvWinograd(w: Float32Array, s: QconvShape, out: Int16Array, m4 = false): Int32Array {
   const { C, M, MBg } = s;
   const C2 = Math.ceil(C / 2);
-  const G = [[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]];
-  const s11 = new Int32Array(M);
-  const u = new Int32Array(16);
+  // F(2x2): G' = 2G. F(4x4): G' = diag(4, 6, 6, 24, 24, 1) G (assembly/qconv.ts).
+  const G = m4 ? [[1, 0, 0], [-1, -1, -1], [-1, 1, -1], [1, 2, 4], [1, -2, 4], [0, 0, 1]] : [[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]];
+  const n = G.length;
+  const share = new Int32Array(M);
+  const u = new Int32Array(n * n);
   for (let m = 0; m < M; m++) {
     for (let c = 0; c < C; c++) {
       const g = (m * C + c) * 9;
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
           let v = 0;
           for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) v += G[i][a] * w[g + a * 3 + b] * G[j][b];
-          u[i * 4 + j] = v;
+          u[i * n + j] = v;
         }
       }
-      s11[m] += u[5];
+      // The zero point's share: F(2x2)'s sums hold z times U' at (1, 1); F(4x4)'s the weights' sum.
+      if (m4) for (let k = g; k < g + 9; k++) share[m] += w[k];
+      else share[m] += u[5];
       const mb = m >> 2;
-      for (let xi = 0; xi < 16; xi++) out[((xi * MBg + mb) * C2 + (c >> 1)) * 8 + (m & 3) * 2 + (c & 1)] = u[xi];
+      for (let xi = 0; xi < n * n; xi++) out[((xi * MBg + mb) * C2 + (c >> 1)) * 8 + (m & 3) * 2 + (c & 1)] = u[xi];
     }
   }
-  return s11;
+  return share;
 }
 
 /**
@@ -115,7 +163,7 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
   op: 'qconv2d',
   scratchBytes(node, graph) {
     const s = qconvShape(node, graph);
-    return Math.max(scratch(s).total, qconvWinograd(node, graph, true) ? winogradScratch(s).total : 0);
+    return Math.max(scratch(s).total, qconvWinograd(node, graph, true) ? Math.max(winogradScratch(s, 2).total, winogradScratch(s, 4).total) : 0);
   },
   prepare(node, ctx) {
     const { graph } = ctx;
@@ -182,19 +230,22 @@ function prepareWinograd(
   const { graph } = ctx;
   const a = node.attrs;
   const x = node.inputs[0];
-  const packedBytes = 16 * s.MBg * Math.ceil(s.C / 2) * 16;
-  let s11: Int32Array = new Int32Array(0);
+  // F(4x4) where its sums are exact for these weights and its tiles waste less than F(2x2)'s.
+  const m: WinogradTile = winograd4x4Pays(s) && winograd4x4Exact(weights, s.M) ? 4 : 2;
+  const { positions, kernel } = WINOGRAD[m];
+  const packedBytes = positions * s.MBg * Math.ceil(s.C / 2) * 16;
+  let zeroShare: Int32Array = new Int32Array(0);
   const packed = ctx.uploadPacked(packedBytes / 4, (into) => {
-    s11 = packQconvWinograd(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2));
+    zeroShare = packQconvWinograd(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2), m === 4);
   });
-  // (Y' >> 2) is the exact sum plus z S11 (z = -xlo, the zero point's byte).
-  const { biasPtr, multPtr } = uploadChannels(ctx, bias, s11, xlo, multiplier);
+  // The sums hold z times each channel's share (z = -xlo, the zero point's byte): folded into the bias.
+  const { biasPtr, multPtr } = uploadChannels(ctx, bias, zeroShare, xlo, multiplier);
   const [ylo, yhi] = qconvBounds(a);
   const [N] = graph.shape(x);
   const inImage = s.C * s.H * s.W * 4;
   const outImage = s.M * s.OH * s.OW * 4;
-  const tiles = Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2);
-  const sc = winogradScratch(s);
+  const tiles = Math.ceil(s.OH / m) * Math.ceil(s.OW / m);
+  const sc = winogradScratch(s, m);
   const img = ctx.scratchOf(0);
   const blocks = Array.from({ length: N }, (_, n) => Array.from({ length: ctx.threads }, (_, t) => {
     const [t0, t1] = share(tiles, ctx.threads, t, NR);
@@ -208,14 +259,14 @@ function prepareWinograd(
       img, w: packed, bias: biasPtr, mult: multPtr, y: ctx.ptr(node.outputs[0]) + n * outImage,
       v: ctx.scratchOf(t) + sc.img, mbuf: ctx.scratchOf(t) + sc.img + sc.v,
       c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, pt: a.pads[0], pl: a.pads[1],
-      xlo, ys: a.yScale, ylo, yhi, nt: winogradTiles(s), t0, t1,
+      xlo, ys: a.yScale, ylo, yhi, nt: winogradTiles(s, m), t0, t1,
     }));
     return [quantize, conv];
   }));
   return () => {
     for (const image of blocks) {
       ctx.parallel('qu8_quantize__wasmsimd', image.map(([q]) => q));
-      ctx.parallel('qu8_conv2d_winograd_2x2__wasmsimd', image.map(([, c]) => c));
+      ctx.parallel(kernel, image.map(([, c]) => c));
     }
   };
 }
