@@ -17,6 +17,8 @@ import type { Initializer, Node } from '../src/graph/graph.js';
 import { finalizeGraph } from '../src/graph/validate.js';
 import type { FusedActivation } from '../src/ops/fused-activation.js';
 import { wasmBackend, type WasmCompileOptions } from '../src/backends/wasm/wasm-backend.js';
+import { qconvExecutedMacs } from '../src/backends/wasm/kernels/qconv2d.js';
+import type { NodeOf } from '../src/ops/attrs.js';
 import { optimizeGraph } from '../src/plan/passes.js';
 import { fuseInt8Convs, lowerInt8Convs } from '../src/plan/fuse-int8.js';
 import { quantizeModel } from '../src/quantize/quantize.js';
@@ -124,6 +126,8 @@ describe('qconv2d on wasm equals its reference, bit for bit', () => {
           const got = (await wasm.run(x)).y.data;
           expect(wasm.profile().map((p) => p.op)).toEqual(['qconv2d']);
           expect(bitDifferences(got, want)).toBe(0);
+          // The MAC counter counts what the benchmark predicts the kernels execute (padded blocks, Winograd).
+          expect((await wasm.counters!(x)).get('q')).toBe(qconvExecutedMacs(graph.nodes[0] as NodeOf<'qconv2d'>, graph, threads));
           // The outputs lie on the grid, and use more than a few of its steps (nothing degenerate).
           const steps = new Set(Array.from(want, (v) => Math.round(v / 0.37)));
           expect(steps.size).toBeGreaterThan(t.activation?.op === 'clip' ? 3 : 8);

@@ -10,6 +10,8 @@ import { mulberry32 } from '../graph/weight-init.js';
 import { optimizeGraph } from '../plan/passes.js';
 import { fuseBottlenecks } from '../plan/fuse-bottleneck.js';
 import { fuseInt8Convs } from '../plan/fuse-int8.js';
+import { qconvExecutedMacs } from '../backends/wasm/kernels/qconv2d.js';
+import type { NodeOf } from '../ops/attrs.js';
 import { modelRoof, type BenchReport, type Environment, type LayerReport, type LayerPair, type Latency, type ModelReport, type Peaks, type PeerReport } from './report.js';
 
 export interface BenchOptions {
@@ -319,6 +321,7 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
   const int8Roof = backendName === 'wasm' && peaks.wasmInt8Gops
     ? { ...roof, gflops: peaks.wasmInt8Gops * Math.max(1, info.threads) }
     : backendName === 'webgpu' && peaks.webgpuInt8Gops ? { ...roof, gflops: peaks.webgpuInt8Gops } : roof;
+  const nodeNamed = new Map(optimized.nodes.map((n) => [n.name, n]));
   const layers: LayerReport[] = table.layers.slice(1).map((row) => {
     const layerRoof = row.type === 'qconv2d' ? int8Roof : roof;
     const ms = row.nodes.reduce((a, n) => a + median(perNode.get(n)), 0);
@@ -326,7 +329,13 @@ export async function benchmarkModel(graph: Graph, peaks: Peaks, options: BenchO
     const intensity = row.flops / bytes;
     const achieved = ms > 0 ? row.flops / (ms * 1e6) : 0;
     const countedMacs = counted ? row.nodes.reduce((a, n) => a + (counted.get(n) ?? 0), 0) : undefined;
-    const executedMacs = winograd && row.winogradMacs !== undefined ? row.winogradMacs : row.macs;
+    // int8 convs on wasm: what their kernels execute, padded blocks and Winograd included.
+    const executedMacs = backendName === 'wasm' && row.type === 'qconv2d'
+      ? row.nodes.reduce((a, n) => {
+        const node = nodeNamed.get(n);
+        return a + (node?.op === 'qconv2d' ? qconvExecutedMacs(node as NodeOf<'qconv2d'>, optimized, info.threads, (options.compile?.winograd as boolean | 'all' | undefined) ?? true) : 0);
+      }, 0)
+      : winograd && row.winogradMacs !== undefined ? row.winogradMacs : row.macs;
     return {
       name: row.name,
       type: row.type,

@@ -99,6 +99,34 @@ function winograd4x4Pays(s: QconvShape): boolean {
   return 36 * blocks(4) < 16 * blocks(2);
 }
 
+/** The Winograd kernel of a conv: F(4x4) where its sums are exact for these weights and its tiles waste less than F(2x2)'s. */
+const winogradTileOf = (s: QconvShape, weights: Float32Array): WinogradTile => (winograd4x4Pays(s) && winograd4x4Exact(weights, s.M) ? 4 : 2);
+
+/**
+ * The multiply-adds the int8 kernels execute, and their MAC counters count, for a qconv2d on
+ * `threads` threads: blocks of 4 output channels by 8 pixels (direct) or 8 tiles of (m + 2)^2
+ * positions (Winograd F(m x m, 3x3)) by channel pairs, each thread's last block padded.
+ * The benchmark's "executed" MACs of qconv2d layers.
+ */
+export function qconvExecutedMacs(node: NodeOf<'qconv2d'>, graph: Graph, threads: number, winograd: boolean | 'all' = true): number {
+  const s = qconvShape(node, graph);
+  const [N] = graph.shape(node.inputs[0]);
+  const blocks = (count: number) => {
+    let b = 0;
+    for (let t = 0; t < threads; t++) {
+      const [a, e] = share(count, threads, t, NR);
+      b += Math.ceil((e - a) / NR);
+    }
+    return b;
+  };
+  if (qconvWinograd(node, graph, winograd)) {
+    const m = winogradTileOf(s, graph.weight(node.inputs[1]));
+    const tiles = Math.ceil(s.OH / m) * Math.ceil(s.OW / m);
+    return N * Math.ceil(s.M / MR) * blocks(tiles) * Math.ceil(s.C / 2) * 64 * WINOGRAD[m].positions;
+  }
+  return N * s.groups * s.MBg * blocks(s.OH * s.OW) * s.K2 * 64;
+}
+
 /**
  * Whether F(4x4, 3x3) is exact for these integer weights [M, C, 3, 3]: its output is exact
  * modulo 2^26 (assembly/qconv.ts), so every sum of bytes (0..255) times weights must stay
@@ -230,8 +258,7 @@ function prepareWinograd(
   const { graph } = ctx;
   const a = node.attrs;
   const x = node.inputs[0];
-  // F(4x4) where its sums are exact for these weights and its tiles waste less than F(2x2)'s.
-  const m: WinogradTile = winograd4x4Pays(s) && winograd4x4Exact(weights, s.M) ? 4 : 2;
+  const m = winogradTileOf(s, weights);
   const { positions, kernel } = WINOGRAD[m];
   const packedBytes = positions * s.MBg * Math.ceil(s.C / 2) * 16;
   let zeroShare: Int32Array = new Int32Array(0);
