@@ -279,6 +279,19 @@ export function qu8_conv2d_gemm_4x8c2__wasmsimd(p: usize): void {
 // B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
 
 /**
+ * The products of one block of 4 output channels by 8 tiles at each of a Winograd tile's
+ * `positions` positions, over the channel pairs: per position the shared micro-kernel on its
+ * weights (w, positions wPos bytes apart) and transformed tiles (v, posBytes apart), into mbuf
+ * ([position][channel][tile], int32, 128 bytes a position). F(2x2) has 16 positions, F(4x4) 36.
+ */
+@inline function winogradProducts(positions: i32, C2: i32, w: usize, wPos: usize, v: usize, posBytes: usize, rowBytes: usize, mbuf: usize): void {
+  for (let xi = 0; xi < positions; xi++) {
+    qu8_gemm_ukernel_4x8c2(C2, w + <usize>xi * wPos, v + <usize>xi * posBytes, rowBytes, mbuf + (<usize>xi << 7), false);
+  }
+  countMacs(<f64>C2 * 64 * <f64>positions);
+}
+
+/**
  * qu8_conv2d_winograd_2x2__wasmsimd: qconv2d by Winograd F(2x2, 3x3) over the image
  * qu8_quantize__wasmsimd wrote; this call's share, output tiles [t0, t1) (row-major over the
  * ceil(OH/2) x ceil(OW/2) tiles), in blocks of nt.
@@ -356,11 +369,7 @@ export function qu8_conv2d_winograd_2x2__wasmsimd(p: usize): void {
       const m0 = mb * MR;
       const rows = min(MR, M - m0);
       for (let tb = 0; tb < ntPad; tb += NR) {
-        // The 16 positions' products of 4 channels by 8 tiles, into mbuf ([position][channel][tile], int32).
-        for (let xi = 0; xi < 16; xi++) {
-          qu8_gemm_ukernel_4x8c2(C2, w + <usize>xi * wPos + <usize>mb * <usize>C2 * 16, vbuf + <usize>xi * posBytes + (<usize>tb << 2), rowBytes, mbuf + (<usize>xi << 7), false);
-        }
-        countMacs(<f64>C2 * 64 * 16);
+        winogradProducts(16, C2, w + <usize>mb * <usize>C2 * 16, wPos, vbuf + (<usize>tb << 2), posBytes, rowBytes, mbuf);
         // Y' = A^T M' A, 4 tiles a vector; / 4 (exact), bias, requantized, scattered to the tiles' 2x2 outputs.
         const ty0 = (b0 + tb) / TW;
         const tx0 = b0 + tb - ty0 * TW;
@@ -580,10 +589,7 @@ export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
       const m0 = mb * MR;
       const rows = min(MR, M - m0);
       for (let tb = 0; tb < ntPad; tb += NR) {
-        for (let xi = 0; xi < 36; xi++) {
-          qu8_gemm_ukernel_4x8c2(C2, w + <usize>xi * wPos + <usize>mb * <usize>C2 * 16, vbuf + <usize>xi * posBytes + (<usize>tb << 2), rowBytes, mbuf + (<usize>xi << 7), false);
-        }
-        countMacs(<f64>C2 * 64 * 36);
+        winogradProducts(36, C2, w + <usize>mb * <usize>C2 * 16, wPos, vbuf + (<usize>tb << 2), posBytes, rowBytes, mbuf);
         const ty0 = (b0 + tb) / TW;
         const tx0 = b0 + tb - ty0 * TW;
         for (let r = 0; r < rows; r++) {

@@ -26,23 +26,17 @@ const byteOffset = (type: 'int8' | 'uint8') => (type === 'uint8' ? 128 : 0);
 
 /**
  * Integer weights [M, Cg, KH, KW] (as floats) packed as kernels/qconv2d.wgsl reads them:
- * [M, KH, KW, Cg4] words of 4 signed bytes, input channels past Cg zero. Also each output
- * channel's weight sum (the padding's correction).
+ * [M, KH, KW, Cg4] words of 4 signed bytes, input channels past Cg zero.
  */
-export function packQconvWeightsGpu(w: Float32Array, s: QconvShape): { words: Uint32Array; sums: Float64Array } {
+export function packQconvWeightsGpu(w: Float32Array, s: QconvShape): Uint32Array {
   const taps = s.KH * s.KW;
   const words = new Uint32Array(s.M * taps * s.Cg4);
-  const sums = new Float64Array(s.M);
   for (let m = 0; m < s.M; m++) {
     for (let c = 0; c < s.Cg; c++) {
-      for (let t = 0; t < taps; t++) {
-        const v = w[(m * s.Cg + c) * taps + t];
-        sums[m] += v;
-        words[(m * taps + t) * s.Cg4 + (c >> 2)] |= (v & 0xff) << (8 * (c & 3));
-      }
+      for (let t = 0; t < taps; t++) words[(m * taps + t) * s.Cg4 + (c >> 2)] |= (w[(m * s.Cg + c) * taps + t] & 0xff) << (8 * (c & 3));
     }
   }
-  return { words, sums };
+  return words;
 }
 
 /**
@@ -63,13 +57,18 @@ export const qconv2dKernel: GpuKernel<'qconv2d'> = {
     const zpOff = a.xZeroPoint - off;
     // The weights packed, and per channel the int32 bias less the padding's (zp - off) * sum(w),
     // then the float32 requantization multipliers.
-    const wAt = ctx.constant(s.M * s.KH * s.KW * s.Cg4, () => new Float32Array(packQconvWeightsGpu(graph.weight(w), s).words.buffer));
+    const wAt = ctx.constant(s.M * s.KH * s.KW * s.Cg4, () => new Float32Array(packQconvWeightsGpu(graph.weight(w), s).buffer));
     const cAt = ctx.constant(2 * s.M, () => {
       const { bias, multiplier } = qconvChannels(a, graph.weight(wScale), b === undefined ? undefined : graph.weight(b));
-      const { sums } = packQconvWeightsGpu(graph.weight(w), s);
+      const weights = graph.weight(w);
+      const per = weights.length / s.M;
       const out = new Float32Array(2 * s.M);
       const ints = new Int32Array(out.buffer, 0, s.M);
-      for (let m = 0; m < s.M; m++) ints[m] = bias[m] - zpOff * sums[m];
+      for (let m = 0; m < s.M; m++) {
+        let sum = 0;
+        for (let k = m * per; k < (m + 1) * per; k++) sum += weights[k];
+        ints[m] = bias[m] - zpOff * sum;
+      }
       out.set(multiplier, s.M);
       return out;
     });
