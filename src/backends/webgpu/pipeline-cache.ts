@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import type { Dispatch } from './kernel.js';
-import { wgslSource } from './wgsl.js';
+import { callsPackedDot, wgslSource } from './wgsl.js';
 
 /** Per device: shader modules by kernel and pipelines by kernel and constants, shared by executables. */
 const CACHES = new WeakMap<GPUDevice, { modules: Map<string, GPUShaderModule>; pipelines: Map<string, Promise<GPUComputePipeline>> }>();
@@ -14,12 +14,14 @@ export function pipelineFor(device: GPUDevice, d: Dispatch, packedDot = true): P
   let cache = CACHES.get(device);
   if (!cache) CACHES.set(device, (cache = { modules: new Map(), pipelines: new Map() }));
   const constants = Object.entries(d.constants).sort(([a], [b]) => a.localeCompare(b));
-  const source = packedDot ? d.kernel : `${d.kernel}:unpacked`;
+  // The unpacked variant only for the kernels whose source it changes.
+  const unpacked = !packedDot && callsPackedDot(d.kernel);
+  const source = unpacked ? `${d.kernel}:unpacked` : d.kernel;
   const key = `${source}(${constants.map(([k, v]) => `${k}=${Number(v)}`).join(',')})`;
   let pipeline = cache.pipelines.get(key);
   if (!pipeline) {
     let module = cache.modules.get(source);
-    if (!module) cache.modules.set(source, (module = device.createShaderModule({ label: `${d.kernel}.wgsl`, code: wgslSource(d.kernel, { packedDot }) })));
+    if (!module) cache.modules.set(source, (module = device.createShaderModule({ label: `${d.kernel}.wgsl`, code: wgslSource(d.kernel, { packedDot: !unpacked }) })));
     pipeline = device.createComputePipelineAsync({
       label: key,
       layout: 'auto',

@@ -65,6 +65,9 @@ export function wgslSource(kernel: WgslKernel, { packedDot = true }: { packedDot
   return packedDot ? source : source.replace(/\bdot4I8Packed\(/g, 'dot4I8Unpacked(');
 }
 
+/** Whether a kernel family calls dot4I8Packed (its source differs without {@link PACKED_DOT}). */
+export const callsPackedDot = (kernel: WgslKernel): boolean => SOURCES[kernel].includes('dot4I8Packed(');
+
 /** The fused-activation codes of kernels/common.wgsl (a conv's or fc's `act` uniform): one table for both backends. */
 export { ACTIVATION_CODES as ACT } from '../params.js';
 
