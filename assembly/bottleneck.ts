@@ -44,6 +44,7 @@ export function f32_invertedresidual_4x8__wasmsimd(p: usize): void {
   // real rows as its image, the window's rows above and below them as its padding. The fields
   // that change per band and per channel are set below.
   store<u32>(dwp + (Dwconv.RES << 2), 0);
+  store<u32>(dwp + (Dwconv.MULT << 2), 0);
   store<u32>(dwp + (Dwconv.PAD << 2), <u32>pp(p, InvertedResidual.PAD));
   store<i32>(dwp + (Dwconv.C << 2), 1);
   store<i32>(dwp + (Dwconv.WD << 2), Win);

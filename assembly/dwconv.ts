@@ -2,6 +2,15 @@
 // NCHW. Each input plane is copied into a zero-bordered scratch plane so the inner loops
 // need no bounds tests; four output columns are computed per v128. Stride 1 loads four
 // neighbours at once; stride 2 loads eight and keeps the even lanes; other strides gather.
+//
+// The same kernel runs int8 depthwise convs (qconv2d, src/ops/qconv2d.ts) exactly, on float32
+// lanes: with MULT set, each plane is quantized as it is copied, to the integers xq - zero
+// point (clamped, NaN at the lowest, padding 0: the zero point); the weights and the bias are
+// integers. Every product and partial sum is then an integer below 2^24 in magnitude (the host
+// checks |bias| + K * 128 * 255 < 2^24), which float32 holds exactly, so the sums are
+// QLinearConv's int32 sums whatever the order, and float32(acc + bias) is onnxruntime's
+// conversion. The epilogue requantizes as onnxruntime does (times the channel's multiplier,
+// rounded to even, clamped to [a0, a1], times y's scale) in place of the activation.
 import { activate, activatesLater, activateRows, activateSimple, countMacs, madd, pf, pi, pp } from './params';
 import { Dwconv } from './params.generated';
 
@@ -14,9 +23,15 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
   const Cin = pi(p, Dwconv.C), Hin = pi(p, Dwconv.H), Win = pi(p, Dwconv.WD), Mout = pi(p, Dwconv.M), Oh = pi(p, Dwconv.OH), Ow = pi(p, Dwconv.OW);
   const Kh = pi(p, Dwconv.KH), Kw = pi(p, Dwconv.KW), sh = pi(p, Dwconv.SH), sw = pi(p, Dwconv.SW);
   const pt = pi(p, Dwconv.PT), pl = pi(p, Dwconv.PL), pb = pi(p, Dwconv.PB), pr = pi(p, Dwconv.PR), dh = pi(p, Dwconv.DH), dw = pi(p, Dwconv.DW);
-  const act = pi(p, Dwconv.ACT), s0 = pf(p, Dwconv.A0), s1 = pf(p, Dwconv.A1);
+  let act = pi(p, Dwconv.ACT);
+  const s0 = pf(p, Dwconv.A0), s1 = pf(p, Dwconv.A1);
   const a0 = f32x4.splat(s0), a1 = f32x4.splat(s1);
-  const mult = Mout / Cin;
+  // int8: the requantization multipliers, and x's grid for the copies.
+  const mult = pp(p, Dwconv.MULT);
+  const xs = f32x4.splat(pf(p, Dwconv.XS)), xlo = pf(p, Dwconv.XLO);
+  const qlo = f32x4.splat(xlo), qhi = f32x4.splat(xlo + 255), ys = f32x4.splat(pf(p, Dwconv.YS));
+  if (mult) act = ACT_REQUANT;
+  const perChannel = Mout / Cin;
   const PH = Hin + pt + pb;
   const PW = Win + pl + pr;
   const pwBytes = <usize>PW << 2;
@@ -30,19 +45,24 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
   memory.fill(pad, 0, (<usize>PH * pwBytes) + 64);
   for (let c = pi(p, Dwconv.C0), cEnd = pi(p, Dwconv.C1); c < cEnd; c++) {
     const src = x + <usize>c * planeBytes;
-    for (let h = 0; h < Hin; h++) copyRow(pad + <usize>(h + pt) * pwBytes + (<usize>pl << 2), src + ((<usize>h * <usize>Win) << 2), Win);
-    for (let q = 0; q < mult; q++) {
-      const m = c * mult + q;
+    for (let h = 0; h < Hin; h++) {
+      const dst = pad + <usize>(h + pt) * pwBytes + (<usize>pl << 2), from = src + ((<usize>h * <usize>Win) << 2);
+      if (mult) quantizeRow(dst, from, Win, xs, qlo, qhi);
+      else copyRow(dst, from, Win);
+    }
+    for (let q = 0; q < perChannel; q++) {
+      const m = c * perChannel + q;
+      const vm = mult ? v128.load32_splat(mult + (<usize>m << 2)) : a0;
       const wm = w + ((<usize>m * <usize>Kh * <usize>Kw) << 2);
       const b = bias ? v128.load32_splat(bias + (<usize>m << 2)) : f32x4.splat(0);
       const yPlane = y + ((<usize>m * outPlane) << 2);
       const rPlane = res ? res + ((<usize>m * outPlane) << 2) : 0;
       if (square) {
         if (Kh == 3) {
-          if (sw == 1) dwPlane<u32>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1);
-          else dwPlane<u64>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1);
-        } else if (sw == 1) dwPlane<f32>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1);
-        else dwPlane<f64>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1);
+          if (sw == 1) dwPlane<u32>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1, vm, ys);
+          else dwPlane<u64>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1, vm, ys);
+        } else if (sw == 1) dwPlane<f32>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1, vm, ys);
+        else dwPlane<f64>(pad, pwBytes, wm, b, yPlane, Oh, Ow, sh, act, a0, a1, vm, ys);
         countMacs(<f64>(Kh * Kw) * <f64>outPlane);
         continue;
       }
@@ -70,7 +90,7 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
           }
           countMacs(<f64>(Kh * Kw * 4));
           if (rPlane) vacc = f32x4.add(vacc, v128.load(rPlane + ((<usize>oh * <usize>Ow + <usize>ow) << 2)));
-          v128.store(yRow + (<usize>ow << 2), activate(vacc, act, a0, a1));
+          v128.store(yRow + (<usize>ow << 2), act == ACT_REQUANT ? requantize(vacc, vm, a0, a1, ys) : activate(vacc, act, a0, a1));
         }
         for (; ow < Ow; ow++) {
           let s: f32 = f32x4.extract_lane(b, 0);
@@ -82,7 +102,8 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
           }
           countMacs(<f64>(Kh * Kw));
           if (rPlane) s += load<f32>(rPlane + ((<usize>oh * <usize>Ow + <usize>ow) << 2));
-          store<f32>(yRow + (<usize>ow << 2), f32x4.extract_lane(activateSimple(f32x4.splat(s), act, a0, a1), 0));
+          const v = f32x4.splat(s);
+          store<f32>(yRow + (<usize>ow << 2), f32x4.extract_lane(act == ACT_REQUANT ? requantize(v, vm, a0, a1, ys) : activateSimple(v, act, a0, a1), 0));
         }
       }
       // The columns past the last 4 take silu and gelu (params.ts) as a second pass, a
@@ -105,7 +126,9 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
  * vector stores only its columns. Reads reach up to 7 floats past the window's last row (the
  * plane's 64 bytes of slack).
  */
-@inline function dwPlane<T>(pad: usize, pwBytes: usize, wm: usize, b: v128, y: usize, Oh: i32, Ow: i32, sh: i32, act: i32, a0: v128, a1: v128): void {
+@inline function dwPlane<T>(
+  pad: usize, pwBytes: usize, wm: usize, b: v128, y: usize, Oh: i32, Ow: i32, sh: i32, act: i32, a0: v128, a1: v128, vm: v128, ys: v128,
+): void {
   const K = windowSide<T>(), s = windowStride<T>();
   const vecs = (Ow + 3) >> 2;
   const rowStep = <usize>sh * pwBytes;
@@ -130,11 +153,11 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
         vacc11 = windowRow<T>(in1 + o + dx1, wr, vacc11);
       }
       const n0 = min(4, Ow - ow0), n1 = next ? min(4, Ow - ow1) : 0;
-      storeActivated(out0 + (<usize>ow0 << 2), vacc00, n0, act, a0, a1);
-      storeActivated(out0 + (<usize>ow1 << 2), vacc01, n1, act, a0, a1);
+      storeActivated(out0 + (<usize>ow0 << 2), vacc00, n0, act, a0, a1, vm, ys);
+      storeActivated(out0 + (<usize>ow1 << 2), vacc01, n1, act, a0, a1, vm, ys);
       if (two) {
-        storeActivated(out0 + rowBytes + (<usize>ow0 << 2), vacc10, n0, act, a0, a1);
-        storeActivated(out0 + rowBytes + (<usize>ow1 << 2), vacc11, n1, act, a0, a1);
+        storeActivated(out0 + rowBytes + (<usize>ow0 << 2), vacc10, n0, act, a0, a1, vm, ys);
+        storeActivated(out0 + rowBytes + (<usize>ow1 << 2), vacc11, n1, act, a0, a1, vm, ys);
       }
     }
   }
@@ -179,10 +202,10 @@ export function f32_dwconv2d__wasmsimd(p: usize): void {
   return acc;
 }
 
-/** Stores the first n (0..4) lanes of activate(v) at `at`. Out of line: one copy of the activations. */
-function storeActivated(at: usize, v: v128, n: i32, act: i32, a0: v128, a1: v128): void {
+/** Stores the first n (0..4) lanes of activate(v) (or v requantized) at `at`. Out of line: one copy of the activations. */
+function storeActivated(at: usize, v: v128, n: i32, act: i32, a0: v128, a1: v128, vm: v128, ys: v128): void {
   if (n == 0) return;
-  v = activate(v, act, a0, a1);
+  v = act == ACT_REQUANT ? requantize(v, vm, a0, a1, ys) : activate(v, act, a0, a1);
   if (n == 4) {
     v128.store(at, v);
     return;
@@ -190,6 +213,33 @@ function storeActivated(at: usize, v: v128, n: i32, act: i32, a0: v128, a1: v128
   v128.store32_lane(at, v, 0);
   if (n > 1) v128.store32_lane(at, v, 1, 4);
   if (n > 2) v128.store32_lane(at, v, 2, 8);
+}
+
+/** The act of an int8 conv: requantize in place of an activation (no activation code is negative). */
+@inline const ACT_REQUANT = -1;
+
+/**
+ * int8: the sums float32(acc + bias) times the channel's multiplier m, rounded to even,
+ * clamped to [lo, hi], + 0 (a step of -0 is +0, as (q - zero point) * scale gives), times ys:
+ * the output's value on its grid, as QLinearConv -> DequantizeLinear give it.
+ */
+@inline function requantize(v: v128, m: v128, lo: v128, hi: v128, ys: v128): v128 {
+  const q = f32x4.pmin(hi, f32x4.pmax(lo, f32x4.nearest(f32x4.mul(v, m))));
+  return f32x4.mul(f32x4.add(q, f32x4.splat(0)), ys);
+}
+
+/**
+ * int8: n floats of x quantized into dst as integers less the zero point, clamp(round(x / s),
+ * lo, hi) (QuantizeLinear's division, ties to even; NaN at lo, as qdq), a vector at a time,
+ * the last n % 4 one by one (the border stays 0).
+ */
+@inline function quantizeRow(dst: usize, src: usize, n: i32, s: v128, lo: v128, hi: v128): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), f32x4.pmin(hi, f32x4.pmax(lo, f32x4.nearest(f32x4.div(v128.load(src + (<usize>i << 2)), s)))));
+  for (; i < n; i++) {
+    const v = f32x4.pmin(hi, f32x4.pmax(lo, f32x4.nearest(f32x4.div(f32x4.splat(load<f32>(src + (<usize>i << 2))), s))));
+    store<f32>(dst + (<usize>i << 2), f32x4.extract_lane(v, 0));
+  }
 }
 
 /**

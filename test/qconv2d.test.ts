@@ -37,6 +37,8 @@ interface Case {
   xType?: 'int8' | 'uint8'; yType?: 'int8' | 'uint8'; activation?: FusedActivation; bias?: boolean;
   /** Weights in [100, 127]: sums too large for F(4x4)'s exactness bound, so Winograd takes F(2x2). */
   heavy?: boolean;
+  /** Biases near 2^24 grid steps: a depthwise conv's float32 sums would not be exact, so it takes the GEMM. */
+  hugeBias?: boolean;
 }
 
 const CASES: Case[] = [
@@ -59,6 +61,13 @@ const CASES: Case[] = [
   { name: 'Winograd: 3x3 pad 1, 24 channels, 21x19 output, 2 images', n: 2, c: 24, h: 21, w: 19, m: 9, k: [3, 3], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
   { name: 'Winograd: 3x3 no padding, 5 channels (a lone last one), 28x34 output (rows of 4 tiles by vector)', n: 1, c: 5, h: 30, w: 36, m: 6, k: [3, 3], xType: 'int8' },
   { name: 'Winograd: 3x3 pad 1, 136 channels of weights in [100, 127], 12x12 output', n: 1, c: 136, h: 12, w: 12, m: 5, k: [3, 3], pads: [1, 1, 1, 1], heavy: true },
+  // Depthwise (one input channel a group): the float32 depthwise kernel's int8 path
+  // (assembly/dwconv.ts), exact integer sums on float lanes; the GEMM where the bias is too large.
+  { name: 'depthwise 3x3 pad 1, 12 channels, ReLU6 (MobileNet), 2 images', n: 2, c: 12, h: 9, w: 11, m: 12, k: [3, 3], pads: [1, 1, 1, 1], groups: 12, activation: { op: 'clip', min: 0, max: 6 } },
+  { name: 'depthwise 3x3 stride 2, pads bottom and right, int8 in and out', n: 1, c: 8, h: 13, w: 14, m: 8, k: [3, 3], stride: [2, 2], pads: [0, 0, 1, 1], groups: 8, xType: 'int8', yType: 'int8' },
+  { name: 'depthwise 5x5 pad 2 (EfficientNet), 7 channels, ReLU', n: 1, c: 7, h: 10, w: 13, m: 7, k: [5, 5], pads: [2, 2, 2, 2], groups: 7, activation: { op: 'relu' } },
+  { name: 'depthwise, 2 outputs a channel, dilation 2, no bias', n: 1, c: 5, h: 11, w: 9, m: 10, k: [3, 3], dilation: [2, 2], pads: [2, 2, 2, 2], groups: 5, bias: false },
+  { name: 'depthwise 3x3 with biases near 2^24 steps (the GEMM)', n: 1, c: 6, h: 7, w: 7, m: 6, k: [3, 3], pads: [1, 1, 1, 1], groups: 6, hugeBias: true },
 ];
 
 /** A 3x3 stride-1 case's output height and width. */
@@ -74,6 +83,9 @@ function winogradTile(t: Case): 2 | 4 {
   return !t.heavy && 36 * blocks(4) < 16 * blocks(2) ? 4 : 2;
 }
 
+/** Whether a case runs on the depthwise kernel on wasm (src/backends/wasm/kernels/qconv2d.ts qconvDepthwise). */
+const depthwise = (t: Case) => t.groups === t.c && t.c > 1 && !t.hugeBias;
+
 /** Whether a case runs by Winograd on wasm (src/backends/wasm/kernels/qconv2d.ts qconvWinograd). */
 const winograd = (t: Case) => t.k[0] === 3 && t.k[1] === 3 && !t.stride && !t.dilation && (t.groups ?? 1) === 1 && t.c >= 4;
 
@@ -87,7 +99,9 @@ function qconvCase(t: Case, seed: number): { graph: ReturnType<typeof finalizeGr
     ['w', { name: 'w', shape: wShape, trainable: true, data: Float32Array.from({ length: wCount }, () => (t.heavy ? 100 + Math.floor(r() * 28) : Math.floor(r() * 256) - 128)) }],
     ['ws', { name: 'ws', shape: [t.m], trainable: false, data: Float32Array.from({ length: t.m }, () => 0.002 + 0.01 * r()) }],
   ]);
-  if (t.bias !== false) inits.set('b', { name: 'b', shape: [t.m], trainable: true, data: Float32Array.from({ length: t.m }, () => (r() - 0.5) * 4) });
+  // A huge bias on the first channel: over 2^24 steps of xScale * wScale (at most 0.05 * 0.012).
+  const bias = (_: unknown, m: number) => (t.hugeBias && m === 0 ? 10_000 : (r() - 0.5) * 4);
+  if (t.bias !== false) inits.set('b', { name: 'b', shape: [t.m], trainable: true, data: Float32Array.from({ length: t.m }, bias) });
   const xType = t.xType ?? 'uint8';
   const yType = t.yType ?? 'uint8';
   const xScale = 0.05;
@@ -127,7 +141,11 @@ describe('qconv2d on wasm equals its reference, bit for bit', () => {
           expect(wasm.profile().map((p) => p.op)).toEqual(['qconv2d']);
           expect(bitDifferences(got, want)).toBe(0);
           // The MAC counter counts what the benchmark predicts the kernels execute (padded blocks, Winograd).
-          expect((await wasm.counters!(x)).get('q')).toBe(qconvExecutedMacs(graph.nodes[0] as NodeOf<'qconv2d'>, graph, threads));
+          const counted = (await wasm.counters!(x)).get('q');
+          expect(counted).toBe(qconvExecutedMacs(graph.nodes[0] as NodeOf<'qconv2d'>, graph, threads));
+          // The depthwise kernel executes each window's taps, no more: the cost model's MACs; the GEMM, padded blocks of 4 channels.
+          const taps = t.n * t.m * graph.shape('y')[2] * graph.shape('y')[3] * t.k[0] * t.k[1];
+          if (t.groups === t.c) expect(counted === taps).toBe(depthwise(t));
           // The outputs lie on the grid, and use more than a few of its steps (nothing degenerate).
           const steps = new Set(Array.from(want, (v) => Math.round(v / 0.37)));
           expect(steps.size).toBeGreaterThan(t.activation?.op === 'clip' ? 3 : 8);
@@ -173,22 +191,22 @@ async function quantizedCnn() {
 }
 
 describe('the int8 pass', () => {
-  it('runs the convs of a quantized graph on integers but the depthwise one and the one with the residual add in its epilogue; wasm equals the reference on the pass\'s graph, and stays within a few grid steps of the float file', async () => {
+  it('runs the convs of a quantized graph on integers, the depthwise one included, but the one with the residual add in its epilogue; wasm equals the reference on the pass\'s graph, and stays within a few grid steps of the float file', async () => {
     const { q, input } = await quantizedCnn();
     const optimized = optimizeGraph(q.graph).graph;
     const fused = fuseInt8Convs(optimized);
-    expect([...fused.convs].sort()).toEqual(['c1', 'c3']);
-    expect(fused.graph.nodes.filter((n) => n.op === 'conv2d').map((n) => n.name)).toEqual(['dw', 'c2']);
+    expect([...fused.convs].sort()).toEqual(['c1', 'c3', 'dw']);
+    expect(fused.graph.nodes.filter((n) => n.op === 'conv2d').map((n) => n.name)).toEqual(['c2']);
     // Each fused conv took its output qdq along.
-    expect(fused.graph.nodes.filter((n) => n.op === 'qdq').length).toBe(optimized.nodes.filter((n) => n.op === 'qdq').length - 2);
+    expect(fused.graph.nodes.filter((n) => n.op === 'qdq').length).toBe(optimized.nodes.filter((n) => n.op === 'qdq').length - 3);
     const ref = await getBackend('reference').compile(fused.graph, { optimize: false });
     const wasm = await getBackend('wasm').compile(q.graph);
     const asWritten = await wasmBackend.compile(q.graph, { int8: false } as WasmCompileOptions);
     try {
       const want = (await ref.run(input))[ref.outputs[0].name].data;
       const got = (await wasm.run(input))[wasm.outputs[0].name].data;
-      expect(wasm.profile().filter((p) => p.op === 'qconv2d').length).toBe(2);
-      // The float ops (the depthwise conv, the fc) sum in other orders (float64 in the
+      expect(wasm.profile().filter((p) => p.op === 'qconv2d').length).toBe(3);
+      // The float ops (the conv with the residual add, the fc) sum in other orders (float64 in the
       // reference): equal to float32 rounding, where the int8 convs alone are equal bit for bit.
       const top = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       expect(got.reduce((m, v, k) => Math.max(m, Math.abs(v - want[k])), 0)).toBeLessThanOrEqual(1e-5 * top);

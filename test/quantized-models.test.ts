@@ -176,13 +176,13 @@ describe('torchvision models quantized by onnxruntime (QDQ, per-channel int8 wei
     { label: 'reference', backend: 'reference', options: {}, int8: false },
     { label: 'wasm-float', backend: 'wasm', options: { int8: false }, int8: false },
     { label: 'wasm', backend: 'wasm', options: {}, int8: true },
-    // WebGPU's integer kernel (kernels/qconv2d.wgsl); ResNet-18 only, every conv on integers.
+    // WebGPU's integer kernel (kernels/qconv2d.wgsl).
     { label: 'webgpu', backend: 'webgpu', options: {}, int8: true },
   ];
   for (const m of MODELS) {
-    for (const run of RUNS.filter((r) => r.backend !== 'webgpu' || m.startsWith('resnet18'))) {
+    for (const run of RUNS) {
       const title = run.int8
-        ? `${m} on ${run.label}, convs on int8: onnxruntime-web's int8 kernels (ResNet-18 to 1e-6 of the largest logit, MobileNetV2 1e-2); onnxruntime's (Python, x86) top-1, within 3e-2; as written within 3e-2`
+        ? `${m} on ${run.label}, convs on int8: onnxruntime-web's int8 kernels to 1e-6 of the largest logit; onnxruntime's (Python, x86) top-1, within 3e-2; as written within 3e-2`
         : `${m} on ${run.label}: onnxruntime as written within 1e-2 of the largest logit (reference 3e-2); its int8 kernels' top-1, within 3e-2`;
       it(title, async (ctx) => {
         const c = cases.get(m);
@@ -193,8 +193,8 @@ describe('torchvision models quantized by onnxruntime (QDQ, per-channel int8 wei
         try {
           const y = (await exe.run(c.x))[exe.outputs[0].name].data;
           const qconvs = exe.profile().filter((t) => t.op === 'qconv2d').length;
-          // Every conv of ResNet-18 runs on integers; MobileNetV2's depthwise convs stay float.
-          if (run.int8) expect(qconvs).toBe(m.startsWith('resnet18') ? 20 : 35);
+          // Every conv runs on integers, MobileNetV2's 17 depthwise convs included.
+          if (run.int8) expect(qconvs).toBe(m.startsWith('resnet18') ? 20 : 52);
           else expect(qconvs).toBe(0);
           const classes = y.length / N;
           const maxRef = c.expected.reduce((a, e) => Math.max(a, Math.abs(e)), 0);
@@ -204,12 +204,11 @@ describe('torchvision models quantized by onnxruntime (QDQ, per-channel int8 wei
           console.log(`${m} int8 on ${run.label}: max |error| against onnxruntime as written ${written.toExponential(2)}, against its int8 kernels ${fused.toExponential(2)}, against onnxruntime-web's ${web.toExponential(2)}, of max |logit| ${maxRef.toFixed(3)}; top-1 ${JSON.stringify(tops)}`);
           if (run.int8) {
             // The same integer sums and float32 requantization as onnxruntime-web's QLinearConv:
-            // ResNet-18, every conv on integers, equals it (0 today). MobileNetV2's depthwise
-            // convs run in float32 here, between their Q/DQ pairs: a float32 sum can round to the
-            // other side of a tie than the exact one (5.8e-3 today, as with int8: false).
-            // onnxruntime for Python on this x86 machine differs from both by up to 2.3% of the
+            // every conv on integers, both models equal it (0 today). In float32 between their
+            // Q/DQ pairs (int8: false), a sum can round to the other side of a tie than the exact
+            // one (MobileNetV2: 5.8e-3). onnxruntime for Python on this x86 machine differs from both by up to 2.3% of the
             // largest logit on ResNet-18 (one-step differences, amplified over the layers).
-            expect(web).toBeLessThanOrEqual((m.startsWith('resnet18') ? 1e-6 : 1e-2) * maxRef);
+            expect(web).toBeLessThanOrEqual(1e-6 * maxRef);
             expect(fused).toBeLessThanOrEqual(3e-2 * maxRef);
             expect(written).toBeLessThanOrEqual(3e-2 * maxRef);
           } else {

@@ -245,5 +245,5 @@ export function invertedResidualBand(s: InvertedResidualShape): InvertedResidual
   return { rows, rowsIn: rowsInOf(rows), eOffset, dOffset, panelOffset: s.project && s.Ce > PANEL_MIN_CE ? panelOffset : 0, tileOffset, blockOffset, dwParamsOffset, padOffset, bytes: padOffset + align16(padBytes(rows)) };
 }
 
-/** Room for the depthwise kernel's parameter block (27 fields, assembly/params.json's dwconv). */
+/** Room for the depthwise kernel's parameter block (31 fields, assembly/params.json's dwconv). */
 export const DW_PARAMS_BYTES = 128;

@@ -11,9 +11,9 @@
  *
  * becomes qconv2d(x, w as integers, w's scales, bias) writing the qdq's output. The weights'
  * grid comes from Initializer.quantized and is checked against the values: a weight off its
- * grid (a pass rewrote it) leaves the conv as it is. What does not match (depthwise convs
- * included: a GEMM over 9 taps gains little) runs in float between its qdq nodes, exactly as
- * the file says. Run by the wasm and WebGPU backends (compile option `int8`, default on) and
+ * grid (a pass rewrote it) leaves the conv as it is. Depthwise convs match too (onnxruntime
+ * runs them as QLinearConv). What does not match runs in float between its qdq nodes, exactly
+ * as the file says. Run by the wasm and WebGPU backends (compile option `int8`, default on) and
  * by the harness to report the graph that ran; the reference backend runs a qconv2d it is
  * given. With `int8: false`, WebGPU lowers a qconv2d back ({@link lowerInt8Convs}).
  */
@@ -87,8 +87,6 @@ export function fuseInt8Convs(graph: Graph): Int8Convs {
     const xGrid = grids.get(x);
     const wInit = inits.get(w);
     if (!xGrid || !wInit?.quantized || (b !== undefined && !inits.has(b))) continue;
-    const [, cin] = graph.shape(x);
-    if (t.attrs.groups === cin && cin > 1) continue; // depthwise: stays float
     const qi = onlyReader(g, outputs, t.outputs[0]);
     const q = qi === undefined ? undefined : typed(g.node(qi)!);
     if (q?.op !== 'qdq') continue;

@@ -189,7 +189,7 @@ function prepareDepthwise(node: NodeOf<'conv2d'>, ctx: KernelContext) {
         y: ctx.ptr(node.outputs[0]) + n * outImage, pad: ctx.scratchOf(t),
         c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, kh: s.KH, kw: s.KW, sh: a.stride[0], sw: a.stride[1],
         pt: a.pads[0], pl: a.pads[1], pb: a.pads[2], pr: a.pads[3], dh: a.dilation[0], dw: a.dilation[1], ...activationParams(node),
-        c0, c1,
+        c0, c1, mult: 0, xs: 0, xlo: 0, ys: 0,
       }));
     }),
   );

@@ -2,8 +2,9 @@ import type { Graph } from '../../../graph/graph.js';
 import type { NodeOf } from '../../../ops/attrs.js';
 import { QDQ_RANGE } from '../../../ops/activation.js';
 import { qconvBounds, qconvChannels } from '../../../ops/qconv2d.js';
+import { ACTIVATION_CODES } from '../../params.js';
 import type { KernelContext, Step, WasmKernel } from '../kernel.js';
-import { qconv2dGemmParams, qconv2dWinogradParams } from '../params.generated.js';
+import { dwconvParams, qconv2dGemmParams, qconv2dWinogradParams } from '../params.generated.js';
 import { share } from './conv2d.js';
 
 /** Output channels per micro-kernel block and its pixels (qu8_conv2d_gemm_4x8c2__wasmsimd, assembly/qconv.ts); pixels per im2col tile. */
@@ -57,6 +58,22 @@ export function packQconvWeights(w: Float32Array, s: QconvShape, out: Int16Array
       }
     }
   }
+}
+
+/**
+ * Whether a depthwise qconv2d (one input channel a group) runs on f32_dwconv2d__wasmsimd's
+ * int8 path (assembly/dwconv.ts): exact where every partial sum, the int32 bias included,
+ * stays below 2^24 in magnitude: |bias| + KH KW 128 255. Otherwise, and for every other
+ * qconv2d, the GEMM on int16 pairs.
+ */
+export function qconvDepthwise(node: NodeOf<'qconv2d'>, graph: Graph): boolean {
+  const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
+  const C = graph.shape(node.inputs[0])[1];
+  if (Cg !== 1 || node.attrs.groups !== C || C === 1 || M % C !== 0) return false;
+  const [, , wScale, b] = node.inputs;
+  const { bias } = qconvChannels(node.attrs, graph.weight(wScale), b ? graph.weight(b) : undefined);
+  const most = bias.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+  return most + KH * KW * 128 * 255 < 2 ** 24;
 }
 
 /** 3x3 stride-1 convs of one group run by Winograd on integers (F(4x4, 3x3) where exact, else F(2x2, 3x3)), unless compiled with `winograd: false`. */
@@ -119,6 +136,8 @@ export function qconvExecutedMacs(node: NodeOf<'qconv2d'>, graph: Graph, threads
     }
     return b;
   };
+  // The depthwise kernel's counter counts each window's taps, as the cost model does.
+  if (qconvDepthwise(node, graph)) return N * s.M * s.OH * s.OW * s.K;
   if (qconvWinograd(node, graph, winograd)) {
     const m = winogradTileOf(s, graph.weight(node.inputs[1]));
     const tiles = Math.ceil(s.OH / m) * Math.ceil(s.OW / m);
@@ -191,6 +210,10 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
   op: 'qconv2d',
   scratchBytes(node, graph) {
     const s = qconvShape(node, graph);
+    if (qconvDepthwise(node, graph)) {
+      const [t, l, b, r] = node.attrs.pads;
+      return (s.H + t + b) * (s.W + l + r) * 4 + 64;
+    }
     return Math.max(scratch(s).total, qconvWinograd(node, graph, true) ? Math.max(winogradScratch(s, 2).total, winogradScratch(s, 4).total) : 0);
   },
   prepare(node, ctx) {
@@ -203,6 +226,7 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
     // The zero point of x's bytes: sum (u - z) w = sum u w - z sum w, the second term folded into the bias.
     const xlo = QDQ_RANGE[a.xType][0] - a.xZeroPoint;
     const { bias, multiplier } = qconvChannels(a, graph.weight(wScale), b ? graph.weight(b) : undefined);
+    if (qconvDepthwise(node, graph)) return prepareDepthwise(node, ctx, s, weights, bias, multiplier, xlo);
     if (qconvWinograd(node, graph, ctx.winograd)) return prepareWinograd(node, ctx, s, weights, bias, multiplier, xlo);
     const packed = ctx.uploadPacked(packedBytes / 4, (into) => packQconvWeights(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2)));
     // The zero point's share is z times each channel's sum of weights.
@@ -250,6 +274,35 @@ function uploadChannels(ctx: KernelContext, bias: Int32Array, share: Int32Array,
   });
   const multPtr = ctx.uploadPacked(M + MR, (into) => into.set(multiplier));
   return { biasPtr, multPtr };
+}
+
+/** A depthwise qconv2d on f32_dwconv2d__wasmsimd's int8 path (threads split the channels, each padding its planes in its own scratch). */
+function prepareDepthwise(
+  node: NodeOf<'qconv2d'>, ctx: KernelContext, s: QconvShape, weights: Float32Array, bias: Int32Array, multiplier: Float32Array, xlo: number,
+): Step {
+  const { graph } = ctx;
+  const a = node.attrs;
+  const x = node.inputs[0];
+  const [N] = graph.shape(x);
+  const [KH, KW] = a.kernel;
+  const w = ctx.uploadPacked(weights.length, (into) => into.set(weights));
+  const biasPtr = ctx.uploadPacked(s.M, (into) => into.set(bias));
+  const multPtr = ctx.uploadPacked(s.M, (into) => into.set(multiplier));
+  const [ylo, yhi] = qconvBounds(a);
+  const inImage = s.C * s.H * s.W * 4;
+  const outImage = s.M * s.OH * s.OW * 4;
+  const images = Array.from({ length: N }, (_, n) => Array.from({ length: ctx.threads }, (_, t) => {
+    const [c0, c1] = share(s.C, ctx.threads, t);
+    return ctx.params(dwconvParams({
+      x: ctx.ptr(x) + n * inImage, w, bias: biasPtr, res: 0, y: ctx.ptr(node.outputs[0]) + n * outImage, pad: ctx.scratchOf(t),
+      c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, kh: KH, kw: KW, sh: a.stride[0], sw: a.stride[1],
+      pt: a.pads[0], pl: a.pads[1], pb: a.pads[2], pr: a.pads[3], dh: a.dilation[0], dw: a.dilation[1],
+      act: ACTIVATION_CODES.none, a0: ylo, a1: yhi, c0, c1, mult: multPtr, xs: a.xScale, xlo, ys: a.yScale,
+    }));
+  }));
+  return () => {
+    for (const blocks of images) ctx.parallel('f32_dwconv2d__wasmsimd', blocks);
+  };
 }
 
 function prepareWinograd(
