@@ -4,7 +4,7 @@
 export { f32_conv2d_gemm_4x8__wasmsimd, x32_im2col__wasm } from './conv2d';
 export { f32_conv2d_winograd_4x8__wasmsimd } from './winograd';
 export { f32_dwconv2d__wasmsimd } from './dwconv';
-export { qu8_conv2d_gemm_4x8c2__wasmsimd, qu8_conv2d_winograd_2x2__wasmsimd, qu8_conv2d_winograd_4x4__wasmsimd, qu8_quantize__wasmsimd } from './qconv';
+export { qu8_conv2d_gemm_4x8c2__wasmsimd, qu8_conv2d_winograd_2x2__wasmsimd, qu8_conv2d_winograd_4x4__wasmsimd, qu8_fc__wasmsimd, qu8_quantize__wasmsimd } from './qconv';
 export { f32_invertedresidual_4x8__wasmsimd } from './bottleneck';
 export { f32_fc_4x8__wasmsimd } from './fc';
 export { f32_batchnorm__wasmsimd, f32_lrn__wasmsimd } from './normalization';

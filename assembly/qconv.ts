@@ -19,7 +19,7 @@
 // type's range from its zero point, narrowed by ReLU or Clip) and scaled by ys: the float32
 // value of the output's grid step, as onnxruntime's QLinearConv -> DequantizeLinear gives it.
 import { countMacs, pf, pi, pp } from './params';
-import { Qconv2dGemm as Q, Qconv2dWinograd as QW } from './params.generated';
+import { Qconv2dGemm as Q, Qconv2dWinograd as QW, Qfc } from './params.generated';
 
 @inline const MR = 4;
 @inline const NR = 8;
@@ -627,4 +627,69 @@ export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
       }
     }
   }
+}
+
+// int8 fc (a quantized Gemm, which the int8 pass makes a 1x1 qconv2d on a 1x1 image): per
+// image, x's row quantized once to int16 less the zero point (-255..255, so no zero-point
+// correction), then 4 output channels at a time, 16 weights a row per step: the int8 weights
+// widened to 16 bits and i32x4.dot_i16x8_s against x, 32 multiply-adds in 4 dot products. The
+// 4 rows' sums are reduced into one vector and requantized as the convs' (requant4). Memory
+// bound at batch 1: a byte a weight where the float fc reads 4.
+
+/** qu8_fc__wasmsimd: output channels [m0, m1) of every image. */
+export function qu8_fc__wasmsimd(p: usize): void {
+  const x = pp(p, Qfc.X), w = pp(p, Qfc.W), bias = pp(p, Qfc.BIAS), mult = pp(p, Qfc.MULT), y = pp(p, Qfc.Y), xq = pp(p, Qfc.XQ);
+  const K = pi(p, Qfc.K), Kp = <usize>pi(p, Qfc.KP), M = pi(p, Qfc.M), N = pi(p, Qfc.N);
+  const m0 = pi(p, Qfc.M0), m1 = pi(p, Qfc.M1);
+  const lo = pf(p, Qfc.XLO);
+  const vs = f32x4.splat(pf(p, Qfc.XS)), vlo = f32x4.splat(lo), vhi = f32x4.splat(lo + 255);
+  const ys = f32x4.splat(pf(p, Qfc.YS)), ylo = f32x4.splat(pf(p, Qfc.YLO)), yhi = f32x4.splat(pf(p, Qfc.YHI));
+  const zero = i32x4.splat(0), vloi = i32x4.splat(<i32>lo);
+  for (let n = 0; n < N; n++) {
+    const row = x + ((<usize>n * <usize>K) << 2);
+    // x - zero point as int16: quantize's bytes (0..255) plus lo; the padding past K is 0.
+    let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      const q0 = i32x4.add(quantize(v128.load(row + (<usize>k << 2)), vs, vlo, vhi), vloi);
+      const q1 = i32x4.add(quantize(v128.load(row + (<usize>k << 2), 16), vs, vlo, vhi), vloi);
+      v128.store(xq + (<usize>k << 1), i16x8.narrow_i32x4_s(q0, q1));
+    }
+    for (; k < K; k++) {
+      const q = i32x4.extract_lane(quantize(f32x4.splat(load<f32>(row + (<usize>k << 2))), vs, vlo, vhi), 0);
+      store<i16>(xq + (<usize>k << 1), <i16>(q + <i32>lo));
+    }
+    for (; k < <i32>Kp; k++) store<i16>(xq + (<usize>k << 1), 0);
+    const yRow = y + ((<usize>n * <usize>M) << 2);
+    for (let m = m0; m < m1; m += 4) {
+      const w0 = w + <usize>m * Kp, w1 = w0 + Kp, w2 = w1 + Kp, w3 = w2 + Kp;
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+      for (let kk: usize = 0; kk < Kp; kk += 16) {
+        const xa = v128.load(xq + (kk << 1)), xb = v128.load(xq + (kk << 1), 16);
+        a0 = dot16(a0, v128.load(w0 + kk), xa, xb);
+        a1 = dot16(a1, v128.load(w1 + kk), xa, xb);
+        a2 = dot16(a2, v128.load(w2 + kk), xa, xb);
+        a3 = dot16(a3, v128.load(w3 + kk), xa, xb);
+      }
+      // The four rows' lane sums into lanes 0..3.
+      const s01 = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 2, 4, 6), v128.shuffle<i32>(a0, a1, 1, 3, 5, 7));
+      const s23 = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 2, 4, 6), v128.shuffle<i32>(a2, a3, 1, 3, 5, 7));
+      const acc = i32x4.add(v128.shuffle<i32>(s01, s23, 0, 2, 4, 6), v128.shuffle<i32>(s01, s23, 1, 3, 5, 7));
+      const v = requant4(acc, v128.load(bias + (<usize>m << 2)), v128.load(mult + (<usize>m << 2)), ys, ylo, yhi);
+      const at = yRow + (<usize>m << 2);
+      const left = M - m;
+      if (left >= 4) v128.store(at, v);
+      else {
+        v128.store32_lane(at, v, 0);
+        if (left > 1) v128.store32_lane(at, v, 1, 4);
+        if (left > 2) v128.store32_lane(at, v, 2, 8);
+      }
+    }
+    countMacs(<f64>(m1 - m0 + 3 & ~3) * <f64>Kp);
+  }
+}
+
+/** acc + 16 int8 weights times 16 int16 values (two vectors), as 4 int32 sums. */
+@inline function dot16(acc: v128, w: v128, xa: v128, xb: v128): v128 {
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), xa));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), xb));
 }

@@ -15,6 +15,12 @@
 //    even, clamped to [ylo, yhi] (the output type's range, narrowed by ReLU / Clip), times
 //    y_scale. The multipliers follow the biases at c_off + M.
 //
+// A depthwise conv (one input channel a group) runs instead as integers on float32 lanes,
+// exactly (src/backends/webgpu/kernels/qconv2d.ts checks |bias| + KH KW 128 255 < 2^24, so
+// every partial sum is an integer float32 holds): STAGE 2 writes x quantized, xq - zp as
+// floats [N, C, H, W], to the scratch region; kernels/conv2d-direct.wgsl convolves them with
+// the integer weights and bias; STAGE 3 requantizes its sums in place, as finish() does.
+//
 // Where the adapter lacks the WGSL language feature packed_4x8_integer_dot_product,
 // src/backends/webgpu/wgsl.ts calls dot4I8Unpacked (kernels/common.wgsl) instead: the same sums.
 // The words live in the f32 storage buffer as their bits (bitcast both ways, never arithmetic).
@@ -37,6 +43,12 @@ struct Params {
   x_scale: f32, y_scale: f32, ylo: f32, yhi: f32,
 }
 
+// QuantizeLinear less the zero point: round(x / scale), ties to even, clamped; NaN to the lowest value (as qdq).
+fn quantize(v: f32) -> f32 {
+  let q = round(v / params.x_scale);
+  return select(clamp(q, params.qlo, params.qlo + 255.0), params.qlo, is_nan(q));
+}
+
 // Word i of the packed input ([N, H, W, G, Cg4]).
 fn pack(i: u32) {
   let c4 = i % params.Cg4;
@@ -54,10 +66,7 @@ fn pack(i: u32) {
     if (c >= params.Cg) {
       break;
     }
-    let v = arena[params.x_off + (n * params.C + g * params.Cg + c) * plane + h * params.W + w];
-    // QuantizeLinear: round(x / scale), ties to even, clamped; NaN to the lowest value (as qdq).
-    let q = round(v / params.x_scale);
-    let r = select(clamp(q, params.qlo, params.qlo + 255.0), params.qlo, is_nan(q));
+    let r = quantize(arena[params.x_off + (n * params.C + g * params.Cg + c) * plane + h * params.W + w]);
     word |= (u32(i32(r) + params.zp_off) & 0xffu) << (8u * k);
   }
   arena[params.q_off + i] = bitcast<f32>(word);
@@ -154,7 +163,13 @@ fn main(
   }
   if (STAGE == 0u) {
     pack(i);
-  } else {
+  } else if (STAGE == 1u) {
     conv(i);
+  } else if (STAGE == 2u) {
+    arena[params.q_off + i] = quantize(arena[params.x_off + i]);
+  } else {
+    let m = (i / (params.OH * params.OW)) % params.M;
+    let r = clamp(round(arena[params.y_off + i] * arena[params.c_off + params.M + m]), params.ylo, params.yhi);
+    arena[params.y_off + i] = f32(i32(r)) * params.y_scale;
   }
 }

@@ -67,6 +67,9 @@ const CASES: Case[] = [
   { name: 'depthwise 3x3 stride 2, pads bottom and right, int8 in and out', n: 1, c: 8, h: 13, w: 14, m: 8, k: [3, 3], stride: [2, 2], pads: [0, 0, 1, 1], groups: 8, xType: 'int8', yType: 'int8' },
   { name: 'depthwise 5x5 pad 2 (EfficientNet), 7 channels, ReLU', n: 1, c: 7, h: 10, w: 13, m: 7, k: [5, 5], pads: [2, 2, 2, 2], groups: 7, activation: { op: 'relu' } },
   { name: 'depthwise, 2 outputs a channel, dilation 2, no bias', n: 1, c: 5, h: 11, w: 9, m: 10, k: [3, 3], dilation: [2, 2], pads: [2, 2, 2, 2], groups: 5, bias: false },
+  // A quantized Gemm, which the int8 pass makes a 1x1 qconv2d on a 1x1 image: qu8_fc__wasmsimd.
+  { name: 'fc (1x1 on a 1x1 image), 37 -> 10, 3 images', n: 3, c: 37, h: 1, w: 1, m: 10, k: [1, 1] },
+  { name: 'fc, 512 -> 1000 (ResNet-18\'s classifier), int8 in and out, ReLU', n: 1, c: 512, h: 1, w: 1, m: 1000, k: [1, 1], xType: 'int8', yType: 'int8', activation: { op: 'relu' } },
   { name: 'depthwise 3x3 with biases near 2^24 steps (the GEMM)', n: 1, c: 6, h: 7, w: 7, m: 6, k: [3, 3], pads: [1, 1, 1, 1], groups: 6, hugeBias: true },
 ];
 

@@ -1,7 +1,7 @@
 import { AttributeError, ShapeError } from '../graph/errors.js';
-import type { Node } from '../graph/graph.js';
+import type { Graph, Node } from '../graph/graph.js';
 import { QDQ_RANGE, roundHalfEven } from './activation.js';
-import type { QConv2dAttrs } from './attrs.js';
+import type { NodeOf, QConv2dAttrs } from './attrs.js';
 import { conv2d } from './conv2d.js';
 import { fusedActivation } from './fused-activation.js';
 import { intAttr, numAttr, type OpDef, type TensorView } from './op.js';
@@ -120,4 +120,21 @@ export function qconvBounds(a: QConv2dAttrs): [number, number] {
     hi = Math.max(lo, Math.min(hi, roundHalfEven(Math.fround(act.max / a.yScale))));
   }
   return [lo, hi];
+}
+
+/**
+ * Whether a depthwise qconv2d (one input channel a group) can run as integers on float32
+ * lanes, exactly: every partial sum, the int32 bias included, below 2^24 in magnitude,
+ * |bias| + KH KW 128 255 (|xq - zero point| <= 255, |w| <= 128). The wasm backend then runs
+ * it on its float32 depthwise kernel's int8 path (assembly/dwconv.ts), WebGPU on its float32
+ * direct conv (kernels/qconv2d.wgsl); otherwise, and every other qconv2d, on integer kernels.
+ */
+export function qconvDepthwise(node: NodeOf<'qconv2d'>, graph: Graph): boolean {
+  const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
+  const C = graph.shape(node.inputs[0])[1];
+  if (Cg !== 1 || node.attrs.groups !== C || C === 1 || M % C !== 0) return false;
+  const [, , wScale, b] = node.inputs;
+  const { bias } = qconvChannels(node.attrs, graph.weight(wScale), b ? graph.weight(b) : undefined);
+  const most = bias.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+  return most + KH * KW * 128 * 255 < 2 ** 24;
 }

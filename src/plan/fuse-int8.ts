@@ -12,15 +12,17 @@
  * becomes qconv2d(x, w as integers, w's scales, bias) writing the qdq's output. The weights'
  * grid comes from Initializer.quantized and is checked against the values: a weight off its
  * grid (a pass rewrote it) leaves the conv as it is. Depthwise convs match too (onnxruntime
- * runs them as QLinearConv). What does not match runs in float between its qdq nodes, exactly
- * as the file says. Run by the wasm and WebGPU backends (compile option `int8`, default on) and
+ * runs them as QLinearConv), and so does an fc (a quantized Gemm, onnxruntime's QGemm) with an
+ * int8 weight [M, K] the same way: it becomes a 1x1 qconv2d on a 1x1 image between two
+ * reshapes (views). What does not match runs in float between its qdq nodes, exactly as the
+ * file says. Run by the wasm and WebGPU backends (compile option `int8`, default on) and
  * by the harness to report the graph that ran; the reference backend runs a qconv2d it is
  * given. With `int8: false`, WebGPU lowers a qconv2d back ({@link lowerInt8Convs}).
  */
 import type { Graph, Initializer, Node } from '../graph/graph.js';
 import { sizeOf } from '../graph/graph.js';
 import { finalizeGraph } from '../graph/validate.js';
-import { typed } from '../ops/attrs.js';
+import { typed, type NodeOf } from '../ops/attrs.js';
 import { onlyReader, Rewriter } from './rewriter.js';
 
 export interface Int8Convs {
@@ -72,12 +74,25 @@ export function fuseInt8Convs(graph: Graph): Int8Convs {
   const grids = new Map<string, Grid>();
   const fresh = freshNames(graph);
   const convs: string[] = [];
+  // Nodes to place right after another (a quantized fc's qconv2d after its input's reshape).
+  const after = new Map<Node, Node>();
   for (let i = 0; i < graph.nodes.length; i++) {
     const n = g.node(i);
     if (!n) continue;
     const t = typed(n);
     if (t.op === 'qdq') {
       grids.set(t.outputs[0], t.attrs);
+      continue;
+    }
+    if (t.op === 'fc') {
+      const fused = quantizedFc(t, graph, g, outputs, grids, inits, fresh);
+      if (!fused) continue;
+      const [reshapeIn, conv, reshapeOut, qi] = fused;
+      g.replace(i, reshapeIn);
+      after.set(reshapeIn, conv);
+      g.replace(qi, reshapeOut);
+      grids.set(reshapeOut.outputs[0], (typed(graph.nodes[qi]) as NodeOf<'qdq'>).attrs);
+      convs.push(t.name);
       continue;
     }
     if (t.op !== 'conv2d' || t.inputs.length > 3) continue;
@@ -92,18 +107,7 @@ export function fuseInt8Convs(graph: Graph): Int8Convs {
     if (q?.op !== 'qdq') continue;
     const ints = int8Weights(wInit, graph.weight(w));
     if (!ints) continue;
-    const wq = fresh(`${w}.int8`);
-    const ws = fresh(`${w}.scale`);
-    const values = ints.q;
-    inits.set(wq, {
-      name: wq, shape: wInit.shape, trainable: wInit.trainable, storedBytes: sizeOf(wInit.shape),
-      derive: (into) => {
-        const out = into ?? new Float32Array(values.length);
-        for (let k = 0; k < values.length; k++) out[k] = values[k];
-        return out;
-      },
-    });
-    inits.set(ws, { name: ws, shape: [ints.scale.length], trainable: false, data: ints.scale });
+    const [wq, ws] = addInt8Weights(inits, fresh, w, wInit, wInit.shape, ints);
     const node: Node = {
       name: t.name,
       op: 'qconv2d',
@@ -124,7 +128,75 @@ export function fuseInt8Convs(graph: Graph): Int8Convs {
     convs.push(t.name);
   }
   if (!convs.length) return { graph, convs };
-  return { graph: finalizeGraph(graph.name, graph.inputs, graph.outputs, g.nodes(), inits), convs };
+  const nodes = g.nodes().flatMap((n) => (after.has(n) ? [n, after.get(n)!] : [n]));
+  return { graph: finalizeGraph(graph.name, graph.inputs, graph.outputs, nodes, inits), convs };
+}
+
+/** The integer weights (as floats, shaped `shape`) and their per-channel scales as two new initializers; their names. */
+function addInt8Weights(
+  inits: Map<string, Initializer>, fresh: (base: string) => string, w: string, wInit: Initializer, shape: readonly number[],
+  ints: { q: Int8Array; scale: Float32Array },
+): [string, string] {
+  const wq = fresh(`${w}.int8`);
+  const ws = fresh(`${w}.scale`);
+  const values = ints.q;
+  inits.set(wq, {
+    name: wq, shape: [...shape], trainable: wInit.trainable, storedBytes: sizeOf(shape),
+    derive: (into) => {
+      const out = into ?? new Float32Array(values.length);
+      for (let k = 0; k < values.length; k++) out[k] = values[k];
+      return out;
+    },
+  });
+  inits.set(ws, { name: ws, shape: [ints.scale.length], trainable: false, data: ints.scale });
+  return [wq, ws];
+}
+
+/**
+ * A quantized fc (x on a grid -> fc(int8 weights [M, K], per tensor or per output channel;
+ * constant bias) [ReLU | Clip] -> qdq, its only reader) as a 1x1 qconv2d on a 1x1 image:
+ * reshape x [N, K] -> [N, K, 1, 1] (a view), the qconv2d, reshape [N, M, 1, 1] -> the qdq's
+ * output [N, M]. The nodes and the qdq's index; undefined when the fc does not match.
+ */
+function quantizedFc(
+  t: NodeOf<'fc'>, graph: Graph, g: Rewriter, outputs: ReadonlySet<string>, grids: ReadonlyMap<string, Grid>,
+  inits: Map<string, Initializer>, fresh: (base: string) => string,
+): [Node, Node, Node, number] | undefined {
+  const act = t.attrs.activation;
+  if (act && act.op !== 'relu' && act.op !== 'clip') return undefined;
+  const [x, w, b] = t.inputs;
+  const xGrid = grids.get(x);
+  const wInit = inits.get(w);
+  if (!xGrid || !wInit?.quantized || (b !== undefined && !inits.has(b))) return undefined;
+  const qi = onlyReader(g, outputs, t.outputs[0]);
+  const q = qi === undefined ? undefined : typed(g.node(qi)!);
+  if (q?.op !== 'qdq') return undefined;
+  const ints = int8Weights(wInit, graph.weight(w));
+  if (!ints) return undefined;
+  const [M, K] = wInit.shape;
+  const [wq, ws] = addInt8Weights(inits, fresh, w, wInit, [M, K, 1, 1], ints);
+  const x4 = fresh(`${x}.nchw`);
+  const y4 = fresh(`${q.outputs[0]}.nchw`);
+  const where = { layer: t.layer, ...(t.block !== undefined ? { block: t.block } : {}) };
+  const conv: Node = {
+    name: t.name,
+    op: 'qconv2d',
+    inputs: [x4, wq, ws, ...(b !== undefined ? [b] : [])],
+    outputs: [y4],
+    attrs: {
+      kernel: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false, groups: 1,
+      ...(act ? { activation: act } : {}),
+      xScale: xGrid.scale, xZeroPoint: xGrid.zeroPoint, xType: xGrid.type,
+      yScale: q.attrs.scale, yZeroPoint: q.attrs.zeroPoint, yType: q.attrs.type,
+    },
+    ...where,
+  };
+  return [
+    { name: `${t.name}.nchw`, op: 'reshape', inputs: [x], outputs: [x4], attrs: { shape: [0, -1, 1, 1] }, ...where },
+    conv,
+    { name: `${t.name}.nc`, op: 'reshape', inputs: [y4], outputs: [q.outputs[0]], attrs: { shape: [0, -1] }, ...where },
+    qi!,
+  ];
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Graph } from '../../../graph/graph.js';
 import type { NodeOf } from '../../../ops/attrs.js';
 import { QDQ_RANGE } from '../../../ops/activation.js';
-import { qconvBounds, qconvChannels } from '../../../ops/qconv2d.js';
+import { qconvBounds, qconvChannels, qconvDepthwise } from '../../../ops/qconv2d.js';
 import { ACTIVATION_CODES } from '../../params.js';
 import type { KernelContext, Step, WasmKernel } from '../kernel.js';
-import { dwconvParams, qconv2dGemmParams, qconv2dWinogradParams } from '../params.generated.js';
+import { dwconvParams, qconv2dGemmParams, qconv2dWinogradParams, qfcParams } from '../params.generated.js';
 import { share } from './conv2d.js';
 
 /** Output channels per micro-kernel block and its pixels (qu8_conv2d_gemm_4x8c2__wasmsimd, assembly/qconv.ts); pixels per im2col tile. */
@@ -61,20 +61,17 @@ export function packQconvWeights(w: Float32Array, s: QconvShape, out: Int16Array
 }
 
 /**
- * Whether a depthwise qconv2d (one input channel a group) runs on f32_dwconv2d__wasmsimd's
- * int8 path (assembly/dwconv.ts): exact where every partial sum, the int32 bias included,
- * stays below 2^24 in magnitude: |bias| + KH KW 128 255. Otherwise, and for every other
- * qconv2d, the GEMM on int16 pairs.
+ * Whether a qconv2d is a quantized fc (the int8 pass makes a Gemm a 1x1 qconv2d on a 1x1
+ * image): qu8_fc__wasmsimd, the weights a byte each.
  */
-export function qconvDepthwise(node: NodeOf<'qconv2d'>, graph: Graph): boolean {
-  const [M, Cg, KH, KW] = graph.shape(node.inputs[1]);
-  const C = graph.shape(node.inputs[0])[1];
-  if (Cg !== 1 || node.attrs.groups !== C || C === 1 || M % C !== 0) return false;
-  const [, , wScale, b] = node.inputs;
-  const { bias } = qconvChannels(node.attrs, graph.weight(wScale), b ? graph.weight(b) : undefined);
-  const most = bias.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
-  return most + KH * KW * 128 * 255 < 2 ** 24;
+export function qconvFc(node: NodeOf<'qconv2d'>, graph: Graph): boolean {
+  const [, , H, W] = graph.shape(node.inputs[0]);
+  const a = node.attrs;
+  return H === 1 && W === 1 && a.groups === 1 && a.kernel.every((k) => k === 1) && a.pads.every((v) => v === 0);
 }
+
+/** The fc kernel's weight rows (output channels in blocks of 4) and their length (k in steps of 16). */
+const fcPadded = (s: QconvShape) => ({ M4: Math.ceil(s.M / 4) * 4, Kp: Math.ceil(s.C / 16) * 16 });
 
 /** 3x3 stride-1 convs of one group run by Winograd on integers (F(4x4, 3x3) where exact, else F(2x2, 3x3)), unless compiled with `winograd: false`. */
 export function qconvWinograd(node: NodeOf<'qconv2d'>, graph: Graph, winograd: boolean | 'all'): boolean {
@@ -138,6 +135,15 @@ export function qconvExecutedMacs(node: NodeOf<'qconv2d'>, graph: Graph, threads
   };
   // The depthwise kernel's counter counts each window's taps, as the cost model does.
   if (qconvDepthwise(node, graph)) return N * s.M * s.OH * s.OW * s.K;
+  // The fc kernel: each thread's channels in blocks of 4, by k padded to 16.
+  if (qconvFc(node, graph)) {
+    let rows = 0;
+    for (let t = 0; t < threads; t++) {
+      const [a, e] = share(s.M, threads, t, 4);
+      rows += Math.ceil((e - a) / 4) * 4;
+    }
+    return N * rows * fcPadded(s).Kp;
+  }
   if (qconvWinograd(node, graph, winograd)) {
     const m = winogradTileOf(s, graph.weight(node.inputs[1]));
     const tiles = Math.ceil(s.OH / m) * Math.ceil(s.OW / m);
@@ -214,6 +220,7 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
       const [t, l, b, r] = node.attrs.pads;
       return (s.H + t + b) * (s.W + l + r) * 4 + 64;
     }
+    if (qconvFc(node, graph)) return fcPadded(s).Kp * 2;
     return Math.max(scratch(s).total, qconvWinograd(node, graph, true) ? Math.max(winogradScratch(s, 2).total, winogradScratch(s, 4).total) : 0);
   },
   prepare(node, ctx) {
@@ -227,6 +234,7 @@ export const qconv2dKernel: WasmKernel<'qconv2d'> = {
     const xlo = QDQ_RANGE[a.xType][0] - a.xZeroPoint;
     const { bias, multiplier } = qconvChannels(a, graph.weight(wScale), b ? graph.weight(b) : undefined);
     if (qconvDepthwise(node, graph)) return prepareDepthwise(node, ctx, s, weights, bias, multiplier, xlo);
+    if (qconvFc(node, graph)) return prepareFc(node, ctx, s, weights, bias, multiplier, xlo);
     if (qconvWinograd(node, graph, ctx.winograd)) return prepareWinograd(node, ctx, s, weights, bias, multiplier, xlo);
     const packed = ctx.uploadPacked(packedBytes / 4, (into) => packQconvWeights(weights, s, new Int16Array(into.buffer, into.byteOffset, packedBytes / 2)));
     // The zero point's share is z times each channel's sum of weights.
@@ -303,6 +311,33 @@ function prepareDepthwise(
   return () => {
     for (const blocks of images) ctx.parallel('f32_dwconv2d__wasmsimd', blocks);
   };
+}
+
+/** A quantized fc on qu8_fc__wasmsimd (threads split the output channels, in blocks of 4). */
+function prepareFc(
+  node: NodeOf<'qconv2d'>, ctx: KernelContext, s: QconvShape, weights: Float32Array, bias: Int32Array, multiplier: Float32Array, xlo: number,
+): Step {
+  const a = node.attrs;
+  const [N] = ctx.graph.shape(node.inputs[0]);
+  const { M4, Kp } = fcPadded(s);
+  // Rows of Kp bytes, the rows past M and the bytes past K zero.
+  const w = ctx.uploadPacked((M4 * Kp) / 4, (into) => {
+    const out = new Int8Array(into.buffer, into.byteOffset, M4 * Kp);
+    out.fill(0);
+    for (let m = 0; m < s.M; m++) for (let k = 0; k < s.C; k++) out[m * Kp + k] = weights[m * s.C + k];
+  });
+  // x enters less its zero point: the bias needs no correction.
+  const biasPtr = ctx.uploadPacked(M4, (into) => new Int32Array(into.buffer, into.byteOffset, M4).fill(0).set(bias));
+  const multPtr = ctx.uploadPacked(M4, (into) => into.fill(0).set(multiplier));
+  const [ylo, yhi] = qconvBounds(a);
+  const calls = Array.from({ length: ctx.threads }, (_, t) => {
+    const [m0, m1] = share(s.M, ctx.threads, t, 4);
+    return ctx.params(qfcParams({
+      x: ctx.ptr(node.inputs[0]), w, bias: biasPtr, mult: multPtr, y: ctx.ptr(node.outputs[0]), xq: ctx.scratchOf(t),
+      k: s.C, kp: Kp, m: s.M, n: N, xs: a.xScale, xlo, ys: a.yScale, ylo, yhi, m0, m1,
+    }));
+  });
+  return () => ctx.parallel('qu8_fc__wasmsimd', calls);
 }
 
 function prepareWinograd(
