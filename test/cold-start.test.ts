@@ -70,6 +70,52 @@ describe('the kernels module is compiled once per process', () => {
   }, 120_000);
 });
 
+describe('a compile after a dispose takes the disposed memory (its pages already resident)', () => {
+  it('cleared and grown to the new plan: no new WebAssembly.Memory, the outputs of a fresh compile, the same size', async () => {
+    const small = buildModel('lenet5');
+    const large = buildModel('resnet18', { height: 32, width: 32 });
+    const [xs, xl] = [seededInput(small), seededInput(large)];
+    // Fresh compiles, held so that neither's memory is free: what each gives and measures.
+    const freshSmall = await wasm.compile(small, plainSimd);
+    const freshLarge = await wasm.compile(large, plainSimd);
+    const want = { small: await out(freshSmall, small, xs), large: await out(freshLarge, large, xl) };
+    const size = { small: freshSmall.memory().totalBytes, large: freshLarge.memory().totalBytes };
+    expect(size.small).toBeLessThan(size.large);
+    // Counts the memories made from here on (the instances stay WebAssembly.Memory).
+    const Memory = WebAssembly.Memory;
+    let made = 0;
+    WebAssembly.Memory = class extends Memory {
+      constructor(d: WebAssembly.MemoryDescriptor) {
+        super(d);
+        made++;
+      }
+    };
+    try {
+      // The small model's memory, full of its activations and weights, goes to the large one: grown.
+      freshSmall.dispose();
+      const grown = await wasm.compile(large, plainSimd);
+      expect(made).toBe(0);
+      expect(grown.memory().totalBytes).toBe(size.large);
+      expect(await out(grown, large, xl)).toEqual(want.large);
+      // A larger disposed memory is not given to a smaller plan (it cannot shrink): a new one.
+      grown.dispose();
+      const again = await wasm.compile(small, plainSimd);
+      expect(made).toBe(1);
+      expect(again.memory().totalBytes).toBe(size.small);
+      expect(await out(again, small, xs)).toEqual(want.small);
+      again.dispose();
+      // The same plan again: the same memory, cleared.
+      const third = await wasm.compile(small, plainSimd);
+      expect(made).toBe(1);
+      expect(await out(third, small, xs)).toEqual(want.small);
+      third.dispose();
+    } finally {
+      WebAssembly.Memory = Memory;
+      freshLarge.dispose();
+    }
+  });
+});
+
 describe('ONNX weights are decoded when first asked for', () => {
   it('import keeps them undecoded; a wasm compile packs them without the graph holding them; decoded, they are the file\'s values', async () => {
     // Batch norm folded before export, as PyTorch exports: a weight BN folding rewrites is

@@ -43,6 +43,33 @@ export interface WasmCompileOptions extends CompileOptions {
 
 const NO_SIMD = 'this JavaScript engine has no WebAssembly SIMD (every browser since 2021 and Node 16.4 have it); use the reference or webgpu backend';
 const PAGE = 65536;
+
+/**
+ * The memory of the last one-thread executable disposed, held weakly: the garbage collector
+ * frees it as before, but a compile that comes first takes it (see reuseDisposedMemory).
+ */
+let disposedMemory: WeakRef<WebAssembly.Memory> | undefined;
+
+/**
+ * The memory a one-thread executable disposed, cleared and grown to `pages`, when the
+ * collector has not freed it yet and it is no larger (a memory cannot shrink, and an
+ * executable's memory is its plan's size). A fresh memory's pages fault in as compile writes
+ * the weights, 1.3-2 ms a MB on these VMs (ResNet-50: 100 MB of weights, more packed), where
+ * a disposed one's are resident: what makes a second model's compile cost more than the
+ * first model's packing.
+ */
+function reuseDisposedMemory(pages: number): WebAssembly.Memory | undefined {
+  const memory = disposedMemory?.deref();
+  if (!memory || memory.buffer.byteLength > pages * PAGE) return undefined;
+  disposedMemory = undefined;
+  new Uint8Array(memory.buffer).fill(0);
+  try {
+    if (memory.buffer.byteLength < pages * PAGE) memory.grow(pages - memory.buffer.byteLength / PAGE);
+  } catch {
+    return undefined;
+  }
+  return memory;
+}
 /** wasm32 addresses at most 65536 pages: 4 GiB, everything an executable holds. */
 export const MAX_WASM_MEMORY_BYTES = 65536 * PAGE;
 const ALIGN = 16;
@@ -188,7 +215,8 @@ class WasmExecutable implements Executable, KernelContext {
     // once per weight (ResNet-50: ~160 grows, 160-340 ms of its compile; bench/cold-start.bench.mjs).
     const pages = Math.ceil((this.top + weightBytes + this.graph.nodes.length * this.threads * PARAMS_ROOM) / PAGE);
     try {
-      this.wasmMemory = shared ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: pages });
+      this.wasmMemory = (shared ? undefined : reuseDisposedMemory(pages)) ??
+        (shared ? new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: pages }));
     } catch (e) {
       throw new LimitError(this.graph.name, 'a wasm memory', this.top, MAX_WASM_MEMORY_BYTES, `this engine refused to allocate it (${(e as Error).message}): use a smaller batch or input size`);
     }
@@ -385,6 +413,7 @@ class WasmExecutable implements Executable, KernelContext {
   }
 
   dispose(): void {
+    if (this.wasmMemory && !this.pool) disposedMemory = new WeakRef(this.wasmMemory);
     this.pool?.terminate();
     this.pool = undefined;
     this.wasmMemory = undefined;
