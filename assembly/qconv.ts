@@ -606,6 +606,20 @@ export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
               const o = out + (<usize>k << 4);
               v128.store(o, requant4(i32x4.shr_s(i32x4.mul(v128.load(o), inv9), 6), bv, sv, ys, lo, hi));
             }
+            // Tile l's outputs are lane l of the 16 vectors (position 4i + j): transposed, 4
+            // at a time, into 4 rows of 4 a tile at dt + 64 l, stored a row a vector where the
+            // tile lies inside the output (scalar by scalar, its bounds checked, elsewhere).
+            for (let i = 0; i < 4; i++) {
+              const o = out + (<usize>i << 6);
+              const r0 = v128.load(o), r1 = v128.load(o, 16), r2 = v128.load(o, 32), r3 = v128.load(o, 48);
+              const a = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), b = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+              const c = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), d = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+              const at = dt + (<usize>i << 4);
+              v128.store(at, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+              v128.store(at, v128.shuffle<f32>(a, b, 2, 3, 6, 7), 64);
+              v128.store(at, v128.shuffle<f32>(c, d, 0, 1, 4, 5), 128);
+              v128.store(at, v128.shuffle<f32>(c, d, 2, 3, 6, 7), 192);
+            }
             const plane = y + ((<usize>m * P) << 2);
             for (let l = 0; l < 4; l++) {
               const k = h * 4 + l;
@@ -616,10 +630,14 @@ export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
                 ty++;
               }
               const oy = 4 * ty, ox = 4 * tx;
-              const lane = out + (<usize>l << 2);
-              for (let i = 0; i < 4 && oy + i < OH; i++) {
-                const o = plane + ((<usize>(oy + i) * <usize>OW + <usize>ox) << 2);
-                for (let j = 0; j < 4 && ox + j < OW; j++) store<f32>(o + (<usize>j << 2), load<f32>(lane + <usize>((i * 4 + j) << 4)));
+              const tile = dt + (<usize>l << 6);
+              let o = plane + ((<usize>oy * <usize>OW + <usize>ox) << 2);
+              if (oy + 4 <= OH && ox + 4 <= OW) {
+                for (let i = 0; i < 4; i++, o += <usize>OW << 2) v128.store(o, v128.load(tile + (<usize>i << 4)));
+                continue;
+              }
+              for (let i = 0; i < 4 && oy + i < OH; i++, o += <usize>OW << 2) {
+                for (let j = 0; j < 4 && ox + j < OW; j++) store<f32>(o + (<usize>j << 2), load<f32>(tile + <usize>((i * 4 + j) << 2)));
               }
             }
           }
