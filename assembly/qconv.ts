@@ -36,8 +36,13 @@ export function qu8_quantize__wasmsimd(p: usize): void {
   const plane = <usize>pi(p, Q.H) * <usize>pi(p, Q.WD);
   const s = pf(p, Q.XS), lo = pf(p, Q.XLO);
   const vs = f32x4.splat(s), vlo = f32x4.splat(lo), vhi = f32x4.splat(lo + 255);
-  if (pi(p, Q.PAIRS)) {
+  const mode = pi(p, Q.PAIRS);
+  if (mode == 1) {
     quantizePairs(x, img, plane, pi(p, Q.C0), pi(p, Q.C1), pi(p, Q.C), vs, vlo, vhi);
+    return;
+  }
+  if (mode == 2) {
+    quantizePadded(p, x, img, vs, vlo, vhi);
     return;
   }
   let i = <usize>pi(p, Q.C0) * plane;
@@ -48,6 +53,30 @@ export function qu8_quantize__wasmsimd(p: usize): void {
   }
   for (; i < end; i++) {
     store<u8>(img + i, <u8>i32x4.extract_lane(quantize(f32x4.splat(load<f32>(x + (i << 2))), vs, vlo, vhi), 0));
+  }
+}
+
+/**
+ * Channels [c0, c1) quantized into zero-point-bordered planes for Winograd F(4x4): each
+ * (4 TH + 2) x (4 TW + 2) bytes, the image at row pt, column pl, every other byte the zero
+ * point's (-lo), so that every 6x6 patch of every 4x4 output tile lies inside its plane.
+ */
+function quantizePadded(p: usize, x: usize, img: usize, vs: v128, vlo: v128, vhi: v128): void {
+  const H = pi(p, Q.H), W = pi(p, Q.WD);
+  const PH = <usize>(((pi(p, Q.OH) + 3) >> 2) * 4 + 2), PW = <usize>(((pi(p, Q.OW) + 3) >> 2) * 4 + 2);
+  const top = <usize>pi(p, Q.PT), left = <usize>pi(p, Q.PL);
+  const z = <u8>(<i32>-f32x4.extract_lane(vlo, 0));
+  for (let c = pi(p, Q.C0), end = pi(p, Q.C1); c < end; c++) {
+    const dst = img + <usize>c * PH * PW;
+    memory.fill(dst, z, PH * PW);
+    const src = x + ((<usize>c * <usize>H * <usize>W) << 2);
+    for (let h = 0; h < H; h++) {
+      const row = dst + (<usize>h + top) * PW + left;
+      const from = src + ((<usize>h * <usize>W) << 2);
+      let i = 0;
+      for (; i + 16 <= W; i += 16) v128.store(row + <usize>i, quantize16(from + (<usize>i << 2), vs, vlo, vhi));
+      for (; i < W; i++) store<u8>(row + <usize>i, <u8>i32x4.extract_lane(quantize(f32x4.splat(load<f32>(from + (<usize>i << 2))), vs, vlo, vhi), 0));
+    }
   }
 }
 
@@ -520,12 +549,13 @@ function transform4(s: usize, W: i32, dt: usize, et: usize, f: usize): void {
 export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
   const img = pp(p, QW.IMG), w = pp(p, QW.W), bias = pp(p, QW.BIAS), mult = pp(p, QW.MULT), y = pp(p, QW.Y);
   const vbuf = pp(p, QW.V), mbuf = pp(p, QW.MBUF);
-  const C = pi(p, QW.C), H = pi(p, QW.H), W = pi(p, QW.WD), M = pi(p, QW.M), OH = pi(p, QW.OH), OW = pi(p, QW.OW);
-  const pt = pi(p, QW.PT), pl = pi(p, QW.PL);
-  const z = <i32>-pf(p, QW.XLO);
+  const C = pi(p, QW.C), M = pi(p, QW.M), OH = pi(p, QW.OH), OW = pi(p, QW.OW);
   const ys = f32x4.splat(pf(p, QW.YS)), lo = f32x4.splat(pf(p, QW.YLO)), hi = f32x4.splat(pf(p, QW.YHI));
   const ntMax = pi(p, QW.NT), t0 = pi(p, QW.T0), t1 = pi(p, QW.T1);
   const TW = (OW + 3) >> 2;
+  // The planes qu8_quantize__wasmsimd bordered with the zero point (mode 2): every tile's patch inside.
+  const PH = ((OH + 3) >> 2) * 4 + 2, PW = TW * 4 + 2;
+  const planeBytes = <usize>PH * <usize>PW;
   const C2 = (C + 1) >> 1;
   const MB = (M + MR - 1) / MR;
   const P = <usize>OH * <usize>OW;
@@ -547,11 +577,11 @@ export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
       while (t < ntPad) {
         const g = b0 + t;
         const ty = g / TW, tx = g - ty * TW;
-        const r0 = 4 * ty - pt, c0 = 4 * tx - pl;
-        // Four tiles of one tile row inside the image: both channels by vector, 4 tiles a vector.
-        if ((t & 3) == 0 && t + 4 <= nt && tx + 4 <= TW && r0 >= 0 && r0 + 6 <= H && c0 >= 0 && c0 + 18 <= W) {
-          transform4(img + <usize>c * <usize>H * <usize>W + <usize>r0 * <usize>W + <usize>c0, W, vt, vt + 576, vt + 1152);
-          if (c + 1 < C) transform4(img + <usize>(c + 1) * <usize>H * <usize>W + <usize>r0 * <usize>W + <usize>c0, W, vt, vt + 576, vt + 1728);
+        const at0 = <usize>(4 * ty) * <usize>PW + <usize>(4 * tx);
+        // Four tiles of one tile row: both channels by vector, 4 tiles a vector.
+        if ((t & 3) == 0 && t + 4 <= nt && tx + 4 <= TW) {
+          transform4(img + <usize>c * planeBytes + at0, PW, vt, vt + 576, vt + 1152);
+          if (c + 1 < C) transform4(img + <usize>(c + 1) * planeBytes + at0, PW, vt, vt + 576, vt + 1728);
           else memory.fill(vt + 1728, 0, 576);
           for (let xi = 0; xi < 36; xi++) {
             const v = i16x8.narrow_i32x4_s(v128.load(vt + 1152 + (<usize>xi << 4)), v128.load(vt + 1728 + (<usize>xi << 4)));
@@ -566,17 +596,12 @@ export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
             for (let xi = 0; xi < 36; xi++) store<i16>(at + <usize>xi * posBytes, 0);
             continue;
           }
-          const plane = img + <usize>(c + h) * <usize>H * <usize>W;
-          if (r0 >= 0 && r0 + 6 <= H && c0 >= 0 && c0 + 6 <= W) {
-            let s = plane + <usize>r0 * <usize>W + <usize>c0;
-            for (let i = 0; i < 6; i++) {
-              const row = dt + <usize>(i * 24);
-              store<i32>(row, load<u8>(s)); store<i32>(row, load<u8>(s, 1), 4); store<i32>(row, load<u8>(s, 2), 8);
-              store<i32>(row, load<u8>(s, 3), 12); store<i32>(row, load<u8>(s, 4), 16); store<i32>(row, load<u8>(s, 5), 20);
-              s += <usize>W;
-            }
-          } else {
-            for (let k = 0; k < 36; k++) store<i32>(dt + (<usize>k << 2), tap(plane, r0 + k / 6, c0 + k % 6, H, W, z));
+          let s = img + <usize>(c + h) * planeBytes + at0;
+          for (let i = 0; i < 6; i++) {
+            const row = dt + <usize>(i * 24);
+            store<i32>(row, load<u8>(s)); store<i32>(row, load<u8>(s, 1), 4); store<i32>(row, load<u8>(s, 2), 8);
+            store<i32>(row, load<u8>(s, 3), 12); store<i32>(row, load<u8>(s, 4), 16); store<i32>(row, load<u8>(s, 5), 20);
+            s += <usize>PW;
           }
           // B^T d: each column of the patch; then (B^T d) B: each row, to positions 6i .. 6i + 5.
           for (let j = 0; j < 6; j++) bt6(dt + (<usize>j << 2), 24, et + (<usize>j << 2), 24);

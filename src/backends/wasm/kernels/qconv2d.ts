@@ -94,10 +94,17 @@ type WinogradTile = keyof typeof WINOGRAD;
 /** Tiles per Winograd block: as many (a multiple of 8, 8 to 64) as keep the block's transformed input within 256 KiB. */
 const winogradTiles = (s: QconvShape, m: WinogradTile) => Math.max(8, Math.min(64, Math.floor((256 << 10) / (WINOGRAD[m].positions * Math.ceil(s.C / 2) * 4)) & ~7));
 
+/**
+ * The bytes of one channel of the quantized image as the Winograd kernel reads it: F(2x2) the
+ * image itself; F(4x4) bordered with the zero point to (4 TH + 2) x (4 TW + 2), TH x TW the
+ * output's tiles, so that every tile's 6x6 patch lies inside (qu8_quantize__wasmsimd, mode 2).
+ */
+const winogradPlane = (s: QconvShape, m: WinogradTile) => (m === 4 ? (Math.ceil(s.OH / 4) * 4 + 2) * (Math.ceil(s.OW / 4) * 4 + 2) : s.H * s.W);
+
 /** One thread's Winograd scratch: the quantized image (thread 0's), the block's transformed input, its products and the rest (WINOGRAD). */
 function winogradScratch(s: QconvShape, m: WinogradTile): { img: number; v: number; total: number } {
   const { positions, extra } = WINOGRAD[m];
-  const img = align16(s.C * s.H * s.W);
+  const img = align16(s.C * winogradPlane(s, m));
   const v = positions * (Math.ceil(s.C / 2) * winogradTiles(s, m) * 4 + 64);
   return { img, v, total: img + v + positions * 128 + extra };
 }
@@ -367,8 +374,8 @@ function prepareWinograd(
     const [c0, c1] = share(s.C, ctx.threads, t);
     const quantize = ctx.params(qconv2dGemmParams({
       x: ctx.ptr(x) + n * inImage, w: 0, bias: 0, mult: 0, y: 0, img, col: 0, block: 0,
-      c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: 1, kh: 3, kw: 3, sh: 1, sw: 1, pt: 0, pl: 0, dh: 1, dw: 1,
-      xs: a.xScale, xlo, ys: 0, ylo: 0, yhi: 0, nt: 0, p0: 0, p1: 0, c0, c1, pairs: 0,
+      c: s.C, h: s.H, wd: s.W, m: s.M, oh: s.OH, ow: s.OW, groups: 1, kh: 3, kw: 3, sh: 1, sw: 1, pt: a.pads[0], pl: a.pads[1], dh: 1, dw: 1,
+      xs: a.xScale, xlo, ys: 0, ylo: 0, yhi: 0, nt: 0, p0: 0, p1: 0, c0, c1, pairs: m === 4 ? 2 : 0,
     }));
     const conv = ctx.params(qconv2dWinogradParams({
       img, w: packed, bias: biasPtr, mult: multPtr, y: ctx.ptr(node.outputs[0]) + n * outImage,
