@@ -578,16 +578,24 @@ export function qu8_conv2d_winograd_4x4__wasmsimd(p: usize): void {
         const g = b0 + t;
         const ty = g / TW, tx = g - ty * TW;
         const at0 = <usize>(4 * ty) * <usize>PW + <usize>(4 * tx);
-        // Four tiles of one tile row: both channels by vector, 4 tiles a vector.
-        if ((t & 3) == 0 && t + 4 <= nt && tx + 4 <= TW) {
+        // Up to four tiles of one tile row: both channels by vector, 4 tiles a vector (past the
+        // row's last tile, lanes of bytes beyond it, not stored; the plane has 16 bytes to spare).
+        const n = min(4, min(TW - tx, nt - t));
+        if (n >= 2) {
           transform4(img + <usize>c * planeBytes + at0, PW, vt, vt + 576, vt + 1152);
           if (c + 1 < C) transform4(img + <usize>(c + 1) * planeBytes + at0, PW, vt, vt + 576, vt + 1728);
           else memory.fill(vt + 1728, 0, 576);
           for (let xi = 0; xi < 36; xi++) {
             const v = i16x8.narrow_i32x4_s(v128.load(vt + 1152 + (<usize>xi << 4)), v128.load(vt + 1728 + (<usize>xi << 4)));
-            v128.store(base + <usize>xi * posBytes + (<usize>t << 2), i8x16.shuffle(v, v, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
+            const pairs = i8x16.shuffle(v, v, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+            const at = base + <usize>xi * posBytes + (<usize>t << 2);
+            if (n == 4) v128.store(at, pairs);
+            else {
+              v128.store64_lane(at, pairs, 0);
+              if (n == 3) v128.store32_lane(at, pairs, 2, 8);
+            }
           }
-          t += 4;
+          t += n;
           continue;
         }
         for (let h = 0; h < 2; h++) {

@@ -60,6 +60,8 @@ const CASES: Case[] = [
   // F(4x4, 3x3) where its sums stay exact and its tiles pay; F(2x2) where the weights' sums are too large.
   { name: 'Winograd: 3x3 pad 1, 24 channels, 21x19 output, 2 images', n: 2, c: 24, h: 21, w: 19, m: 9, k: [3, 3], pads: [1, 1, 1, 1], activation: { op: 'relu' } },
   { name: 'Winograd: 3x3 no padding, 5 channels (a lone last one), 28x34 output (rows of 4 tiles by vector)', n: 1, c: 5, h: 30, w: 36, m: 6, k: [3, 3], xType: 'int8' },
+  { name: 'Winograd: 3x3 pad 1, 6 channels, 10x26 output (rows of 7 tiles: 4 and 3 by vector)', n: 1, c: 6, h: 10, w: 26, m: 5, k: [3, 3], pads: [1, 1, 1, 1], yType: 'int8' },
+  { name: 'Winograd: 3x3 pad 1, 7 channels, 9x22 output (rows of 6 tiles: 4 and 2 by vector)', n: 1, c: 7, h: 9, w: 22, m: 4, k: [3, 3], pads: [1, 1, 1, 1], xType: 'int8' },
   { name: 'Winograd: 3x3 pad 1, 136 channels of weights in [100, 127], 12x12 output', n: 1, c: 136, h: 12, w: 12, m: 5, k: [3, 3], pads: [1, 1, 1, 1], heavy: true },
   // Depthwise (one input channel a group): the float32 depthwise kernel's int8 path
   // (assembly/dwconv.ts), exact integer sums on float lanes; the GEMM where the bias is too large.

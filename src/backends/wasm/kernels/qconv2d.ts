@@ -97,14 +97,15 @@ const winogradTiles = (s: QconvShape, m: WinogradTile) => Math.max(8, Math.min(6
 /**
  * The bytes of one channel of the quantized image as the Winograd kernel reads it: F(2x2) the
  * image itself; F(4x4) bordered with the zero point to (4 TH + 2) x (4 TW + 2), TH x TW the
- * output's tiles, so that every tile's 6x6 patch lies inside (qu8_quantize__wasmsimd, mode 2).
+ * output's tiles, so that every tile's 6x6 patch lies inside (qu8_quantize__wasmsimd, mode 2);
+ * F(4x4)'s vector transform reads up to 12 bytes past a row's last tile (16 to spare).
  */
 const winogradPlane = (s: QconvShape, m: WinogradTile) => (m === 4 ? (Math.ceil(s.OH / 4) * 4 + 2) * (Math.ceil(s.OW / 4) * 4 + 2) : s.H * s.W);
 
 /** One thread's Winograd scratch: the quantized image (thread 0's), the block's transformed input, its products and the rest (WINOGRAD). */
 function winogradScratch(s: QconvShape, m: WinogradTile): { img: number; v: number; total: number } {
   const { positions, extra } = WINOGRAD[m];
-  const img = align16(s.C * winogradPlane(s, m));
+  const img = align16(s.C * winogradPlane(s, m) + 16);
   const v = positions * (Math.ceil(s.C / 2) * winogradTiles(s, m) * 4 + 64);
   return { img, v, total: img + v + positions * 128 + extra };
 }
